@@ -17,3 +17,6 @@ pub mod header;
 pub mod messages;
 pub mod primitives;
 pub mod records;
+
+pub use messages::Message;
+pub use primitives::{DecodeError, Decoder, EncodeError, Uuid};
