@@ -1,0 +1,189 @@
+//! Random append / roll / reopen / crash sequences against an in-memory model.
+
+use std::path::Path;
+
+use kalfka::log::{LogConfig, PartitionLog};
+use kalfka_protocol::records::{Compression, RecordBatchBuilder, RecordBatchHeader};
+use proptest::prelude::*;
+
+#[derive(Debug, Clone)]
+enum Op {
+    /// Append a batch of `records` records with `value_len`-byte values at timestamp `ts`.
+    Append {
+        records: usize,
+        value_len: usize,
+        ts: i64,
+    },
+    /// Close and reopen.
+    Reopen,
+    /// Drop without closing and reopen.
+    Crash,
+    /// Read from a model batch (index modulo the count) with a max_bytes.
+    Read { pick: usize, max_bytes: usize },
+    /// Crash, tearing `cut` bytes off the active segment (the model drops what was cut).
+    TornCrash { cut: usize },
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    prop_oneof![
+        8 => (1usize..6, 0usize..400, 0i64..10_000)
+            .prop_map(|(records, value_len, ts)| Op::Append { records, value_len, ts }),
+        1 => Just(Op::Reopen),
+        1 => Just(Op::Crash),
+        3 => (any::<usize>(), 0usize..3_000).prop_map(|(pick, max_bytes)| Op::Read { pick, max_bytes }),
+        1 => (1usize..200).prop_map(|cut| Op::TornCrash { cut }),
+    ]
+}
+
+fn batch(records: usize, value_len: usize, ts: i64) -> Vec<u8> {
+    let mut b = RecordBatchBuilder::new(Compression::None);
+    for i in 0..records {
+        let value = vec![i as u8; value_len];
+        b.append(ts + (i as i64 * 7) % 13, None, Some(&value), &[]);
+    }
+    b.build().expect("build").to_vec()
+}
+
+/// The model: stored batches with their (base, last, max_ts).
+struct Model {
+    batches: Vec<(i64, i64, i64, Vec<u8>)>,
+}
+
+impl Model {
+    fn end(&self) -> i64 {
+        self.batches.last().map_or(0, |b| b.1 + 1)
+    }
+
+    fn check(&self, log: &PartitionLog) -> Result<(), TestCaseError> {
+        prop_assert_eq!(log.log_end_offset(), self.end());
+        prop_assert_eq!(log.log_start_offset(), 0);
+        // Sequential read of everything.
+        let mut all = Vec::new();
+        let mut next = 0;
+        while next < log.log_end_offset() {
+            let r = log
+                .read(next, 1_000)
+                .map_err(|e| TestCaseError::fail(e.to_string()))?;
+            prop_assert!(!r.bytes.is_empty());
+            let mut rest = &r.bytes[..];
+            while !rest.is_empty() {
+                let h = RecordBatchHeader::parse(rest).unwrap();
+                next = h.next_offset();
+                rest = &rest[h.total_size()..];
+            }
+            all.extend_from_slice(&r.bytes);
+        }
+        let expected: Vec<u8> = self.batches.iter().flat_map(|b| b.3.clone()).collect();
+        prop_assert!(all == expected, "log content differs from the model");
+        // Max timestamp: earliest batch with the greatest max, reported at its last offset.
+        let mut best: Option<(i64, i64)> = None;
+        for b in &self.batches {
+            if best.is_none_or(|(_, ts)| b.2 > ts) {
+                best = Some((b.1, b.2));
+            }
+        }
+        prop_assert_eq!(log.max_timestamp(), best);
+        // Timestamp lookups.
+        for target in [0, 2_500, 5_000, 7_500, 10_005, 20_000] {
+            let want = self
+                .batches
+                .iter()
+                .find(|b| b.2 >= target)
+                .map(|b| (b.0, b.2));
+            prop_assert_eq!(log.offset_for_timestamp(target).unwrap(), want);
+        }
+        Ok(())
+    }
+}
+
+fn reopen(dir: &Path, config: &LogConfig) -> PartitionLog {
+    PartitionLog::open(dir, config.clone()).expect("reopen")
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+
+    #[test]
+    fn log_matches_model(
+        ops in proptest::collection::vec(op(), 1..60),
+        segment_bytes in 500u64..5_000,
+        index_interval_bytes in 0usize..2_000,
+        max_index_bytes in 0usize..200,
+    ) {
+        let dir = tempfile::tempdir().unwrap();
+        let config = LogConfig { segment_bytes, index_interval_bytes, max_index_bytes };
+        let mut log = Some(reopen(dir.path(), &config));
+        let mut model = Model { batches: Vec::new() };
+        for op in ops {
+            let l = log.take().unwrap();
+            match op {
+                Op::Append { records, value_len, ts } => {
+                    let mut b = batch(records, value_len, ts);
+                    let info = l.append(&mut b).unwrap();
+                    prop_assert_eq!(info.base_offset, model.end());
+                    prop_assert_eq!(info.last_offset, model.end() + records as i64 - 1);
+                    model.batches.push((info.base_offset, info.last_offset, info.max_timestamp, b));
+                    log = Some(l);
+                }
+                Op::Reopen => {
+                    l.close().unwrap();
+                    log = Some(reopen(dir.path(), &config));
+                    model.check(log.as_ref().unwrap())?;
+                }
+                Op::Crash => {
+                    drop(l);
+                    log = Some(reopen(dir.path(), &config));
+                    model.check(log.as_ref().unwrap())?;
+                }
+                Op::Read { pick, max_bytes } => {
+                    if !model.batches.is_empty() {
+                        let i = pick % model.batches.len();
+                        let (base, last, _, _) = model.batches[i];
+                        let offset = base + (pick % (last - base + 1) as usize) as i64;
+                        let r = l.read(offset, max_bytes).unwrap();
+                        // Whole batches from batch i, as many as fit in max_bytes (at least one),
+                        // never crossing a segment (so possibly fewer).
+                        let first = &model.batches[i].3;
+                        prop_assert!(r.bytes.len() >= first.len());
+                        prop_assert!(r.bytes.len() <= max_bytes.max(first.len()));
+                        let mut expect = Vec::new();
+                        for b in &model.batches[i..] {
+                            if expect.len() >= r.bytes.len() { break; }
+                            expect.extend_from_slice(&b.3);
+                        }
+                        prop_assert!(expect[..] == r.bytes[..], "read at {} differs", offset);
+                    }
+                    log = Some(l);
+                }
+                Op::TornCrash { cut } => {
+                    drop(l);
+                    let mut logs: Vec<_> = std::fs::read_dir(dir.path()).unwrap()
+                        .map(|e| e.unwrap().path())
+                        .filter(|p| p.extension().is_some_and(|e| e == "log"))
+                        .collect();
+                    logs.sort();
+                    let active = logs.pop().unwrap();
+                    let len = std::fs::metadata(&active).unwrap().len();
+                    let new_len = len.saturating_sub(cut as u64);
+                    std::fs::OpenOptions::new().write(true).open(&active).unwrap()
+                        .set_len(new_len).unwrap();
+                    // Model: batches of the active segment that end beyond the cut are lost.
+                    let seg_base: i64 = active.file_stem().unwrap().to_str().unwrap().parse().unwrap();
+                    let mut pos = 0u64;
+                    model.batches.retain(|b| {
+                        if b.0 < seg_base { return true; }
+                        pos += b.3.len() as u64;
+                        pos <= new_len
+                    });
+                    log = Some(reopen(dir.path(), &config));
+                    model.check(log.as_ref().unwrap())?;
+                }
+            }
+        }
+        let l = log.take().unwrap();
+        model.check(&l)?;
+        l.close().unwrap();
+        let l = reopen(dir.path(), &config);
+        model.check(&l)?;
+    }
+}
