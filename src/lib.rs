@@ -1,2 +1,24 @@
 //! Kalfka: a message broker that speaks the Apache Kafka wire protocol.
+//!
+//! The crate is the broker; the wire format lives in the `kalfka-protocol` crate. Layout:
+//! - [`config`]: flags and the resolved [`config::BrokerConfig`].
+//! - [`server`]: the tokio listener and per-connection request loop.
+//! - [`api`]: one handler module per API family, dispatched from one routing table that
+//!   also produces the ApiVersions answer.
+//! - [`metadata`]: topics, their ids, partitions and configs, persisted in the data directory.
+//! - [`partition`]: a partition as served: its log and the fetches waiting on it.
+//! - [`log`]: on-disk storage: segments of record batches with memory-mapped indexes.
+//! - [`broker`]: the shared state handed to handlers.
+//! - [`error`]: typed errors and their single mapping to Kafka error codes.
+//! - [`producer_ids`], [`fsutil`]: producer id allocation and atomic state-file writes.
+
+pub mod api;
+pub mod broker;
+pub mod config;
+pub mod error;
+pub mod fsutil;
 pub mod log;
+pub mod metadata;
+pub mod partition;
+pub mod producer_ids;
+pub mod server;

@@ -1,1 +1,80 @@
-fn main() {}
+//! The `kalfka` binary: parse flags, start the broker, stop cleanly on SIGINT/SIGTERM.
+
+use std::process::ExitCode;
+use std::time::Instant;
+
+use clap::Parser;
+use kalfka::config::{BrokerConfig, Cli};
+use kalfka::server::Server;
+use tracing_subscriber::EnvFilter;
+
+fn main() -> ExitCode {
+    let started = Instant::now();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
+        )
+        .init();
+    let config = match BrokerConfig::try_from(Cli::parse()) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("kalfka: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("kalfka: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    runtime.block_on(async move {
+        let data_dir = config.data_dir.clone();
+        let server = match Server::bind(config).await {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::error!("{e}");
+                return ExitCode::FAILURE;
+            }
+        };
+        let broker = server.broker();
+        tracing::info!(
+            listen = %server.local_addr(),
+            advertised = %format!("{}:{}", broker.advertised_host(), broker.advertised_port()),
+            data_dir = %data_dir.display(),
+            startup_ms = started.elapsed().as_secs_f64() * 1000.0,
+            "kalfka is ready"
+        );
+        server.run(shutdown_signal()).await;
+        ExitCode::SUCCESS
+    })
+}
+
+/// Resolves on SIGINT or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(_) => {
+                    let _ = ctrl_c.await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = ctrl_c => {},
+            _ = term.recv() => {},
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = ctrl_c.await;
+    }
+    tracing::info!("shutting down");
+}

@@ -1,0 +1,128 @@
+//! Metadata (key 3): the broker, the topics asked for, and auto-creation of unknown topics.
+
+use std::sync::Arc;
+
+use kalfka_protocol::error_code::ErrorCode;
+use kalfka_protocol::messages::metadata_response::{
+    MetadataResponseBroker, MetadataResponsePartition, MetadataResponseTopic,
+};
+use kalfka_protocol::messages::{MetadataRequest, MetadataResponse};
+use kalfka_protocol::Uuid;
+
+use super::RequestContext;
+use crate::error::BrokerError;
+use crate::metadata::{validate_topic_name, Topic};
+
+/// Leader epoch reported for every partition; Fetch and ListOffsets check against it.
+pub const LEADER_EPOCH: i32 = 0;
+
+/// Value of `topic_authorized_operations` when the client did not ask for it.
+const OPERATIONS_NOT_REQUESTED: i32 = i32::MIN;
+
+/// Answers Metadata, creating requested topics that don't exist when both the client and the
+/// broker allow it.
+pub async fn handle(ctx: &RequestContext, req: MetadataRequest) -> MetadataResponse {
+    let broker = &ctx.broker;
+    let version = ctx.version();
+    // v0: an empty list means "all topics"; v1+: null means all, empty means none.
+    let all_topics = match &req.topics {
+        None => true,
+        Some(list) => version == 0 && list.is_empty(),
+    };
+    let allow_create =
+        broker.config.auto_create_topics && (version < 4 || req.allow_auto_topic_creation);
+    let topics = if all_topics {
+        broker
+            .topics
+            .list()
+            .iter()
+            .map(|t| describe(t, ErrorCode::None))
+            .collect()
+    } else {
+        let requested = req.topics.unwrap_or_default();
+        requested
+            .into_iter()
+            .map(|t| match t.name {
+                Some(name) if !name.is_empty() || t.topic_id.0 == [0; 16] => {
+                    lookup_by_name(ctx, &name, allow_create)
+                }
+                _ => match broker.topics.get_by_id(&t.topic_id) {
+                    Some(topic) => describe(&topic, ErrorCode::None),
+                    None => error_topic(None, t.topic_id, ErrorCode::UnknownTopicId),
+                },
+            })
+            .collect()
+    };
+    MetadataResponse {
+        throttle_time_ms: 0,
+        brokers: vec![MetadataResponseBroker {
+            node_id: broker.node_id(),
+            host: broker.advertised_host().to_string(),
+            port: broker.advertised_port(),
+            rack: None,
+        }],
+        cluster_id: Some(broker.topics.cluster_id().to_string()),
+        controller_id: broker.node_id(),
+        topics,
+        cluster_authorized_operations: OPERATIONS_NOT_REQUESTED,
+    }
+}
+
+fn lookup_by_name(ctx: &RequestContext, name: &str, allow_create: bool) -> MetadataResponseTopic {
+    let registry = &ctx.broker.topics;
+    if let Some(topic) = registry.get(name) {
+        return describe(&topic, ErrorCode::None);
+    }
+    if let Err(e) = validate_topic_name(name) {
+        return error_topic(Some(name), Uuid::default(), e.code());
+    }
+    if !allow_create {
+        return error_topic(
+            Some(name),
+            Uuid::default(),
+            ErrorCode::UnknownTopicOrPartition,
+        );
+    }
+    match registry.get_or_create(name) {
+        Ok(topic) => describe(&topic, ErrorCode::None),
+        Err(e @ BrokerError::Storage(_)) => {
+            tracing::error!(topic = name, error = %e, "auto-creation failed");
+            error_topic(Some(name), Uuid::default(), e.code())
+        }
+        Err(e) => error_topic(Some(name), Uuid::default(), e.code()),
+    }
+}
+
+fn describe(topic: &Arc<Topic>, error: ErrorCode) -> MetadataResponseTopic {
+    MetadataResponseTopic {
+        error_code: error.code(),
+        name: Some(topic.name.clone()),
+        topic_id: topic.id,
+        is_internal: false,
+        partitions: topic
+            .partitions
+            .iter()
+            .map(|p| MetadataResponsePartition {
+                error_code: ErrorCode::None.code(),
+                partition_index: p.index,
+                leader_id: 0,
+                leader_epoch: LEADER_EPOCH,
+                replica_nodes: vec![0],
+                isr_nodes: vec![0],
+                offline_replicas: vec![],
+            })
+            .collect(),
+        topic_authorized_operations: OPERATIONS_NOT_REQUESTED,
+    }
+}
+
+fn error_topic(name: Option<&str>, id: Uuid, error: ErrorCode) -> MetadataResponseTopic {
+    MetadataResponseTopic {
+        error_code: error.code(),
+        name: name.map(str::to_string),
+        topic_id: id,
+        is_internal: false,
+        partitions: vec![],
+        topic_authorized_operations: OPERATIONS_NOT_REQUESTED,
+    }
+}

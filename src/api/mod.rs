@@ -1,0 +1,183 @@
+//! Request handling: one module per API family, dispatched from one routing table.
+//!
+//! [`ROUTES`] lists every API the broker serves with the version range it advertises; the
+//! ApiVersions answer is built from the same table, so what is advertised cannot drift from
+//! what is dispatched. Versions inside an advertised range that the broker does not serve (old
+//! Produce and Fetch versions that predate record batch v2) are still decoded and answered with
+//! UNSUPPORTED_VERSION, never with a closed connection.
+
+mod api_versions;
+mod fetch;
+mod list_offsets;
+mod metadata;
+mod produce;
+mod producer_id;
+mod topics;
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use bytes::{Bytes, BytesMut};
+use kalfka_protocol::frame::{begin_frame, finish_frame};
+use kalfka_protocol::header::{
+    peek_api_key_version, response_header_version, RequestHeader, ResponseHeader,
+};
+use kalfka_protocol::messages::Message;
+
+use crate::broker::Broker;
+
+/// What a handler is given besides its request body.
+#[derive(Debug, Clone)]
+pub struct RequestContext {
+    /// The broker's shared state.
+    pub broker: Arc<Broker>,
+    /// The decoded request header.
+    pub header: RequestHeader,
+}
+
+impl RequestContext {
+    /// The request's API version.
+    pub fn version(&self) -> i16 {
+        self.header.api_version
+    }
+}
+
+/// The result of handling one request frame.
+#[derive(Debug)]
+pub enum DispatchOutcome {
+    /// A complete response frame (size prefix included) to write back.
+    Respond(Bytes),
+    /// The request gets no response (Produce with acks=0).
+    NoResponse,
+    /// The connection must be closed; the reason is logged.
+    Close(String),
+}
+
+type HandlerFuture = Pin<Box<dyn Future<Output = DispatchOutcome> + Send>>;
+
+/// One API the broker serves.
+pub struct Route {
+    /// Kafka API key.
+    pub api_key: i16,
+    /// Lowest advertised version.
+    pub min_version: i16,
+    /// Highest advertised version.
+    pub max_version: i16,
+    /// Decodes the body, handles it and encodes the response.
+    pub handle: fn(RequestContext, Bytes) -> HandlerFuture,
+}
+
+/// Builds a [`Route`] from a request type, advertised range and an async handler returning
+/// the response (or `Option` of it, for APIs that may stay silent).
+macro_rules! route {
+    ($req:ty, $min:expr, $max:expr, $handler:path) => {
+        route!(@build $req, $min, $max, |ctx, req| async move { Some($handler(&ctx, req).await) })
+    };
+    (optional $req:ty, $min:expr, $max:expr, $handler:path) => {
+        route!(@build $req, $min, $max, |ctx, req| async move { $handler(&ctx, req).await })
+    };
+    (@build $req:ty, $min:expr, $max:expr, $call:expr) => {
+        Route {
+            api_key: <$req as Message>::API_KEY,
+            min_version: $min,
+            max_version: $max,
+            handle: |ctx: RequestContext, body: Bytes| -> HandlerFuture {
+                Box::pin(async move {
+                    let version = ctx.version();
+                    let req = match <$req>::decode_from(&body, version) {
+                        Ok(req) => req,
+                        Err(e) => {
+                            return DispatchOutcome::Close(format!(
+                                "malformed {} v{version}: {e}",
+                                stringify!($req)
+                            ))
+                        }
+                    };
+                    let call = $call;
+                    match call(ctx.clone(), req).await {
+                        Some(resp) => encode_response(&ctx.header, &resp),
+                        None => DispatchOutcome::NoResponse,
+                    }
+                })
+            },
+        }
+    };
+}
+
+use kalfka_protocol::messages::{
+    ApiVersionsRequest, CreateTopicsRequest, DeleteTopicsRequest, FetchRequest,
+    InitProducerIdRequest, ListOffsetsRequest, MetadataRequest, ProduceRequest,
+};
+
+/// Every API served, with the version range advertised in ApiVersions.
+///
+/// Minimums reach down to 0 because librdkafka before 2.11.1 (Debian's kcat) enables features
+/// only when exact old versions are inside the advertised range, and some clients ignore the
+/// minimum altogether; see `api::produce` and `api::fetch` for the old versions answered with
+/// UNSUPPORTED_VERSION.
+pub static ROUTES: &[Route] = &[
+    route!(optional ProduceRequest, 0, 11, produce::handle),
+    route!(FetchRequest, 0, 17, fetch::handle),
+    route!(ListOffsetsRequest, 0, 10, list_offsets::handle),
+    route!(MetadataRequest, 0, 12, metadata::handle),
+    route!(ApiVersionsRequest, 0, 4, api_versions::handle),
+    route!(CreateTopicsRequest, 0, 7, topics::create),
+    route!(DeleteTopicsRequest, 0, 6, topics::delete),
+    route!(InitProducerIdRequest, 0, 5, producer_id::handle),
+];
+
+/// The route serving `api_key`.
+pub fn route(api_key: i16) -> Option<&'static Route> {
+    ROUTES.iter().find(|r| r.api_key == api_key)
+}
+
+/// Handles one request frame body (the bytes after the size prefix).
+pub async fn dispatch(broker: &Arc<Broker>, body: Bytes) -> DispatchOutcome {
+    let Some((api_key, api_version, correlation_id)) = peek_api_key_version(&body) else {
+        return DispatchOutcome::Close("request shorter than a request header".into());
+    };
+    let Some(route) = route(api_key) else {
+        return DispatchOutcome::Close(format!("unknown api key {api_key}"));
+    };
+    if api_version < route.min_version || api_version > route.max_version {
+        if api_key == ApiVersionsRequest::API_KEY {
+            return api_versions::unsupported_version_response(correlation_id);
+        }
+        return DispatchOutcome::Close(format!(
+            "api key {api_key} version {api_version} is outside the advertised range {}..={}",
+            route.min_version, route.max_version
+        ));
+    }
+    let (header, consumed) = match RequestHeader::parse(&body) {
+        Ok(decoded) => decoded,
+        Err(e) => return DispatchOutcome::Close(format!("malformed request header: {e}")),
+    };
+    let ctx = RequestContext {
+        broker: Arc::clone(broker),
+        header,
+    };
+    (route.handle)(ctx, body.slice(consumed..)).await
+}
+
+/// Encodes a response frame: size prefix, response header (of the version the API and
+/// request version call for), body.
+pub fn encode_response<M: Message>(header: &RequestHeader, body: &M) -> DispatchOutcome {
+    let mut out = BytesMut::with_capacity(256);
+    let at = begin_frame(&mut out);
+    let header_version = response_header_version(header.api_key, header.api_version);
+    ResponseHeader {
+        correlation_id: header.correlation_id,
+    }
+    .encode(&mut out, header_version);
+    if let Err(e) = body.encode(&mut out, header.api_version) {
+        return DispatchOutcome::Close(format!(
+            "cannot encode the response to api key {} v{}: {e}",
+            header.api_key, header.api_version
+        ));
+    }
+    if !finish_frame(&mut out, at) {
+        return DispatchOutcome::Close("response larger than a frame can hold".into());
+    }
+    DispatchOutcome::Respond(out.freeze())
+}

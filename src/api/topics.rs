@@ -1,0 +1,190 @@
+//! CreateTopics (key 19) and DeleteTopics (key 20).
+
+use std::collections::HashSet;
+
+use kalfka_protocol::error_code::ErrorCode;
+use kalfka_protocol::messages::create_topics_request::CreatableTopic;
+use kalfka_protocol::messages::create_topics_response::{
+    CreatableTopicConfigs, CreatableTopicResult,
+};
+use kalfka_protocol::messages::delete_topics_response::DeletableTopicResult;
+use kalfka_protocol::messages::{
+    CreateTopicsRequest, CreateTopicsResponse, DeleteTopicsRequest, DeleteTopicsResponse,
+};
+use kalfka_protocol::Uuid;
+
+use super::RequestContext;
+use crate::error::BrokerError;
+use crate::metadata::TopicConfigs;
+
+/// Config source "topic config" in CreateTopics v5+ responses.
+const SOURCE_TOPIC_CONFIG: i8 = 1;
+
+/// Creates topics (or only validates them, with `validate_only`).
+pub async fn create(ctx: &RequestContext, req: CreateTopicsRequest) -> CreateTopicsResponse {
+    let mut seen = HashSet::new();
+    let duplicates: HashSet<String> = req
+        .topics
+        .iter()
+        .filter(|t| !seen.insert(t.name.clone()))
+        .map(|t| t.name.clone())
+        .collect();
+    let topics = req
+        .topics
+        .into_iter()
+        .map(|t| {
+            if duplicates.contains(&t.name) {
+                let e = BrokerError::InvalidRequest(format!(
+                    "topic {} is listed more than once in the request",
+                    t.name
+                ));
+                return failed(&t.name, &e);
+            }
+            match create_one(ctx, &t, req.validate_only) {
+                Ok(result) => result,
+                Err(e) => failed(&t.name, &e),
+            }
+        })
+        .collect();
+    CreateTopicsResponse {
+        throttle_time_ms: 0,
+        topics,
+    }
+}
+
+fn create_one(
+    ctx: &RequestContext,
+    t: &CreatableTopic,
+    validate_only: bool,
+) -> Result<CreatableTopicResult, BrokerError> {
+    if !matches!(t.replication_factor, -1 | 1) && t.assignments.is_empty() {
+        return Err(BrokerError::InvalidReplicationFactor(t.replication_factor));
+    }
+    let mut partitions = t.num_partitions;
+    if !t.assignments.is_empty() {
+        if t.num_partitions != -1 || t.replication_factor != -1 {
+            return Err(BrokerError::InvalidRequest(
+                "both manual assignments and a partition count or replication factor were given"
+                    .into(),
+            ));
+        }
+        let node = ctx.broker.node_id();
+        for (i, a) in t.assignments.iter().enumerate() {
+            if a.partition_index != i as i32 {
+                return Err(BrokerError::InvalidRequest(
+                    "manual assignments must cover partitions 0..n in order".into(),
+                ));
+            }
+            if a.broker_ids != [node] {
+                return Err(BrokerError::InvalidReplicationFactor(
+                    a.broker_ids.len() as i16
+                ));
+            }
+        }
+        partitions = t.assignments.len() as i32;
+    }
+    let mut configs = TopicConfigs::new();
+    for c in &t.configs {
+        match &c.value {
+            Some(v) => {
+                configs.insert(c.name.clone(), v.clone());
+            }
+            None => {
+                return Err(BrokerError::InvalidConfig(format!(
+                    "null value for configuration {}",
+                    c.name
+                )))
+            }
+        }
+    }
+    let registry = &ctx.broker.topics;
+    let (id, partitions) = if validate_only {
+        (
+            Uuid::default(),
+            registry.check_new_topic(&t.name, partitions, &configs)?,
+        )
+    } else {
+        let topic = registry.create(&t.name, partitions, configs.clone())?;
+        (topic.id, topic.partitions.len() as i32)
+    };
+    Ok(CreatableTopicResult {
+        name: t.name.clone(),
+        topic_id: id,
+        error_code: ErrorCode::None.code(),
+        error_message: None,
+        num_partitions: partitions,
+        replication_factor: 1,
+        configs: Some(
+            configs
+                .into_iter()
+                .map(|(name, value)| CreatableTopicConfigs {
+                    name,
+                    value: Some(value),
+                    read_only: false,
+                    config_source: SOURCE_TOPIC_CONFIG,
+                    is_sensitive: false,
+                })
+                .collect(),
+        ),
+        ..Default::default()
+    })
+}
+
+fn failed(name: &str, e: &BrokerError) -> CreatableTopicResult {
+    CreatableTopicResult {
+        name: name.to_string(),
+        error_code: e.code_i16(),
+        error_message: Some(e.to_string()),
+        num_partitions: -1,
+        replication_factor: -1,
+        configs: None,
+        ..Default::default()
+    }
+}
+
+/// Deletes topics by name (v0-5) or by name or id (v6+).
+pub async fn delete(ctx: &RequestContext, req: DeleteTopicsRequest) -> DeleteTopicsResponse {
+    let registry = &ctx.broker.topics;
+    let requested: Vec<(Option<String>, Uuid)> = if ctx.version() >= 6 {
+        req.topics
+            .into_iter()
+            .map(|t| (t.name, t.topic_id))
+            .collect()
+    } else {
+        req.topic_names
+            .into_iter()
+            .map(|n| (Some(n), Uuid::default()))
+            .collect()
+    };
+    let responses = requested
+        .into_iter()
+        .map(|(name, id)| {
+            let name = match name {
+                Some(n) => Some(n),
+                None => registry.get_by_id(&id).map(|t| t.name.clone()),
+            };
+            let result = match &name {
+                Some(n) => registry.delete(n).map(|t| t.id),
+                None => Err(BrokerError::UnknownTopicId),
+            };
+            match result {
+                Ok(deleted_id) => DeletableTopicResult {
+                    name,
+                    topic_id: deleted_id,
+                    error_code: ErrorCode::None.code(),
+                    error_message: None,
+                },
+                Err(e) => DeletableTopicResult {
+                    name,
+                    topic_id: id,
+                    error_code: e.code_i16(),
+                    error_message: Some(e.to_string()),
+                },
+            }
+        })
+        .collect();
+    DeleteTopicsResponse {
+        throttle_time_ms: 0,
+        responses,
+    }
+}

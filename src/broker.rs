@@ -1,0 +1,59 @@
+//! The broker's shared state, handed to every request handler.
+
+use std::net::SocketAddr;
+
+use crate::config::BrokerConfig;
+use crate::error::BrokerError;
+use crate::metadata::TopicRegistry;
+use crate::producer_ids::ProducerIdAllocator;
+
+/// Everything request handlers share: configuration, topics and id allocation.
+#[derive(Debug)]
+pub struct Broker {
+    /// Resolved configuration.
+    pub config: BrokerConfig,
+    /// Topics and their partitions.
+    pub topics: TopicRegistry,
+    /// Producer ids for InitProducerId.
+    pub producer_ids: ProducerIdAllocator,
+    advertised_host: String,
+    advertised_port: i32,
+}
+
+impl Broker {
+    /// Opens the data directory (recovering logs) for a listener bound to `bound`.
+    pub fn open(config: BrokerConfig, bound: SocketAddr) -> Result<Self, BrokerError> {
+        let topics = TopicRegistry::open(&config)?;
+        let producer_ids = ProducerIdAllocator::open(&config.data_dir)?;
+        let advertised_host = config.advertised_host.clone().unwrap_or_else(|| {
+            if bound.ip().is_unspecified() {
+                "127.0.0.1".to_string()
+            } else {
+                bound.ip().to_string()
+            }
+        });
+        let advertised_port = i32::from(config.advertised_port.unwrap_or(bound.port()));
+        Ok(Broker {
+            config,
+            topics,
+            producer_ids,
+            advertised_host,
+            advertised_port,
+        })
+    }
+
+    /// This broker's node id.
+    pub fn node_id(&self) -> i32 {
+        self.config.node_id
+    }
+
+    /// Host clients are told to connect to.
+    pub fn advertised_host(&self) -> &str {
+        &self.advertised_host
+    }
+
+    /// Port clients are told to connect to.
+    pub fn advertised_port(&self) -> i32 {
+        self.advertised_port
+    }
+}

@@ -1,0 +1,145 @@
+//! Broker configuration: command-line flags (clap) with Kafka-like defaults.
+//!
+//! `cargo run --release` with no flags gives a development broker on 127.0.0.1:9092 with its
+//! data in `./data`. Names follow Kafka's where Kafka has one (`num.partitions` is
+//! `--num-partitions`, `auto.create.topics.enable` is `--auto-create-topics`).
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::Parser;
+
+/// Default maximum size of one request frame (Kafka's `socket.request.max.bytes`).
+pub const DEFAULT_MAX_FRAME_BYTES: usize = 100 * 1024 * 1024;
+/// Default largest record batch a topic accepts (Kafka's `message.max.bytes`).
+pub const DEFAULT_MESSAGE_MAX_BYTES: usize = 1_048_588;
+/// Default segment size before a partition log rolls (Kafka's `log.segment.bytes`).
+pub const DEFAULT_SEGMENT_BYTES: u64 = 1024 * 1024 * 1024;
+
+/// Flags of the `kalfka` binary.
+#[derive(Debug, Clone, Parser)]
+#[command(
+    name = "kalfka",
+    version,
+    about = "A Kafka-compatible message broker in one binary"
+)]
+pub struct Cli {
+    /// Address to listen on for Kafka clients.
+    #[arg(long, env = "KALFKA_LISTEN", default_value = "127.0.0.1:9092")]
+    pub listen: SocketAddr,
+    /// host:port handed to clients in Metadata (defaults to the listen address; use an
+    /// address clients can reach, not 0.0.0.0).
+    #[arg(long = "advertised-listener", env = "KALFKA_ADVERTISED_LISTENER")]
+    pub advertised_listener: Option<String>,
+    /// Directory holding topic metadata and partition logs.
+    #[arg(long, env = "KALFKA_DATA_DIR", default_value = "./data")]
+    pub data_dir: PathBuf,
+    /// Partitions of an auto-created topic, or of CreateTopics with -1 (`num.partitions`).
+    #[arg(long, env = "KALFKA_NUM_PARTITIONS", default_value_t = 1)]
+    pub num_partitions: i32,
+    /// Create unknown topics when a client's Metadata request allows it
+    /// (`auto.create.topics.enable`).
+    #[arg(long, env = "KALFKA_AUTO_CREATE_TOPICS", default_value_t = true, action = clap::ArgAction::Set)]
+    pub auto_create_topics: bool,
+    /// Largest record batch accepted by default (`message.max.bytes`).
+    #[arg(long, env = "KALFKA_MESSAGE_MAX_BYTES", default_value_t = DEFAULT_MESSAGE_MAX_BYTES)]
+    pub message_max_bytes: usize,
+    /// Bytes after which a partition's active segment rolls (`log.segment.bytes`).
+    #[arg(long, env = "KALFKA_SEGMENT_BYTES", default_value_t = DEFAULT_SEGMENT_BYTES)]
+    pub segment_bytes: u64,
+    /// Largest request frame accepted; larger frames close the connection
+    /// (`socket.request.max.bytes`).
+    #[arg(long, env = "KALFKA_MAX_FRAME_BYTES", default_value_t = DEFAULT_MAX_FRAME_BYTES)]
+    pub max_frame_bytes: usize,
+}
+
+/// The broker's resolved configuration.
+#[derive(Debug, Clone)]
+pub struct BrokerConfig {
+    /// Address the listener binds.
+    pub listen: SocketAddr,
+    /// Host advertised in Metadata; `None` means "the bound address".
+    pub advertised_host: Option<String>,
+    /// Port advertised in Metadata; `None` means "the bound port".
+    pub advertised_port: Option<u16>,
+    /// Data directory.
+    pub data_dir: PathBuf,
+    /// This broker's node id (single node: always 0).
+    pub node_id: i32,
+    /// Default partition count for new topics.
+    pub num_partitions: i32,
+    /// Whether Metadata may create topics.
+    pub auto_create_topics: bool,
+    /// Default `max.message.bytes` of topics.
+    pub message_max_bytes: usize,
+    /// Default `segment.bytes` of topics.
+    pub segment_bytes: u64,
+    /// Largest request frame accepted.
+    pub max_frame_bytes: usize,
+}
+
+impl BrokerConfig {
+    /// A configuration for tests: ephemeral port on 127.0.0.1, data in `data_dir`.
+    pub fn for_tests(data_dir: impl Into<PathBuf>) -> Self {
+        BrokerConfig {
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            advertised_host: None,
+            advertised_port: None,
+            data_dir: data_dir.into(),
+            node_id: 0,
+            num_partitions: 1,
+            auto_create_topics: true,
+            message_max_bytes: DEFAULT_MESSAGE_MAX_BYTES,
+            segment_bytes: DEFAULT_SEGMENT_BYTES,
+            max_frame_bytes: DEFAULT_MAX_FRAME_BYTES,
+        }
+    }
+}
+
+/// Why the command line could not be turned into a configuration.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// `--advertised-listener` is not `host:port`.
+    #[error("advertised listener {0:?} is not host:port")]
+    BadAdvertisedListener(String),
+    /// `--num-partitions` below 1.
+    #[error("num-partitions must be at least 1, got {0}")]
+    BadPartitionCount(i32),
+}
+
+impl TryFrom<Cli> for BrokerConfig {
+    type Error = ConfigError;
+
+    fn try_from(cli: Cli) -> Result<Self, ConfigError> {
+        let (advertised_host, advertised_port) = match &cli.advertised_listener {
+            None => (None, None),
+            Some(s) => {
+                let s = s
+                    .trim_start_matches("tcp://")
+                    .trim_start_matches("PLAINTEXT://");
+                let (host, port) = s
+                    .rsplit_once(':')
+                    .ok_or_else(|| ConfigError::BadAdvertisedListener(s.to_string()))?;
+                let port: u16 = port
+                    .parse()
+                    .map_err(|_| ConfigError::BadAdvertisedListener(s.to_string()))?;
+                (Some(host.to_string()), Some(port))
+            }
+        };
+        if cli.num_partitions < 1 {
+            return Err(ConfigError::BadPartitionCount(cli.num_partitions));
+        }
+        Ok(BrokerConfig {
+            listen: cli.listen,
+            advertised_host,
+            advertised_port,
+            data_dir: cli.data_dir,
+            node_id: 0,
+            num_partitions: cli.num_partitions,
+            auto_create_topics: cli.auto_create_topics,
+            message_max_bytes: cli.message_max_bytes,
+            segment_bytes: cli.segment_bytes,
+            max_frame_bytes: cli.max_frame_bytes,
+        })
+    }
+}

@@ -1,0 +1,114 @@
+//! The broker's typed errors and their one mapping to Kafka error codes.
+//!
+//! Handlers return [`BrokerError`] for anything that goes wrong with a partition or topic;
+//! [`BrokerError::code`] is the only place that decides which Kafka error code a client sees.
+
+use kalfka_protocol::error_code::ErrorCode;
+use kalfka_protocol::records::RecordsError;
+
+use crate::log::LogError;
+
+/// Something a request asked for that the broker could not do.
+#[derive(Debug, thiserror::Error)]
+pub enum BrokerError {
+    /// The topic or partition does not exist.
+    #[error("unknown topic or partition")]
+    UnknownTopicOrPartition,
+    /// No topic has this id.
+    #[error("unknown topic id")]
+    UnknownTopicId,
+    /// The topic name breaks Kafka's naming rules.
+    #[error("invalid topic name: {0}")]
+    InvalidTopic(String),
+    /// A topic of that name exists already.
+    #[error("topic {0} already exists")]
+    TopicAlreadyExists(String),
+    /// A partition count below 1 (other than -1, "broker default").
+    #[error("invalid partition count {0}")]
+    InvalidPartitions(i32),
+    /// A replication factor this single-node broker cannot satisfy.
+    #[error("replication factor {0} cannot be reached: only 1 broker is registered")]
+    InvalidReplicationFactor(i16),
+    /// A topic config name or value Kafka would reject.
+    #[error("invalid config: {0}")]
+    InvalidConfig(String),
+    /// A request whose fields contradict each other.
+    #[error("invalid request: {0}")]
+    InvalidRequest(String),
+    /// A record batch larger than the topic's `max.message.bytes`.
+    #[error("record batch of {size} bytes exceeds max.message.bytes {max}")]
+    MessageTooLarge {
+        /// Size of the rejected batch.
+        size: usize,
+        /// The topic's limit.
+        max: usize,
+    },
+    /// A record batch that failed validation (CRC, lengths, magic).
+    #[error("corrupt record batch: {0}")]
+    CorruptMessage(#[from] RecordsError),
+    /// A batch in a format this version of the protocol may not carry.
+    #[error("unsupported compression type for this request version")]
+    UnsupportedCompressionType,
+    /// A feature that exists in the protocol version but is not served.
+    #[error("unsupported version: {0}")]
+    UnsupportedVersion(&'static str),
+    /// A fetch or read outside [log start, log end].
+    #[error("offset {offset} is out of range [{start}, {end}]")]
+    OffsetOutOfRange {
+        /// Requested offset.
+        offset: i64,
+        /// Log start offset.
+        start: i64,
+        /// Log end offset.
+        end: i64,
+    },
+    /// The client believes in a newer leader epoch than ours.
+    #[error("unknown leader epoch")]
+    UnknownLeaderEpoch,
+    /// `acks` other than -1, 0 or 1.
+    #[error("invalid required acks {0}")]
+    InvalidRequiredAcks(i16),
+    /// Disk trouble while reading or writing a log.
+    #[error("storage error: {0}")]
+    Storage(String),
+}
+
+impl BrokerError {
+    /// The Kafka error code a client is given for this error.
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            BrokerError::UnknownTopicOrPartition => ErrorCode::UnknownTopicOrPartition,
+            BrokerError::UnknownTopicId => ErrorCode::UnknownTopicId,
+            BrokerError::InvalidTopic(_) => ErrorCode::InvalidTopicException,
+            BrokerError::TopicAlreadyExists(_) => ErrorCode::TopicAlreadyExists,
+            BrokerError::InvalidPartitions(_) => ErrorCode::InvalidPartitions,
+            BrokerError::InvalidReplicationFactor(_) => ErrorCode::InvalidReplicationFactor,
+            BrokerError::InvalidConfig(_) => ErrorCode::InvalidConfig,
+            BrokerError::InvalidRequest(_) => ErrorCode::InvalidRequest,
+            BrokerError::MessageTooLarge { .. } => ErrorCode::MessageTooLarge,
+            BrokerError::CorruptMessage(_) => ErrorCode::CorruptMessage,
+            BrokerError::UnsupportedCompressionType => ErrorCode::UnsupportedCompressionType,
+            BrokerError::UnsupportedVersion(_) => ErrorCode::UnsupportedVersion,
+            BrokerError::OffsetOutOfRange { .. } => ErrorCode::OffsetOutOfRange,
+            BrokerError::UnknownLeaderEpoch => ErrorCode::UnknownLeaderEpoch,
+            BrokerError::InvalidRequiredAcks(_) => ErrorCode::InvalidRequiredAcks,
+            BrokerError::Storage(_) => ErrorCode::KafkaStorageError,
+        }
+    }
+
+    /// The numeric code, as it goes on the wire.
+    pub fn code_i16(&self) -> i16 {
+        self.code().code()
+    }
+}
+
+impl From<LogError> for BrokerError {
+    fn from(e: LogError) -> Self {
+        match e {
+            LogError::OffsetOutOfRange { offset, start, end } => {
+                BrokerError::OffsetOutOfRange { offset, start, end }
+            }
+            other => BrokerError::Storage(other.to_string()),
+        }
+    }
+}

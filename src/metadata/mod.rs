@@ -1,0 +1,306 @@
+//! Topic metadata: which topics exist, their ids, partitions and configs.
+//!
+//! [`TopicRegistry`] is the broker's single source of truth for topics. Lookups are lock-free
+//! (dashmap); creations and deletions are serialized and persisted to `kalfka-meta.json`
+//! before they are visible, so a restart finds exactly the topics clients were told exist.
+
+pub mod store;
+pub mod topic;
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use dashmap::DashMap;
+use kalfka_protocol::Uuid;
+
+use crate::config::BrokerConfig;
+use crate::error::BrokerError;
+use crate::log::LogConfig;
+use crate::partition::Partition;
+use store::{MetaStore, StoredMeta, StoredTopic};
+pub use topic::{validate_topic_configs, validate_topic_name, Topic, TopicConfigs};
+
+/// Broker-wide defaults that topic configs override.
+#[derive(Debug, Clone)]
+pub struct TopicDefaults {
+    /// `num.partitions`.
+    pub num_partitions: i32,
+    /// `message.max.bytes`.
+    pub message_max_bytes: usize,
+    /// `log.segment.bytes`.
+    pub segment_bytes: u64,
+}
+
+/// All topics of the broker.
+#[derive(Debug)]
+pub struct TopicRegistry {
+    data_dir: PathBuf,
+    store: MetaStore,
+    defaults: TopicDefaults,
+    cluster_id: String,
+    topics: DashMap<String, Arc<Topic>>,
+    ids: DashMap<Uuid, String>,
+    /// Serializes creations and deletions, and with them writes of the metadata file.
+    changes: Mutex<()>,
+}
+
+impl TopicRegistry {
+    /// Opens the registry of `config.data_dir`, creating the directory on first start and
+    /// opening (recovering) every partition log it lists.
+    pub fn open(config: &BrokerConfig) -> Result<Self, BrokerError> {
+        let data_dir = config.data_dir.clone();
+        std::fs::create_dir_all(&data_dir).map_err(storage_error(&data_dir))?;
+        let store = MetaStore::new(&data_dir);
+        let stored = store.load().map_err(storage_error(&data_dir))?;
+        let defaults = TopicDefaults {
+            num_partitions: config.num_partitions,
+            message_max_bytes: config.message_max_bytes,
+            segment_bytes: config.segment_bytes,
+        };
+        let (cluster_id, stored_topics, fresh) = match stored {
+            Some(meta) => (meta.cluster_id, meta.topics, false),
+            None => (new_cluster_id(), Vec::new(), true),
+        };
+        let registry = TopicRegistry {
+            data_dir,
+            store,
+            defaults,
+            cluster_id,
+            topics: DashMap::new(),
+            ids: DashMap::new(),
+            changes: Mutex::new(()),
+        };
+        for t in stored_topics {
+            let id = parse_uuid(&t.id).ok_or_else(|| {
+                BrokerError::Storage(format!("topic {} has a malformed id {:?}", t.name, t.id))
+            })?;
+            let topic = registry.open_topic(&t.name, id, t.partitions, t.configs)?;
+            registry.insert(topic);
+        }
+        if fresh {
+            registry.persist()?;
+        }
+        Ok(registry)
+    }
+
+    /// The cluster id clients see in Metadata.
+    pub fn cluster_id(&self) -> &str {
+        &self.cluster_id
+    }
+
+    /// The broker-wide topic defaults.
+    pub fn defaults(&self) -> &TopicDefaults {
+        &self.defaults
+    }
+
+    /// The topic called `name`.
+    pub fn get(&self, name: &str) -> Option<Arc<Topic>> {
+        self.topics.get(name).map(|t| Arc::clone(&t))
+    }
+
+    /// The topic with id `id`.
+    pub fn get_by_id(&self, id: &Uuid) -> Option<Arc<Topic>> {
+        let name = self.ids.get(id)?.clone();
+        self.get(&name)
+    }
+
+    /// Every topic, sorted by name.
+    pub fn list(&self) -> Vec<Arc<Topic>> {
+        let mut all: Vec<_> = self.topics.iter().map(|t| Arc::clone(&t)).collect();
+        all.sort_by(|a, b| a.name.cmp(&b.name));
+        all
+    }
+
+    /// Largest batch a topic accepts (`max.message.bytes`, else the broker default).
+    pub fn max_message_bytes(&self, topic: &Topic) -> usize {
+        topic
+            .configs
+            .get("max.message.bytes")
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(self.defaults.message_max_bytes)
+    }
+
+    /// Checks that a topic could be created: valid name, not existing, sane partition count and
+    /// configs. Returns the partition count to use (`-1` becomes the broker default).
+    pub fn check_new_topic(
+        &self,
+        name: &str,
+        partitions: i32,
+        configs: &TopicConfigs,
+    ) -> Result<i32, BrokerError> {
+        validate_topic_name(name)?;
+        if self.topics.contains_key(name) {
+            return Err(BrokerError::TopicAlreadyExists(name.to_string()));
+        }
+        let partitions = match partitions {
+            -1 => self.defaults.num_partitions,
+            n if n >= 1 => n,
+            n => return Err(BrokerError::InvalidPartitions(n)),
+        };
+        validate_topic_configs(configs)?;
+        Ok(partitions)
+    }
+
+    /// Creates a topic (`partitions` of -1 means the broker default) and persists it before
+    /// returning it.
+    pub fn create(
+        &self,
+        name: &str,
+        partitions: i32,
+        configs: TopicConfigs,
+    ) -> Result<Arc<Topic>, BrokerError> {
+        let _guard = self.changes.lock().unwrap_or_else(|p| p.into_inner());
+        let partitions = self.check_new_topic(name, partitions, &configs)?;
+        let topic = self.open_topic(name, new_topic_id(), partitions, configs)?;
+        self.insert(Arc::clone(&topic));
+        if let Err(e) = self.persist() {
+            self.topics.remove(name);
+            self.ids.remove(&topic.id);
+            return Err(e);
+        }
+        tracing::info!(topic = name, partitions, "created topic");
+        Ok(topic)
+    }
+
+    /// Creates `name` with the default partition count unless it exists; returns the topic.
+    pub fn get_or_create(&self, name: &str) -> Result<Arc<Topic>, BrokerError> {
+        if let Some(t) = self.get(name) {
+            return Ok(t);
+        }
+        match self.create(name, -1, TopicConfigs::new()) {
+            Err(BrokerError::TopicAlreadyExists(_)) => {
+                self.get(name).ok_or(BrokerError::UnknownTopicOrPartition)
+            }
+            other => other,
+        }
+    }
+
+    /// Deletes a topic and its data.
+    pub fn delete(&self, name: &str) -> Result<Arc<Topic>, BrokerError> {
+        let _guard = self.changes.lock().unwrap_or_else(|p| p.into_inner());
+        let (_, topic) = self
+            .topics
+            .remove(name)
+            .ok_or(BrokerError::UnknownTopicOrPartition)?;
+        self.ids.remove(&topic.id);
+        self.persist()?;
+        for p in 0..topic.partitions.len() {
+            let dir = self.partition_dir(name, p as i32);
+            if let Err(e) = std::fs::remove_dir_all(&dir) {
+                tracing::warn!(dir = %dir.display(), error = %e, "could not remove partition directory");
+            }
+        }
+        tracing::info!(topic = name, "deleted topic");
+        Ok(topic)
+    }
+
+    /// Fsyncs every partition log (used at shutdown).
+    pub fn flush_all(&self) {
+        for topic in self.list() {
+            for p in &topic.partitions {
+                if let Err(e) = p.flush() {
+                    tracing::warn!(topic = %topic.name, partition = p.index, error = %e, "flush failed");
+                }
+            }
+        }
+    }
+
+    fn partition_dir(&self, topic: &str, partition: i32) -> PathBuf {
+        self.data_dir.join(format!("{topic}-{partition}"))
+    }
+
+    fn open_topic(
+        &self,
+        name: &str,
+        id: Uuid,
+        partitions: i32,
+        configs: TopicConfigs,
+    ) -> Result<Arc<Topic>, BrokerError> {
+        let segment_bytes = configs
+            .get("segment.bytes")
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(self.defaults.segment_bytes);
+        let log_config = LogConfig {
+            segment_bytes,
+            ..LogConfig::default()
+        };
+        let parts = (0..partitions)
+            .map(|p| {
+                Partition::open(p, &self.partition_dir(name, p), log_config.clone()).map(Arc::new)
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Arc::new(Topic {
+            name: name.to_string(),
+            id,
+            partitions: parts,
+            configs,
+        }))
+    }
+
+    fn insert(&self, topic: Arc<Topic>) {
+        self.ids.insert(topic.id, topic.name.clone());
+        self.topics.insert(topic.name.clone(), topic);
+    }
+
+    fn persist(&self) -> Result<(), BrokerError> {
+        let meta = StoredMeta {
+            version: 1,
+            cluster_id: self.cluster_id.clone(),
+            topics: self
+                .list()
+                .iter()
+                .map(|t| StoredTopic {
+                    name: t.name.clone(),
+                    id: uuid::Uuid::from_bytes(t.id.0).to_string(),
+                    partitions: t.partitions.len() as i32,
+                    configs: t.configs.clone(),
+                })
+                .collect(),
+        };
+        self.store
+            .save(&meta)
+            .map_err(storage_error(&self.data_dir))
+    }
+}
+
+fn storage_error(path: &Path) -> impl Fn(std::io::Error) -> BrokerError + '_ {
+    move |e| BrokerError::Storage(format!("{}: {e}", path.display()))
+}
+
+fn parse_uuid(s: &str) -> Option<Uuid> {
+    uuid::Uuid::parse_str(s).ok().map(|u| Uuid(*u.as_bytes()))
+}
+
+/// A fresh random topic id (never the all-zero "no id" value).
+fn new_topic_id() -> Uuid {
+    Uuid(*uuid::Uuid::new_v4().as_bytes())
+}
+
+/// A fresh cluster id in Kafka's form: a UUID in 22 characters of URL-safe base64.
+fn new_cluster_id() -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let bytes = *uuid::Uuid::new_v4().as_bytes();
+    let mut bits: u128 = u128::from_be_bytes(bytes);
+    let mut out = vec![0u8; 22];
+    // 22 six-bit digits cover 132 bits; the top 4 are zero padding, as in base64 of 16 bytes.
+    for slot in out.iter_mut().rev() {
+        *slot = ALPHABET[(bits & 63) as usize];
+        bits >>= 6;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cluster_ids_are_22_url_safe_characters() {
+        let id = new_cluster_id();
+        assert_eq!(id.len(), 22);
+        assert!(id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'));
+        assert_ne!(id, new_cluster_id());
+    }
+}

@@ -1,0 +1,177 @@
+//! One topic: its name, id, partitions and configs, plus Kafka's topic naming rules.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use kalfka_protocol::Uuid;
+
+use crate::error::BrokerError;
+use crate::partition::Partition;
+
+/// Longest legal topic name (Kafka's limit).
+pub const MAX_TOPIC_NAME_LEN: usize = 249;
+
+/// A topic and its open partitions.
+#[derive(Debug)]
+pub struct Topic {
+    /// The topic's name.
+    pub name: String,
+    /// Stable random id, returned by Metadata v10+ and used by Fetch v13+.
+    pub id: Uuid,
+    /// Partitions, indexed by partition number.
+    pub partitions: Vec<Arc<Partition>>,
+    /// Topic-level config overrides, by Kafka's config names.
+    pub configs: TopicConfigs,
+}
+
+impl Topic {
+    /// The partition with this index, if the topic has it.
+    pub fn partition(&self, index: i32) -> Option<&Arc<Partition>> {
+        usize::try_from(index)
+            .ok()
+            .and_then(|i| self.partitions.get(i))
+    }
+}
+
+/// Checks a topic name against Kafka's rules: 1–249 characters from `[a-zA-Z0-9._-]`, and not
+/// `.` or `..`.
+pub fn validate_topic_name(name: &str) -> Result<(), BrokerError> {
+    if name.is_empty() {
+        return Err(BrokerError::InvalidTopic(
+            "the empty string is not allowed".into(),
+        ));
+    }
+    if name == "." || name == ".." {
+        return Err(BrokerError::InvalidTopic(format!(
+            "'{name}' is not allowed"
+        )));
+    }
+    if name.len() > MAX_TOPIC_NAME_LEN {
+        return Err(BrokerError::InvalidTopic(format!(
+            "name is longer than {MAX_TOPIC_NAME_LEN} characters"
+        )));
+    }
+    if let Some(c) = name
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-')))
+    {
+        return Err(BrokerError::InvalidTopic(format!(
+            "'{name}' contains {c:?}; legal characters are ASCII letters, digits, '.', '_' and '-'"
+        )));
+    }
+    Ok(())
+}
+
+/// Topic config names Kafka knows; anything else is rejected with INVALID_CONFIG.
+pub const KNOWN_TOPIC_CONFIGS: &[&str] = &[
+    "cleanup.policy",
+    "compression.type",
+    "delete.retention.ms",
+    "file.delete.delay.ms",
+    "flush.messages",
+    "flush.ms",
+    "follower.replication.throttled.replicas",
+    "index.interval.bytes",
+    "leader.replication.throttled.replicas",
+    "local.retention.bytes",
+    "local.retention.ms",
+    "max.compaction.lag.ms",
+    "max.message.bytes",
+    "message.downconversion.enable",
+    "message.format.version",
+    "message.timestamp.after.max.ms",
+    "message.timestamp.before.max.ms",
+    "message.timestamp.difference.max.ms",
+    "message.timestamp.type",
+    "min.cleanable.dirty.ratio",
+    "min.compaction.lag.ms",
+    "min.insync.replicas",
+    "preallocate",
+    "remote.storage.enable",
+    "retention.bytes",
+    "retention.ms",
+    "segment.bytes",
+    "segment.index.bytes",
+    "segment.jitter.ms",
+    "segment.ms",
+    "unclean.leader.election.enable",
+];
+
+/// A topic's config overrides (only what was set explicitly; defaults come from the broker).
+pub type TopicConfigs = BTreeMap<String, String>;
+
+/// Validates config overrides given at topic creation: known names, and numbers where the
+/// config is numeric.
+pub fn validate_topic_configs(configs: &TopicConfigs) -> Result<(), BrokerError> {
+    for (name, value) in configs {
+        if !KNOWN_TOPIC_CONFIGS.contains(&name.as_str()) {
+            return Err(BrokerError::InvalidConfig(format!(
+                "unknown topic config name: {name}"
+            )));
+        }
+        let numeric = name.ends_with(".ms")
+            || name.ends_with(".bytes")
+            || name == "flush.messages"
+            || name == "min.insync.replicas";
+        if numeric && value.parse::<i64>().is_err() {
+            return Err(BrokerError::InvalidConfig(format!(
+                "invalid value {value:?} for configuration {name}: not a number"
+            )));
+        }
+        let positive = matches!(name.as_str(), "segment.bytes" | "max.message.bytes");
+        if positive && value.parse::<i64>().map_or(true, |v| v < 1) {
+            return Err(BrokerError::InvalidConfig(format!(
+                "invalid value {value:?} for configuration {name}: must be at least 1"
+            )));
+        }
+        if name == "cleanup.policy"
+            && !value
+                .split(',')
+                .all(|p| matches!(p.trim(), "delete" | "compact"))
+        {
+            return Err(BrokerError::InvalidConfig(format!(
+                "invalid value {value:?} for configuration cleanup.policy"
+            )));
+        }
+        if name == "message.timestamp.type"
+            && !matches!(value.as_str(), "CreateTime" | "LogAppendTime")
+        {
+            return Err(BrokerError::InvalidConfig(format!(
+                "invalid value {value:?} for configuration message.timestamp.type"
+            )));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn topic_names_follow_kafka_rules() {
+        assert!(validate_topic_name("orders.v1_final-2").is_ok());
+        assert!(validate_topic_name("").is_err());
+        assert!(validate_topic_name(".").is_err());
+        assert!(validate_topic_name("..").is_err());
+        assert!(validate_topic_name("has space").is_err());
+        assert!(validate_topic_name("slash/name").is_err());
+        assert!(validate_topic_name(&"a".repeat(249)).is_ok());
+        assert!(validate_topic_name(&"a".repeat(250)).is_err());
+    }
+
+    #[test]
+    fn topic_configs_are_checked_by_name_and_value() {
+        let mut c = TopicConfigs::new();
+        c.insert("retention.ms".into(), "1000".into());
+        assert!(validate_topic_configs(&c).is_ok());
+        c.insert("retention.ms".into(), "soon".into());
+        assert!(validate_topic_configs(&c).is_err());
+        let mut c = TopicConfigs::new();
+        c.insert("no.such.config".into(), "1".into());
+        assert!(validate_topic_configs(&c).is_err());
+        let mut c = TopicConfigs::new();
+        c.insert("cleanup.policy".into(), "compact,delete".into());
+        assert!(validate_topic_configs(&c).is_ok());
+    }
+}

@@ -1,0 +1,112 @@
+//! A minimal blocking Kafka client over a raw TCP socket, for tests that need exact control of
+//! the bytes on the wire (bad frames, pipelining, acks=0) and to read exact error codes.
+
+#![allow(dead_code)]
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::time::Duration;
+
+use bytes::{BufMut, Bytes, BytesMut};
+use kalfka_protocol::header::{
+    request_header_version, response_header_version, RequestHeader, ResponseHeader,
+};
+use kalfka_protocol::messages::Message;
+use kalfka_protocol::primitives::Decoder;
+
+/// One connection to the broker.
+pub struct RawClient {
+    stream: TcpStream,
+    next_correlation: i32,
+}
+
+impl RawClient {
+    /// Connects with a 30 s read timeout (so a broker that hangs fails the test, not CI).
+    pub fn connect(addr: SocketAddr) -> RawClient {
+        let stream = TcpStream::connect(addr).expect("connect");
+        stream
+            .set_read_timeout(Some(Duration::from_secs(30)))
+            .expect("timeout");
+        RawClient {
+            stream,
+            next_correlation: 1,
+        }
+    }
+
+    /// Writes raw bytes.
+    pub fn send_raw(&mut self, bytes: &[u8]) {
+        self.stream.write_all(bytes).expect("write");
+    }
+
+    /// Encodes a request frame and returns (frame, correlation id).
+    pub fn frame<M: Message>(&mut self, version: i16, body: &M) -> (Vec<u8>, i32) {
+        let correlation_id = self.next_correlation;
+        self.next_correlation += 1;
+        let header = RequestHeader {
+            api_key: M::API_KEY,
+            api_version: version,
+            correlation_id,
+            client_id: Some("raw-test".into()),
+        };
+        let mut buf = BytesMut::new();
+        buf.put_i32(0);
+        header
+            .encode(&mut buf, request_header_version(M::API_KEY, version))
+            .expect("encode header");
+        body.encode(&mut buf, version).expect("encode body");
+        let len = (buf.len() - 4) as i32;
+        buf[..4].copy_from_slice(&len.to_be_bytes());
+        (buf.to_vec(), correlation_id)
+    }
+
+    /// Sends a request; returns its correlation id.
+    pub fn send<M: Message>(&mut self, version: i16, body: &M) -> i32 {
+        let (frame, id) = self.frame(version, body);
+        self.send_raw(&frame);
+        id
+    }
+
+    /// Reads one response frame body (after the size), or `None` if the broker closed the
+    /// connection.
+    pub fn recv_frame(&mut self) -> Option<Bytes> {
+        let mut size = [0u8; 4];
+        if self.stream.read_exact(&mut size).is_err() {
+            return None;
+        }
+        let size = i32::from_be_bytes(size);
+        assert!(size >= 4, "response frame size {size}");
+        let mut body = vec![0u8; size as usize];
+        self.stream
+            .read_exact(&mut body)
+            .expect("read response body");
+        Some(Bytes::from(body))
+    }
+
+    /// Reads the response to a request of type `Req` at `version` and decodes it as `Resp`,
+    /// checking the correlation id.
+    pub fn recv<Req: Message, Resp: Message>(&mut self, version: i16, correlation_id: i32) -> Resp {
+        let frame = self
+            .recv_frame()
+            .expect("a response, not a closed connection");
+        let mut d = Decoder::new(&frame);
+        let header = ResponseHeader::decode(&mut d, response_header_version(Req::API_KEY, version))
+            .expect("response header");
+        assert_eq!(
+            header.correlation_id, correlation_id,
+            "responses come in request order"
+        );
+        Resp::decode(&mut d, version).expect("response body")
+    }
+
+    /// Sends a request and waits for its response.
+    pub fn call<Req: Message, Resp: Message>(&mut self, version: i16, body: &Req) -> Resp {
+        let id = self.send(version, body);
+        self.recv::<Req, Resp>(version, id)
+    }
+
+    /// True if the broker closed the connection (read returns EOF or reset) within the timeout.
+    pub fn is_closed(&mut self) -> bool {
+        let mut byte = [0u8; 1];
+        matches!(self.stream.read(&mut byte), Ok(0) | Err(_))
+    }
+}
