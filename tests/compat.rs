@@ -1,0 +1,103 @@
+//! Compatibility scenarios driven by real third-party clients (`compat/`): kcat (librdkafka
+//! 2.0.2), confluent-kafka (librdkafka 2.16) and kafka-python, each against a broker started
+//! in-process. The tools are installed by `.ci/run` (apt-get kcat, pip compat/requirements.txt);
+//! a missing tool fails the test with the command that installs it.
+
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use common::TestBroker;
+
+fn python() -> String {
+    std::env::var("KALFKA_PYTHON").unwrap_or_else(|_| "python3".to_string())
+}
+
+/// Runs a scenario with a time limit; panics with its output unless it exits 0.
+fn run_scenario(mut cmd: Command, name: &str, limit: Duration) {
+    let compat = Path::new(env!("CARGO_MANIFEST_DIR")).join("compat");
+    cmd.current_dir(&compat);
+    let mut child = cmd
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{name}: cannot start: {e}"));
+    let started = Instant::now();
+    loop {
+        if child.try_wait().expect("wait").is_some() {
+            break;
+        }
+        if started.elapsed() > limit {
+            let _ = child.kill();
+            let out = child.wait_with_output().expect("output");
+            panic!(
+                "{name}: timed out after {limit:?}\n{}\n{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let out = child.wait_with_output().expect("output");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "{name} failed ({}):\n{stdout}\n{stderr}",
+        out.status
+    );
+    assert!(
+        stdout.contains("ok:"),
+        "{name} did not report success:\n{stdout}\n{stderr}"
+    );
+    println!("{stdout}");
+}
+
+fn require_python_module(module: &str) {
+    let ok = Command::new(python())
+        .args(["-c", &format!("import {module}")])
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false);
+    assert!(
+        ok,
+        "python module {module} is missing: pip install -r compat/requirements.txt (bash .ci/run does)"
+    );
+}
+
+#[test]
+fn kcat_lists_produces_and_consumes() {
+    let found = Command::new("kcat").arg("-V").output().is_ok();
+    assert!(
+        found,
+        "kcat is missing: apt-get install -y kcat (bash .ci/run does)"
+    );
+    let dir = tempfile::tempdir().expect("tempdir");
+    let broker = TestBroker::start(dir.path());
+    let mut cmd = Command::new("bash");
+    cmd.arg("kcat_roundtrip.sh").arg(broker.bootstrap());
+    run_scenario(cmd, "kcat", Duration::from_secs(180));
+}
+
+#[test]
+fn confluent_kafka_round_trip() {
+    require_python_module("confluent_kafka");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let broker = TestBroker::start(dir.path());
+    let mut cmd = Command::new(python());
+    cmd.arg("confluent_kafka_roundtrip.py")
+        .arg(broker.bootstrap());
+    run_scenario(cmd, "confluent-kafka", Duration::from_secs(180));
+}
+
+#[test]
+fn kafka_python_round_trip() {
+    require_python_module("kafka");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let broker = TestBroker::start(dir.path());
+    let mut cmd = Command::new(python());
+    cmd.arg("kafka_python_roundtrip.py").arg(broker.bootstrap());
+    run_scenario(cmd, "kafka-python", Duration::from_secs(180));
+}
