@@ -11,6 +11,7 @@ use tracing_subscriber::EnvFilter;
 fn main() -> ExitCode {
     let started = Instant::now();
     tracing_subscriber::fmt()
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
         .with_env_filter(
             EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
         )

@@ -6,6 +6,8 @@ use std::sync::{Arc, Mutex};
 use bytes::Bytes;
 use tokio::sync::Notify;
 
+use kalfka_protocol::records::batches;
+
 use crate::error::BrokerError;
 use crate::log::{LogConfig, PartitionLog};
 
@@ -81,14 +83,41 @@ impl Partition {
         })
     }
 
-    /// First offset whose batch holds a timestamp at or after `timestamp`, with that timestamp.
+    /// The first record (in offset order) whose timestamp is at or after `timestamp`: its offset
+    /// and timestamp. The time index finds the batch; the batch's records pick the record.
     pub fn offset_for_timestamp(&self, timestamp: i64) -> Result<Option<(i64, i64)>, BrokerError> {
-        Ok(self.log.offset_for_timestamp(timestamp)?)
+        let Some((base_offset, _)) = self.log.offset_for_timestamp(timestamp)? else {
+            return Ok(None);
+        };
+        self.first_record_in_batch_at(base_offset, |ts| ts >= timestamp)
     }
 
-    /// Offset and timestamp of the record with the largest timestamp.
-    pub fn max_timestamp(&self) -> Option<(i64, i64)> {
-        self.log.max_timestamp()
+    /// Offset and timestamp of the first record carrying the largest timestamp in the log.
+    pub fn max_timestamp(&self) -> Result<Option<(i64, i64)>, BrokerError> {
+        let Some((offset_in_batch, max_ts)) = self.log.max_timestamp() else {
+            return Ok(None);
+        };
+        self.first_record_in_batch_at(offset_in_batch, |ts| ts == max_ts)
+    }
+
+    /// Decodes the batch holding `offset` and returns the first record matching `pred` on its
+    /// timestamp.
+    fn first_record_in_batch_at(
+        &self,
+        offset: i64,
+        pred: impl Fn(i64) -> bool,
+    ) -> Result<Option<(i64, i64)>, BrokerError> {
+        let read = self.log.read(offset, 1)?;
+        let Some(batch) = batches(read.bytes).next() else {
+            return Ok(None);
+        };
+        let batch = batch?;
+        let header = batch.header();
+        Ok(batch
+            .records()?
+            .iter()
+            .map(|r| (r.offset(header), r.timestamp(header)))
+            .find(|&(_, ts)| pred(ts)))
     }
 
     /// Fsyncs the log.

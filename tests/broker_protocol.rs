@@ -467,8 +467,11 @@ fn list_offsets_by_timestamp_and_special_values() {
     assert_eq!(list_offset(&mut c, "ts", 0, -2), (0, 0, -1));
     assert_eq!(list_offset(&mut c, "ts", 0, -1), (0, 4, -1));
     assert_eq!(list_offset(&mut c, "ts", 0, -3), (0, 2, 5_000));
-    assert_eq!(list_offset(&mut c, "ts", 0, 0).1, 0);
-    assert_eq!(list_offset(&mut c, "ts", 0, 4_000).1, 2);
+    assert_eq!(list_offset(&mut c, "ts", 0, 0), (0, 0, 1_000));
+    // Inside a batch: the record, not the batch start.
+    assert_eq!(list_offset(&mut c, "ts", 0, 1_001), (0, 1, 1_001));
+    assert_eq!(list_offset(&mut c, "ts", 0, 2_000), (0, 2, 5_000));
+    assert_eq!(list_offset(&mut c, "ts", 0, 4_000), (0, 2, 5_000));
     assert_eq!(list_offset(&mut c, "ts", 0, 9_000), (0, -1, -1));
     assert_eq!(
         list_offset(&mut c, "nope", 0, -1).0,

@@ -65,9 +65,7 @@ fn lookup(
     match p.timestamp {
         LATEST => Ok((offsets.log_end, -1)),
         EARLIEST => Ok((offsets.log_start, -1)),
-        MAX_TIMESTAMP if version >= 7 => Ok(partition
-            .max_timestamp()
-            .map_or((-1, -1), |(o, ts)| (o, ts))),
+        MAX_TIMESTAMP if version >= 7 => Ok(partition.max_timestamp()?.unwrap_or((-1, -1))),
         EARLIEST_LOCAL if version >= 8 => Ok((offsets.log_start, -1)),
         LATEST_TIERED if version >= 9 => Ok((-1, -1)),
         ts if ts >= 0 => Ok(partition.offset_for_timestamp(ts)?.unwrap_or((-1, -1))),

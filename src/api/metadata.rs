@@ -24,6 +24,7 @@ const OPERATIONS_NOT_REQUESTED: i32 = i32::MIN;
 pub async fn handle(ctx: &RequestContext, req: MetadataRequest) -> MetadataResponse {
     let broker = &ctx.broker;
     let version = ctx.version();
+    let node = broker.node_id();
     // v0: an empty list means "all topics"; v1+: null means all, empty means none.
     let all_topics = match &req.topics {
         None => true,
@@ -36,7 +37,7 @@ pub async fn handle(ctx: &RequestContext, req: MetadataRequest) -> MetadataRespo
             .topics
             .list()
             .iter()
-            .map(|t| describe(t, ErrorCode::None))
+            .map(|t| describe(t, node))
             .collect()
     } else {
         let requested = req.topics.unwrap_or_default();
@@ -47,7 +48,7 @@ pub async fn handle(ctx: &RequestContext, req: MetadataRequest) -> MetadataRespo
                     lookup_by_name(ctx, &name, allow_create)
                 }
                 _ => match broker.topics.get_by_id(&t.topic_id) {
-                    Some(topic) => describe(&topic, ErrorCode::None),
+                    Some(topic) => describe(&topic, node),
                     None => error_topic(None, t.topic_id, ErrorCode::UnknownTopicId),
                 },
             })
@@ -70,8 +71,9 @@ pub async fn handle(ctx: &RequestContext, req: MetadataRequest) -> MetadataRespo
 
 fn lookup_by_name(ctx: &RequestContext, name: &str, allow_create: bool) -> MetadataResponseTopic {
     let registry = &ctx.broker.topics;
+    let node = ctx.broker.node_id();
     if let Some(topic) = registry.get(name) {
-        return describe(&topic, ErrorCode::None);
+        return describe(&topic, node);
     }
     if let Err(e) = validate_topic_name(name) {
         return error_topic(Some(name), Uuid::default(), e.code());
@@ -84,7 +86,7 @@ fn lookup_by_name(ctx: &RequestContext, name: &str, allow_create: bool) -> Metad
         );
     }
     match registry.get_or_create(name) {
-        Ok(topic) => describe(&topic, ErrorCode::None),
+        Ok(topic) => describe(&topic, node),
         Err(e @ BrokerError::Storage(_)) => {
             tracing::error!(topic = name, error = %e, "auto-creation failed");
             error_topic(Some(name), Uuid::default(), e.code())
@@ -93,9 +95,9 @@ fn lookup_by_name(ctx: &RequestContext, name: &str, allow_create: bool) -> Metad
     }
 }
 
-fn describe(topic: &Arc<Topic>, error: ErrorCode) -> MetadataResponseTopic {
+fn describe(topic: &Arc<Topic>, node: i32) -> MetadataResponseTopic {
     MetadataResponseTopic {
-        error_code: error.code(),
+        error_code: ErrorCode::None.code(),
         name: Some(topic.name.clone()),
         topic_id: topic.id,
         is_internal: false,
@@ -105,10 +107,10 @@ fn describe(topic: &Arc<Topic>, error: ErrorCode) -> MetadataResponseTopic {
             .map(|p| MetadataResponsePartition {
                 error_code: ErrorCode::None.code(),
                 partition_index: p.index,
-                leader_id: 0,
+                leader_id: node,
                 leader_epoch: LEADER_EPOCH,
-                replica_nodes: vec![0],
-                isr_nodes: vec![0],
+                replica_nodes: vec![node],
+                isr_nodes: vec![node],
                 offline_replicas: vec![],
             })
             .collect(),
