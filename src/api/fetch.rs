@@ -65,13 +65,7 @@ pub async fn handle(ctx: &RequestContext, req: FetchRequest) -> FetchResponse {
         }
         let (responses, bytes, any_error) = read_all(&topics, &req, version);
         if bytes >= min_bytes || any_error || !registered {
-            return FetchResponse {
-                throttle_time_ms: 0,
-                error_code: ErrorCode::None.code(),
-                session_id: 0,
-                responses,
-                ..Default::default()
-            };
+            return sessionless_response(responses);
         }
         if tokio::time::timeout_at(deadline, waker.notified())
             .await
@@ -79,13 +73,7 @@ pub async fn handle(ctx: &RequestContext, req: FetchRequest) -> FetchResponse {
         {
             // Timed out: one last read, answered with whatever is there.
             let (responses, _, _) = read_all(&topics, &req, version);
-            return FetchResponse {
-                throttle_time_ms: 0,
-                error_code: ErrorCode::None.code(),
-                session_id: 0,
-                responses,
-                ..Default::default()
-            };
+            return sessionless_response(responses);
         }
     }
 }
@@ -215,6 +203,17 @@ fn error_data(partition: i32, code: ErrorCode) -> PartitionData {
         aborted_transactions: None,
         preferred_read_replica: -1,
         records: Some(bytes::Bytes::new()),
+        ..Default::default()
+    }
+}
+
+/// A full response outside any fetch session (session id 0).
+fn sessionless_response(responses: Vec<FetchableTopicResponse>) -> FetchResponse {
+    FetchResponse {
+        throttle_time_ms: 0,
+        error_code: ErrorCode::None.code(),
+        session_id: 0,
+        responses,
         ..Default::default()
     }
 }

@@ -51,7 +51,12 @@ impl IndexFile {
         if self.capacity > 0 {
             // SAFETY: index files are private to this log directory and resized only by this
             // struct, which drops the mapping first; accesses stay below `capacity` entries.
-            self.mmap = Some(unsafe { MmapMut::map_mut(&self.file)? });
+            let mmap = unsafe { MmapMut::map_mut(&self.file)? };
+            // Entries are appended a few bytes at a time into a mostly sparse file: without
+            // this, every first touch faults in (and zero-fills) a whole readahead window,
+            // which dominated the cost of appending to many partitions.
+            mmap.advise(memmap2::Advice::Random)?;
+            self.mmap = Some(mmap);
         }
         Ok(())
     }
