@@ -4,6 +4,8 @@ use std::net::SocketAddr;
 
 use crate::config::BrokerConfig;
 use crate::error::BrokerError;
+use crate::groups::coordinator::DEFAULT_OFFSETS_RETENTION;
+use crate::groups::GroupCoordinator;
 use crate::metadata::TopicRegistry;
 use crate::producer_ids::ProducerIdAllocator;
 
@@ -16,6 +18,8 @@ pub struct Broker {
     pub topics: TopicRegistry,
     /// Producer ids for InitProducerId.
     pub producer_ids: ProducerIdAllocator,
+    /// Consumer groups and committed offsets.
+    pub groups: GroupCoordinator,
     advertised_host: String,
     advertised_port: i32,
 }
@@ -25,6 +29,11 @@ impl Broker {
     pub fn open(config: BrokerConfig, bound: SocketAddr) -> Result<Self, BrokerError> {
         let topics = TopicRegistry::open(&config)?;
         let producer_ids = ProducerIdAllocator::open(&config.data_dir)?;
+        let groups = GroupCoordinator::open(
+            &config.data_dir,
+            std::time::Duration::from_millis(config.group_initial_rebalance_delay_ms),
+            DEFAULT_OFFSETS_RETENTION,
+        )?;
         let advertised_host = config.advertised_host.clone().unwrap_or_else(|| {
             if bound.ip().is_unspecified() {
                 "127.0.0.1".to_string()
@@ -37,6 +46,7 @@ impl Broker {
             config,
             topics,
             producer_ids,
+            groups,
             advertised_host,
             advertised_port,
         })

@@ -15,6 +15,8 @@ pub const DEFAULT_MAX_FRAME_BYTES: usize = 100 * 1024 * 1024;
 pub const DEFAULT_MESSAGE_MAX_BYTES: usize = 1_048_588;
 /// Default segment size before a partition log rolls (Kafka's `log.segment.bytes`).
 pub const DEFAULT_SEGMENT_BYTES: u64 = 1024 * 1024 * 1024;
+/// Default `group.initial.rebalance.delay.ms` of a dev broker (Kafka: 3000).
+pub const DEFAULT_GROUP_INITIAL_REBALANCE_DELAY_MS: u64 = 100;
 
 /// Flags of the `kalfka` binary.
 #[derive(Debug, Clone, Parser)]
@@ -51,6 +53,10 @@ pub struct Cli {
     /// (`socket.request.max.bytes`).
     #[arg(long, env = "KALFKA_MAX_FRAME_BYTES", default_value_t = DEFAULT_MAX_FRAME_BYTES)]
     pub max_frame_bytes: usize,
+    /// How long a rebalance of an empty group waits for more members to join
+    /// (`group.initial.rebalance.delay.ms`; Kafka's default is 3000, a dev broker wants less).
+    #[arg(long, env = "KALFKA_GROUP_INITIAL_REBALANCE_DELAY_MS", default_value_t = DEFAULT_GROUP_INITIAL_REBALANCE_DELAY_MS)]
+    pub group_initial_rebalance_delay_ms: u64,
 }
 
 /// The broker's resolved configuration.
@@ -76,6 +82,8 @@ pub struct BrokerConfig {
     pub segment_bytes: u64,
     /// Largest request frame accepted.
     pub max_frame_bytes: usize,
+    /// `group.initial.rebalance.delay.ms`.
+    pub group_initial_rebalance_delay_ms: u64,
 }
 
 impl BrokerConfig {
@@ -92,6 +100,7 @@ impl BrokerConfig {
             message_max_bytes: DEFAULT_MESSAGE_MAX_BYTES,
             segment_bytes: DEFAULT_SEGMENT_BYTES,
             max_frame_bytes: DEFAULT_MAX_FRAME_BYTES,
+            group_initial_rebalance_delay_ms: 0,
         }
     }
 }
@@ -140,6 +149,7 @@ impl TryFrom<Cli> for BrokerConfig {
             message_max_bytes: cli.message_max_bytes,
             segment_bytes: cli.segment_bytes,
             max_frame_bytes: cli.max_frame_bytes,
+            group_initial_rebalance_delay_ms: cli.group_initial_rebalance_delay_ms,
         })
     }
 }

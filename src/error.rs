@@ -71,6 +71,45 @@ pub enum BrokerError {
     /// Disk trouble while reading or writing a log.
     #[error("storage error: {0}")]
     Storage(String),
+    /// The group does not know this member id.
+    #[error("unknown member id")]
+    UnknownMemberId,
+    /// The request names a generation other than the group's current one.
+    #[error("illegal generation")]
+    IllegalGeneration,
+    /// The group is rebalancing; the member must rejoin.
+    #[error("rebalance in progress")]
+    RebalanceInProgress,
+    /// A new member must rejoin with the member id the coordinator assigned (KIP-394).
+    #[error("member id required")]
+    MemberIdRequired,
+    /// Session timeout outside the broker's allowed range.
+    #[error("invalid session timeout {0} ms")]
+    InvalidSessionTimeout(i32),
+    /// Another member took over this static instance id (KIP-345).
+    #[error("fenced instance id")]
+    FencedInstanceId,
+    /// The group does not exist.
+    #[error("group id not found")]
+    GroupIdNotFound,
+    /// The group still has members.
+    #[error("group is not empty")]
+    NonEmptyGroup,
+    /// Empty or otherwise unusable group id.
+    #[error("invalid group id")]
+    InvalidGroupId,
+    /// Protocol type or assignors incompatible with the group's.
+    #[error("inconsistent group protocol")]
+    InconsistentGroupProtocol,
+    /// The coordinator cannot serve this key (e.g. transactions, not implemented).
+    #[error("coordinator not available")]
+    CoordinatorNotAvailable,
+    /// Offset commit metadata longer than allowed.
+    #[error("offset metadata too large")]
+    OffsetMetadataTooLarge,
+    /// OffsetDelete on a topic a live member subscribes to.
+    #[error("group is subscribed to the topic")]
+    GroupSubscribedToTopic,
 }
 
 impl BrokerError {
@@ -93,6 +132,19 @@ impl BrokerError {
             BrokerError::UnknownLeaderEpoch => ErrorCode::UnknownLeaderEpoch,
             BrokerError::InvalidRequiredAcks(_) => ErrorCode::InvalidRequiredAcks,
             BrokerError::Storage(_) => ErrorCode::KafkaStorageError,
+            BrokerError::UnknownMemberId => ErrorCode::UnknownMemberId,
+            BrokerError::IllegalGeneration => ErrorCode::IllegalGeneration,
+            BrokerError::RebalanceInProgress => ErrorCode::RebalanceInProgress,
+            BrokerError::MemberIdRequired => ErrorCode::MemberIdRequired,
+            BrokerError::InvalidSessionTimeout(_) => ErrorCode::InvalidSessionTimeout,
+            BrokerError::FencedInstanceId => ErrorCode::FencedInstanceId,
+            BrokerError::GroupIdNotFound => ErrorCode::GroupIdNotFound,
+            BrokerError::NonEmptyGroup => ErrorCode::NonEmptyGroup,
+            BrokerError::InvalidGroupId => ErrorCode::InvalidGroupId,
+            BrokerError::InconsistentGroupProtocol => ErrorCode::InconsistentGroupProtocol,
+            BrokerError::CoordinatorNotAvailable => ErrorCode::CoordinatorNotAvailable,
+            BrokerError::OffsetMetadataTooLarge => ErrorCode::OffsetMetadataTooLarge,
+            BrokerError::GroupSubscribedToTopic => ErrorCode::GroupSubscribedToTopic,
         }
     }
 

@@ -8,6 +8,7 @@
 //! - [`metadata`]: topics, their ids, partitions and configs, persisted in the data directory.
 //! - [`partition`]: a partition as served: its log and the fetches waiting on it.
 //! - [`log`]: on-disk storage: segments of record batches with memory-mapped indexes.
+//! - [`groups`]: the consumer group coordinator and durable committed offsets.
 //! - [`broker`]: the shared state handed to handlers.
 //! - [`error`]: typed errors and their single mapping to Kafka error codes.
 //! - [`producer_ids`], [`fsutil`]: producer id allocation and atomic state-file writes.
@@ -17,6 +18,7 @@ pub mod broker;
 pub mod config;
 pub mod error;
 pub mod fsutil;
+pub mod groups;
 pub mod log;
 pub mod metadata;
 pub mod partition;

@@ -8,8 +8,10 @@
 
 mod api_versions;
 mod fetch;
+mod groups;
 mod list_offsets;
 mod metadata;
+mod offsets;
 mod produce;
 mod producer_id;
 mod topics;
@@ -109,6 +111,11 @@ use kalfka_protocol::messages::{
     ApiVersionsRequest, CreateTopicsRequest, DeleteTopicsRequest, FetchRequest,
     InitProducerIdRequest, ListOffsetsRequest, MetadataRequest, ProduceRequest,
 };
+use kalfka_protocol::messages::{
+    DeleteGroupsRequest, DescribeGroupsRequest, FindCoordinatorRequest, HeartbeatRequest,
+    JoinGroupRequest, LeaveGroupRequest, ListGroupsRequest, OffsetCommitRequest,
+    OffsetDeleteRequest, OffsetFetchRequest, SyncGroupRequest,
+};
 
 /// Every API served, with the version range advertised in ApiVersions.
 ///
@@ -125,6 +132,17 @@ pub static ROUTES: &[Route] = &[
     route!(CreateTopicsRequest, 0, 7, topics::create),
     route!(DeleteTopicsRequest, 0, 6, topics::delete),
     route!(InitProducerIdRequest, 0, 5, producer_id::handle),
+    route!(FindCoordinatorRequest, 0, 6, groups::find_coordinator),
+    route!(JoinGroupRequest, 0, 9, groups::join_group),
+    route!(SyncGroupRequest, 0, 5, groups::sync_group),
+    route!(HeartbeatRequest, 0, 4, groups::heartbeat),
+    route!(LeaveGroupRequest, 0, 5, groups::leave_group),
+    route!(OffsetCommitRequest, 0, 9, offsets::commit),
+    route!(OffsetFetchRequest, 0, 9, offsets::fetch),
+    route!(DescribeGroupsRequest, 0, 5, groups::describe_groups),
+    route!(ListGroupsRequest, 0, 5, groups::list_groups),
+    route!(DeleteGroupsRequest, 0, 2, groups::delete_groups),
+    route!(OffsetDeleteRequest, 0, 0, offsets::delete),
 ];
 
 /// The route serving `api_key`.

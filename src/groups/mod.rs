@@ -1,0 +1,11 @@
+//! Classic consumer groups (JoinGroup/SyncGroup/Heartbeat protocol) and committed offsets.
+//!
+//! - [`group`]: one group's state machine, pure and timer-free.
+//! - [`coordinator`]: all groups, their timers, and the entry points handlers call.
+//! - [`offsets`]: the durable committed-offset log under `<data-dir>/__consumer_offsets/`.
+
+pub mod coordinator;
+pub mod group;
+pub mod offsets;
+
+pub use coordinator::GroupCoordinator;

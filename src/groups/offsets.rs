@@ -1,0 +1,339 @@
+//! Durable committed offsets: an append-only log under `<data-dir>/__consumer_offsets/`.
+//!
+//! Each record is `len:u32 crc32c:u32 body`, the body being a commit or a tombstone. A commit
+//! is appended and fsynced before OffsetCommit is answered. At start the log is replayed (a
+//! torn or corrupt tail is dropped, as after a crash) and rewritten compacted with
+//! [`write_atomic`]; it is compacted again when it holds many more records than live offsets.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fs::{File, OpenOptions};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+use bytes::{Buf, BufMut, BytesMut};
+
+use crate::fsutil::write_atomic;
+
+/// Largest metadata string stored with an offset (`offset.metadata.max.bytes`).
+pub const MAX_METADATA_BYTES: usize = 4096;
+const LOG_FILE: &str = "offsets.log";
+const COMMIT: u8 = 1;
+const TOMBSTONE: u8 = 2;
+
+/// One committed offset.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommittedOffset {
+    /// Next offset to consume.
+    pub offset: i64,
+    /// Leader epoch of the committed record (-1 if unknown).
+    pub leader_epoch: i32,
+    /// Client metadata.
+    pub metadata: Option<String>,
+    /// Commit time, ms since the epoch.
+    pub commit_timestamp_ms: i64,
+}
+
+/// (topic, partition).
+pub type TopicPartition = (String, i32);
+
+/// Committed offsets of every group, durable.
+#[derive(Debug)]
+pub struct OffsetStore {
+    dir: PathBuf,
+    file: File,
+    offsets: HashMap<String, BTreeMap<TopicPartition, CommittedOffset>>,
+    records: usize,
+}
+
+impl OffsetStore {
+    /// Opens (creating) the store in `<data_dir>/__consumer_offsets`, replaying and compacting.
+    pub fn open(data_dir: &Path) -> io::Result<OffsetStore> {
+        let dir = data_dir.join("__consumer_offsets");
+        std::fs::create_dir_all(&dir)?;
+        let path = dir.join(LOG_FILE);
+        let bytes = match std::fs::read(&path) {
+            Ok(b) => b,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Vec::new(),
+            Err(e) => return Err(e),
+        };
+        let mut offsets: HashMap<String, BTreeMap<TopicPartition, CommittedOffset>> =
+            HashMap::new();
+        let mut buf = &bytes[..];
+        while buf.len() >= 8 {
+            let len = u32::from_be_bytes([buf[0], buf[1], buf[2], buf[3]]) as usize;
+            let crc = u32::from_be_bytes([buf[4], buf[5], buf[6], buf[7]]);
+            if buf.len() < 8 + len || crc32c::crc32c(&buf[8..8 + len]) != crc {
+                tracing::warn!("dropping a torn or corrupt tail of the offsets log");
+                break;
+            }
+            match decode(&buf[8..8 + len]) {
+                Some((group, tp, Some(c))) => {
+                    offsets.entry(group).or_default().insert(tp, c);
+                }
+                Some((group, tp, None)) => {
+                    if let Some(g) = offsets.get_mut(&group) {
+                        g.remove(&tp);
+                        if g.is_empty() {
+                            offsets.remove(&group);
+                        }
+                    }
+                }
+                None => {
+                    tracing::warn!("dropping an undecodable offsets log record and what follows");
+                    break;
+                }
+            }
+            buf = &buf[8 + len..];
+        }
+        let mut compacted = Vec::new();
+        let mut records = 0;
+        for (group, parts) in &offsets {
+            for (tp, c) in parts {
+                frame(&mut compacted, &encode(group, tp, Some(c)));
+                records += 1;
+            }
+        }
+        write_atomic(&path, &compacted)?;
+        let file = OpenOptions::new().append(true).open(&path)?;
+        Ok(OffsetStore {
+            dir,
+            file,
+            offsets,
+            records,
+        })
+    }
+
+    /// Stores commits durably (one fsync for the batch).
+    pub fn commit(
+        &mut self,
+        group: &str,
+        commits: Vec<(TopicPartition, CommittedOffset)>,
+    ) -> io::Result<()> {
+        let mut out = Vec::new();
+        for (tp, c) in &commits {
+            frame(&mut out, &encode(group, tp, Some(c)));
+        }
+        self.append(&out, commits.len())?;
+        let g = self.offsets.entry(group.to_string()).or_default();
+        for (tp, c) in commits {
+            g.insert(tp, c);
+        }
+        Ok(())
+    }
+
+    /// Deletes committed offsets durably; returns how many existed.
+    pub fn delete(&mut self, group: &str, tps: &[TopicPartition]) -> io::Result<usize> {
+        let Some(g) = self.offsets.get(group) else {
+            return Ok(0);
+        };
+        let present: Vec<&TopicPartition> = tps.iter().filter(|tp| g.contains_key(*tp)).collect();
+        if present.is_empty() {
+            return Ok(0);
+        }
+        let mut out = Vec::new();
+        for tp in &present {
+            frame(&mut out, &encode(group, tp, None));
+        }
+        let n = present.len();
+        self.append(&out, n)?;
+        if let Some(g) = self.offsets.get_mut(group) {
+            for tp in tps {
+                g.remove(tp);
+            }
+            if g.is_empty() {
+                self.offsets.remove(group);
+            }
+        }
+        Ok(n)
+    }
+
+    /// Deletes all of a group's offsets.
+    pub fn delete_group(&mut self, group: &str) -> io::Result<()> {
+        let tps: Vec<TopicPartition> = self
+            .partitions(group)
+            .into_iter()
+            .map(|(tp, _)| tp)
+            .collect();
+        self.delete(group, &tps).map(|_| ())
+    }
+
+    /// The committed offset of one partition.
+    pub fn get(&self, group: &str, tp: &TopicPartition) -> Option<&CommittedOffset> {
+        self.offsets.get(group).and_then(|g| g.get(tp))
+    }
+
+    /// Every committed partition of a group, in topic/partition order.
+    pub fn partitions(&self, group: &str) -> Vec<(TopicPartition, CommittedOffset)> {
+        self.offsets
+            .get(group)
+            .map(|g| g.iter().map(|(tp, c)| (tp.clone(), c.clone())).collect())
+            .unwrap_or_default()
+    }
+
+    /// Groups with committed offsets.
+    pub fn groups(&self) -> Vec<String> {
+        self.offsets.keys().cloned().collect()
+    }
+
+    /// Offsets of `group` committed before `cutoff_ms`.
+    pub fn older_than(&self, group: &str, cutoff_ms: i64) -> Vec<TopicPartition> {
+        self.offsets
+            .get(group)
+            .map(|g| {
+                g.iter()
+                    .filter(|(_, c)| c.commit_timestamp_ms < cutoff_ms)
+                    .map(|(tp, _)| tp.clone())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    fn append(&mut self, out: &[u8], n: usize) -> io::Result<()> {
+        self.file.write_all(out)?;
+        self.file.sync_data()?;
+        self.records += n;
+        let live: usize = self.offsets.values().map(BTreeMap::len).sum();
+        if self.records > 1024 && self.records > 4 * live {
+            self.compact()?;
+        }
+        Ok(())
+    }
+
+    fn compact(&mut self) -> io::Result<()> {
+        let mut out = Vec::new();
+        let mut records = 0;
+        for (group, parts) in &self.offsets {
+            for (tp, c) in parts {
+                frame(&mut out, &encode(group, tp, Some(c)));
+                records += 1;
+            }
+        }
+        let path = self.dir.join(LOG_FILE);
+        write_atomic(&path, &out)?;
+        self.file = OpenOptions::new().append(true).open(&path)?;
+        self.records = records;
+        Ok(())
+    }
+}
+
+fn frame(out: &mut Vec<u8>, body: &[u8]) {
+    out.extend_from_slice(&(body.len() as u32).to_be_bytes());
+    out.extend_from_slice(&crc32c::crc32c(body).to_be_bytes());
+    out.extend_from_slice(body);
+}
+
+fn put_str(b: &mut BytesMut, s: &str) {
+    b.put_u32(s.len() as u32);
+    b.put_slice(s.as_bytes());
+}
+
+fn encode(group: &str, tp: &TopicPartition, c: Option<&CommittedOffset>) -> Vec<u8> {
+    let mut b = BytesMut::new();
+    b.put_u8(if c.is_some() { COMMIT } else { TOMBSTONE });
+    put_str(&mut b, group);
+    put_str(&mut b, &tp.0);
+    b.put_i32(tp.1);
+    if let Some(c) = c {
+        b.put_i64(c.offset);
+        b.put_i32(c.leader_epoch);
+        b.put_i64(c.commit_timestamp_ms);
+        match &c.metadata {
+            None => b.put_u8(0),
+            Some(m) => {
+                b.put_u8(1);
+                put_str(&mut b, m);
+            }
+        }
+    }
+    b.to_vec()
+}
+
+fn get_str(b: &mut &[u8]) -> Option<String> {
+    if b.remaining() < 4 {
+        return None;
+    }
+    let len = b.get_u32() as usize;
+    if b.remaining() < len {
+        return None;
+    }
+    let s = String::from_utf8(b[..len].to_vec()).ok()?;
+    b.advance(len);
+    Some(s)
+}
+
+type Decoded = (String, TopicPartition, Option<CommittedOffset>);
+
+fn decode(mut b: &[u8]) -> Option<Decoded> {
+    if b.remaining() < 1 {
+        return None;
+    }
+    let kind = b.get_u8();
+    let group = get_str(&mut b)?;
+    let topic = get_str(&mut b)?;
+    if b.remaining() < 4 {
+        return None;
+    }
+    let partition = b.get_i32();
+    let tp = (topic, partition);
+    match kind {
+        TOMBSTONE => Some((group, tp, None)),
+        COMMIT => {
+            if b.remaining() < 21 {
+                return None;
+            }
+            let offset = b.get_i64();
+            let leader_epoch = b.get_i32();
+            let commit_timestamp_ms = b.get_i64();
+            let metadata = match b.get_u8() {
+                0 => None,
+                _ => Some(get_str(&mut b)?),
+            };
+            Some((
+                group,
+                tp,
+                Some(CommittedOffset {
+                    offset,
+                    leader_epoch,
+                    metadata,
+                    commit_timestamp_ms,
+                }),
+            ))
+        }
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn c(offset: i64) -> CommittedOffset {
+        CommittedOffset {
+            offset,
+            leader_epoch: 0,
+            metadata: Some("m".into()),
+            commit_timestamp_ms: 1,
+        }
+    }
+
+    #[test]
+    fn survives_reopen_and_torn_tail() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        {
+            let mut s = OffsetStore::open(dir.path()).expect("open");
+            s.commit("g", vec![(("t".into(), 0), c(5))])
+                .expect("commit");
+            s.commit("g", vec![(("t".into(), 0), c(7)), (("t".into(), 1), c(3))])
+                .expect("commit");
+            assert_eq!(s.delete("g", &[("t".into(), 1)]).expect("delete"), 1);
+        }
+        let path = dir.path().join("__consumer_offsets").join(LOG_FILE);
+        let mut f = OpenOptions::new().append(true).open(&path).expect("log");
+        f.write_all(&[0, 0, 0, 50, 1, 2]).expect("torn tail");
+        drop(f);
+        let s = OffsetStore::open(dir.path()).expect("reopen");
+        assert_eq!(s.get("g", &("t".into(), 0)), Some(&c(7)));
+        assert_eq!(s.get("g", &("t".into(), 1)), None);
+        assert_eq!(s.partitions("g").len(), 1);
+    }
+}
