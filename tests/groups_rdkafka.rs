@@ -1,0 +1,556 @@
+//! Consumer groups with librdkafka (the rdkafka crate): partitions are shared out within a
+//! group and every group sees every record; members that leave, die or restart are handled;
+//! committed offsets survive a broker restart; admin views of groups and offsets.
+
+mod common;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use common::raw::RawClient;
+use common::TestBroker;
+use kalfka::config::BrokerConfig;
+use kalfka_protocol::messages::offset_delete_request::{
+    OffsetDeleteRequestPartition, OffsetDeleteRequestTopic,
+};
+use kalfka_protocol::messages::{OffsetDeleteRequest, OffsetDeleteResponse};
+use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
+use rdkafka::client::DefaultClientContext;
+use rdkafka::config::ClientConfig;
+use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
+use rdkafka::message::Message;
+use rdkafka::producer::{BaseRecord, DefaultProducerContext, Producer, ThreadedProducer};
+use rdkafka::TopicPartitionList;
+
+const PARTITIONS: i32 = 3;
+const SETTLE: Duration = Duration::from_secs(30);
+
+fn start_broker(dir: &std::path::Path) -> TestBroker {
+    let mut config = BrokerConfig::for_tests(dir);
+    config.group_initial_rebalance_delay_ms = 100;
+    TestBroker::start_with(config)
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime")
+}
+
+fn admin(bootstrap: &str) -> AdminClient<DefaultClientContext> {
+    ClientConfig::new()
+        .set("bootstrap.servers", bootstrap)
+        .create()
+        .expect("admin client")
+}
+
+fn create_topic(bootstrap: &str, topic: &str) {
+    let results = runtime()
+        .block_on(admin(bootstrap).create_topics(
+            &[NewTopic::new(topic, PARTITIONS, TopicReplication::Fixed(1))],
+            &AdminOptions::new().operation_timeout(Some(Duration::from_secs(10))),
+        ))
+        .expect("create_topics");
+    for r in results {
+        r.expect("topic created");
+    }
+}
+
+/// Produces values `from..to` round-robin over the partitions.
+fn produce(bootstrap: &str, topic: &str, from: usize, to: usize) {
+    let producer: ThreadedProducer<DefaultProducerContext> = ClientConfig::new()
+        .set("bootstrap.servers", bootstrap)
+        .set("linger.ms", "5")
+        .create()
+        .expect("producer");
+    for i in from..to {
+        let value = i.to_string();
+        let partition = (i % PARTITIONS as usize) as i32;
+        producer
+            .send(
+                BaseRecord::<(), String>::to(topic)
+                    .payload(&value)
+                    .partition(partition),
+            )
+            .expect("enqueue");
+    }
+    producer.flush(Duration::from_secs(30)).expect("flush");
+}
+
+#[derive(Default)]
+struct Seen {
+    assigned: BTreeSet<i32>,
+    values: Vec<usize>,
+    assignment_changes: usize,
+}
+
+/// One consumer in a thread of its own, polling until stopped.
+struct Member {
+    seen: Arc<Mutex<Seen>>,
+    stop: Arc<AtomicBool>,
+    commit_on_stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+fn consumer_config(bootstrap: &str, group: &str, extra: &[(&str, &str)]) -> ClientConfig {
+    let mut c = ClientConfig::new();
+    c.set("bootstrap.servers", bootstrap)
+        .set("group.id", group)
+        .set("session.timeout.ms", "6000")
+        .set("heartbeat.interval.ms", "500")
+        .set("max.poll.interval.ms", "10000")
+        .set("auto.offset.reset", "earliest")
+        .set("enable.auto.commit", "false");
+    for (k, v) in extra {
+        c.set(*k, *v);
+    }
+    c
+}
+
+impl Member {
+    fn start(bootstrap: &str, group: &str, topic: &str, extra: &[(&str, &str)]) -> Member {
+        let consumer: BaseConsumer = consumer_config(bootstrap, group, extra)
+            .create()
+            .expect("consumer");
+        consumer.subscribe(&[topic]).expect("subscribe");
+        let seen = Arc::new(Mutex::new(Seen::default()));
+        let stop = Arc::new(AtomicBool::new(false));
+        let commit_on_stop = Arc::new(AtomicBool::new(false));
+        let (s, st, c) = (seen.clone(), stop.clone(), commit_on_stop.clone());
+        let thread = std::thread::spawn(move || {
+            while !st.load(Ordering::SeqCst) {
+                if let Some(Ok(m)) = consumer.poll(Duration::from_millis(50)) {
+                    let v: usize = m
+                        .payload_view::<str>()
+                        .and_then(Result::ok)
+                        .and_then(|v| v.parse().ok())
+                        .expect("numeric value");
+                    s.lock().expect("seen").values.push(v);
+                }
+                let assigned: BTreeSet<i32> = consumer
+                    .assignment()
+                    .map(|tpl| tpl.elements().iter().map(|e| e.partition()).collect())
+                    .unwrap_or_default();
+                let mut seen = s.lock().expect("seen");
+                if seen.assigned != assigned {
+                    seen.assigned = assigned;
+                    seen.assignment_changes += 1;
+                }
+            }
+            if c.load(Ordering::SeqCst) {
+                consumer
+                    .commit_consumer_state(CommitMode::Sync)
+                    .expect("commit");
+            }
+            drop(consumer);
+        });
+        Member {
+            seen,
+            stop,
+            commit_on_stop,
+            thread: Some(thread),
+        }
+    }
+
+    fn assigned(&self) -> BTreeSet<i32> {
+        self.seen.lock().expect("seen").assigned.clone()
+    }
+
+    fn values(&self) -> Vec<usize> {
+        self.seen.lock().expect("seen").values.clone()
+    }
+
+    fn changes(&self) -> usize {
+        self.seen.lock().expect("seen").assignment_changes
+    }
+
+    /// Stops polling and closes the consumer (leaving the group), optionally committing.
+    fn close(mut self, commit: bool) -> Vec<usize> {
+        self.commit_on_stop.store(commit, Ordering::SeqCst);
+        self.stop.store(true, Ordering::SeqCst);
+        if let Some(t) = self.thread.take() {
+            t.join().expect("consumer thread");
+        }
+        self.values()
+    }
+}
+
+impl Drop for Member {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+fn wait_until(what: &str, timeout: Duration, mut cond: impl FnMut() -> bool) {
+    let deadline = Instant::now() + timeout;
+    while !cond() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// True when the members' assignments are disjoint and cover every partition.
+fn partitioned(members: &[&Member]) -> bool {
+    let mut all = Vec::new();
+    for m in members {
+        all.extend(m.assigned());
+    }
+    let distinct: BTreeSet<i32> = all.iter().copied().collect();
+    all.len() == PARTITIONS as usize && distinct.len() == PARTITIONS as usize
+}
+
+fn all_values(members: &[&Member]) -> Vec<usize> {
+    let mut v: Vec<usize> = members.iter().flat_map(|m| m.values()).collect();
+    v.sort_unstable();
+    v
+}
+
+#[test]
+fn two_groups_each_consume_every_record_once() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let broker = start_broker(dir.path());
+    let bs = broker.bootstrap();
+    create_topic(&bs, "shared");
+    let started = Instant::now();
+    let search: Vec<Member> = (0..3)
+        .map(|_| Member::start(&bs, "search", "shared", &[]))
+        .collect();
+    let counter: Vec<Member> = (0..3)
+        .map(|_| Member::start(&bs, "counter", "shared", &[]))
+        .collect();
+    let s: Vec<&Member> = search.iter().collect();
+    let c: Vec<&Member> = counter.iter().collect();
+    wait_until("both groups to share out the partitions", SETTLE, || {
+        partitioned(&s) && partitioned(&c) && s.iter().chain(&c).all(|m| m.assigned().len() == 1)
+    });
+    eprintln!("6 members settled in {:?}", started.elapsed());
+    produce(&bs, "shared", 0, 600);
+    let expected: Vec<usize> = (0..600).collect();
+    wait_until("every record in both groups", SETTLE, || {
+        all_values(&s).len() >= 600 && all_values(&c).len() >= 600
+    });
+    assert_eq!(
+        all_values(&s),
+        expected,
+        "search got each record exactly once"
+    );
+    assert_eq!(
+        all_values(&c),
+        expected,
+        "counter got each record exactly once"
+    );
+    assert!(partitioned(&s) && partitioned(&c));
+}
+
+#[test]
+fn idle_member_takes_over_from_one_that_leaves() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let broker = start_broker(dir.path());
+    let bs = broker.bootstrap();
+    create_topic(&bs, "five");
+    let mut members: Vec<Member> = (0..5)
+        .map(|_| Member::start(&bs, "g5", "five", &[]))
+        .collect();
+    {
+        let refs: Vec<&Member> = members.iter().collect();
+        wait_until("3 busy and 2 idle members", SETTLE, || {
+            partitioned(&refs) && refs.iter().filter(|m| m.assigned().is_empty()).count() == 2
+        });
+    }
+    produce(&bs, "five", 0, 300);
+    {
+        let refs: Vec<&Member> = members.iter().collect();
+        wait_until("the first records", SETTLE, || {
+            all_values(&refs).len() >= 300
+        });
+    }
+    let busy = members
+        .iter()
+        .position(|m| !m.assigned().is_empty())
+        .expect("a busy member");
+    let leaving = members.remove(busy);
+    let left_with = leaving.assigned();
+    let mut consumed = leaving.close(true);
+    {
+        let refs: Vec<&Member> = members.iter().collect();
+        wait_until("an idle member to take over", SETTLE, || {
+            partitioned(&refs) && refs.iter().filter(|m| m.assigned().is_empty()).count() == 1
+        });
+    }
+    assert!(!left_with.is_empty());
+    produce(&bs, "five", 300, 600);
+    let refs: Vec<&Member> = members.iter().collect();
+    wait_until("every record", SETTLE, || {
+        let mut v = all_values(&refs);
+        v.extend(&consumed);
+        v.sort_unstable();
+        v.dedup();
+        v.len() == 600
+    });
+    consumed.extend(all_values(&refs));
+    consumed.sort_unstable();
+    consumed.dedup();
+    assert_eq!(consumed, (0..600).collect::<Vec<_>>(), "nothing lost");
+}
+
+#[test]
+fn committed_offsets_survive_a_broker_restart() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let broker = start_broker(dir.path());
+    let bs = broker.bootstrap();
+    create_topic(&bs, "resume");
+    produce(&bs, "resume", 0, 300);
+    // Consume exactly half, then commit the position (the offset after the last record the
+    // application saw) and close.
+    let mut consumed = BTreeSet::new();
+    {
+        let consumer: BaseConsumer = consumer_config(&bs, "resumer", &[])
+            .create()
+            .expect("consumer");
+        consumer.subscribe(&["resume"]).expect("subscribe");
+        let deadline = Instant::now() + SETTLE;
+        while consumed.len() < 150 {
+            assert!(
+                Instant::now() < deadline,
+                "timed out consuming the first half"
+            );
+            if let Some(Ok(m)) = consumer.poll(Duration::from_millis(100)) {
+                let v: usize = m
+                    .payload_view::<str>()
+                    .and_then(Result::ok)
+                    .and_then(|v| v.parse().ok())
+                    .expect("numeric value");
+                consumed.insert(v);
+            }
+        }
+        consumer
+            .commit_consumer_state(CommitMode::Sync)
+            .expect("commit");
+    }
+    broker.stop();
+
+    let broker = start_broker(dir.path());
+    let bs = broker.bootstrap();
+    let m = Member::start(&bs, "resumer", "resume", &[]);
+    let rest_len = 300 - consumed.len();
+    wait_until("the rest", SETTLE, || m.values().len() >= rest_len);
+    std::thread::sleep(Duration::from_millis(300));
+    let rest = m.close(false);
+    let rest_set: BTreeSet<usize> = rest.iter().copied().collect();
+    assert_eq!(
+        rest.len(),
+        rest_set.len(),
+        "no record twice after the restart"
+    );
+    assert!(
+        consumed.is_disjoint(&rest_set),
+        "resumed exactly at the commit"
+    );
+    assert_eq!(consumed.len() + rest_set.len(), 300);
+}
+
+/// Runs a consumer of group "evict" in a child process (this test binary, see
+/// `child_consumer`), so that SIGKILL stops its heartbeats without a LeaveGroup.
+fn spawn_child(bootstrap: &str) -> Child {
+    Command::new(std::env::current_exe().expect("test binary"))
+        .args(["--exact", "child_consumer", "--ignored", "--nocapture"])
+        .env("KALFKA_CHILD_BOOTSTRAP", bootstrap)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("child process")
+}
+
+/// Not a test: the body of the child process of `dead_member_is_evicted_after_session_timeout`.
+#[test]
+#[ignore = "helper run by dead_member_is_evicted_after_session_timeout"]
+fn child_consumer() {
+    let Ok(bs) = std::env::var("KALFKA_CHILD_BOOTSTRAP") else {
+        return;
+    };
+    let m = Member::start(&bs, "evict", "evict", &[]);
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    drop(m);
+}
+
+#[test]
+fn dead_member_is_evicted_after_session_timeout() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let broker = start_broker(dir.path());
+    let bs = broker.bootstrap();
+    create_topic(&bs, "evict");
+    let a = Member::start(&bs, "evict", "evict", &[]);
+    let b = Member::start(&bs, "evict", "evict", &[]);
+    let mut child = spawn_child(&bs);
+    wait_until("the child to hold a partition", SETTLE, || {
+        a.assigned().len() == 1 && b.assigned().len() == 1
+    });
+    produce(&bs, "evict", 0, 90);
+    wait_until("the survivors' records", SETTLE, || {
+        all_values(&[&a, &b]).len() >= 60
+    });
+    child.kill().expect("SIGKILL the child");
+    let _ = child.wait();
+    let killed = Instant::now();
+    wait_until(
+        "the dead member's partition to be reassigned",
+        SETTLE,
+        || partitioned(&[&a, &b]),
+    );
+    let took = killed.elapsed();
+    assert!(
+        took >= Duration::from_secs(4),
+        "evicted by session timeout, took {took:?}"
+    );
+    produce(&bs, "evict", 90, 180);
+    wait_until("records after the eviction", SETTLE, || {
+        all_values(&[&a, &b]).iter().filter(|v| **v >= 90).count() == 90
+    });
+}
+
+#[test]
+fn static_member_restart_keeps_its_partitions_without_rebalance() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let broker = start_broker(dir.path());
+    let bs = broker.bootstrap();
+    create_topic(&bs, "static");
+    let s1 = Member::start(&bs, "statics", "static", &[("group.instance.id", "s1")]);
+    let s2 = Member::start(&bs, "statics", "static", &[("group.instance.id", "s2")]);
+    wait_until("both static members assigned", SETTLE, || {
+        partitioned(&[&s1, &s2]) && !s1.assigned().is_empty() && !s2.assigned().is_empty()
+    });
+    let before = s1.assigned();
+    let s2_changes = s2.changes();
+    s1.close(false);
+    let s1 = Member::start(&bs, "statics", "static", &[("group.instance.id", "s1")]);
+    wait_until("the restarted member's assignment", SETTLE, || {
+        !s1.assigned().is_empty()
+    });
+    assert_eq!(s1.assigned(), before, "same partitions after the restart");
+    std::thread::sleep(Duration::from_millis(1500));
+    assert_eq!(
+        s2.changes(),
+        s2_changes,
+        "the other member saw no rebalance"
+    );
+    assert!(partitioned(&[&s1, &s2]));
+}
+
+#[test]
+fn admin_lists_describes_and_deletes() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let broker = start_broker(dir.path());
+    let bs = broker.bootstrap();
+    create_topic(&bs, "adm");
+    produce(&bs, "adm", 0, 30);
+    let m = Member::start(&bs, "admin-g", "adm", &[]);
+    wait_until("all records", SETTLE, || m.values().len() == 30);
+    let probe: BaseConsumer = consumer_config(&bs, "admin-g", &[])
+        .create()
+        .expect("probe");
+    let list = probe
+        .fetch_group_list(None, Duration::from_secs(10))
+        .expect("list groups");
+    let g = list
+        .groups()
+        .iter()
+        .find(|g| g.name() == "admin-g")
+        .expect("group listed");
+    assert_eq!(g.state(), "Stable");
+    assert_eq!(g.protocol_type(), "consumer");
+    assert_eq!(g.members().len(), 1);
+    assert!(g.members()[0].assignment().is_some_and(|a| !a.is_empty()));
+
+    let deleted = runtime()
+        .block_on(admin(&bs).delete_groups(&["admin-g"], &AdminOptions::new()))
+        .expect("delete_groups");
+    assert!(deleted[0].is_err(), "a group with members is not deleted");
+    m.close(true);
+
+    let mut tpl = TopicPartitionList::new();
+    for p in 0..PARTITIONS {
+        tpl.add_partition("adm", p);
+    }
+    let committed = probe
+        .committed_offsets(tpl, Duration::from_secs(10))
+        .expect("committed offsets");
+    let offsets: BTreeMap<i32, i64> = committed
+        .elements()
+        .iter()
+        .map(|e| (e.partition(), e.offset().to_raw().unwrap_or(-1)))
+        .collect();
+    assert_eq!(offsets.values().sum::<i64>(), 30, "{offsets:?}");
+
+    let mut raw = RawClient::connect(broker.addr);
+    let resp: OffsetDeleteResponse = raw.call(
+        0,
+        &OffsetDeleteRequest {
+            group_id: "admin-g".into(),
+            topics: vec![OffsetDeleteRequestTopic {
+                name: "adm".into(),
+                partitions: vec![OffsetDeleteRequestPartition { partition_index: 0 }],
+            }],
+        },
+    );
+    assert_eq!(resp.error_code, 0);
+    assert_eq!(resp.topics[0].partitions[0].error_code, 0);
+    let mut tpl = TopicPartitionList::new();
+    tpl.add_partition("adm", 0);
+    let after = probe
+        .committed_offsets(tpl, Duration::from_secs(10))
+        .expect("committed offsets");
+    assert_eq!(
+        after.elements()[0].offset().to_raw(),
+        Some(-1001),
+        "deleted = invalid"
+    );
+
+    let deleted = runtime()
+        .block_on(admin(&bs).delete_groups(&["admin-g"], &AdminOptions::new()))
+        .expect("delete_groups");
+    deleted[0].as_ref().expect("empty group deleted");
+    drop(probe);
+}
+
+#[test]
+fn cooperative_sticky_converges_as_members_come_and_go() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let broker = start_broker(dir.path());
+    let bs = broker.bootstrap();
+    create_topic(&bs, "coop");
+    let extra = [("partition.assignment.strategy", "cooperative-sticky")];
+    let mut members: Vec<Member> = Vec::new();
+    for n in 1..=3 {
+        members.push(Member::start(&bs, "coop", "coop", &extra));
+        let refs: Vec<&Member> = members.iter().collect();
+        wait_until(&format!("{n} cooperative members"), SETTLE, || {
+            partitioned(&refs) && refs.iter().all(|m| !m.assigned().is_empty())
+        });
+    }
+    produce(&bs, "coop", 0, 90);
+    {
+        let refs: Vec<&Member> = members.iter().collect();
+        wait_until("records", SETTLE, || all_values(&refs).len() >= 90);
+    }
+    while members.len() > 1 {
+        let m = members.remove(0);
+        m.close(true);
+        let refs: Vec<&Member> = members.iter().collect();
+        wait_until(
+            &format!("{} cooperative members", refs.len()),
+            SETTLE,
+            || partitioned(&refs),
+        );
+    }
+}
