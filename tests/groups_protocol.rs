@@ -1,0 +1,351 @@
+//! Consumer group APIs at the wire level: exact error codes and response shapes.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use common::raw::RawClient;
+use common::TestBroker;
+use kalfka::config::BrokerConfig;
+use kalfka_protocol::error_code::ErrorCode;
+use kalfka_protocol::messages::join_group_request::JoinGroupRequestProtocol;
+use kalfka_protocol::messages::leave_group_request::MemberIdentity;
+use kalfka_protocol::messages::offset_commit_request::{
+    OffsetCommitRequestPartition, OffsetCommitRequestTopic,
+};
+use kalfka_protocol::messages::offset_fetch_request::{
+    OffsetFetchRequestGroup, OffsetFetchRequestTopic, OffsetFetchRequestTopics,
+};
+use kalfka_protocol::messages::{
+    DeleteGroupsRequest, DeleteGroupsResponse, FindCoordinatorRequest, FindCoordinatorResponse,
+    HeartbeatRequest, HeartbeatResponse, JoinGroupRequest, JoinGroupResponse, LeaveGroupRequest,
+    LeaveGroupResponse, ListGroupsRequest, ListGroupsResponse, OffsetCommitRequest,
+    OffsetCommitResponse, OffsetFetchRequest, OffsetFetchResponse, SyncGroupRequest,
+    SyncGroupResponse,
+};
+
+const JOIN_V: i16 = 9;
+
+fn code(e: ErrorCode) -> i16 {
+    e.code()
+}
+
+fn join_req(group: &str, member: &str, instance: Option<&str>, session: i32) -> JoinGroupRequest {
+    JoinGroupRequest {
+        group_id: group.into(),
+        session_timeout_ms: session,
+        rebalance_timeout_ms: 10_000,
+        member_id: member.into(),
+        group_instance_id: instance.map(Into::into),
+        protocol_type: "consumer".into(),
+        protocols: vec![JoinGroupRequestProtocol {
+            name: "range".into(),
+            metadata: Bytes::from_static(b"\x00\x00"),
+        }],
+        reason: None,
+    }
+}
+
+fn join(c: &mut RawClient, req: &JoinGroupRequest) -> JoinGroupResponse {
+    c.call::<JoinGroupRequest, JoinGroupResponse>(JOIN_V, req)
+}
+
+/// A dynamic member through MEMBER_ID_REQUIRED, joined and synced alone: (member id, generation).
+fn stable_member(c: &mut RawClient, group: &str) -> (String, i32) {
+    let first = join(c, &join_req(group, "", None, 10_000));
+    assert_eq!(first.error_code, code(ErrorCode::MemberIdRequired));
+    assert!(!first.member_id.is_empty());
+    let joined = join(c, &join_req(group, &first.member_id, None, 10_000));
+    assert_eq!(joined.error_code, 0);
+    assert_eq!(joined.leader, first.member_id);
+    let synced: SyncGroupResponse = c.call(
+        5,
+        &SyncGroupRequest {
+            group_id: group.into(),
+            generation_id: joined.generation_id,
+            member_id: joined.member_id.clone(),
+            protocol_type: Some("consumer".into()),
+            protocol_name: Some("range".into()),
+            ..SyncGroupRequest::default()
+        },
+    );
+    assert_eq!(synced.error_code, 0);
+    (joined.member_id, joined.generation_id)
+}
+
+fn heartbeat(c: &mut RawClient, group: &str, member: &str, generation: i32) -> i16 {
+    let r: HeartbeatResponse = c.call(
+        4,
+        &HeartbeatRequest {
+            group_id: group.into(),
+            generation_id: generation,
+            member_id: member.into(),
+            group_instance_id: None,
+        },
+    );
+    r.error_code
+}
+
+#[test]
+fn find_coordinator_v0_and_v4_shapes() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let broker = TestBroker::start(dir.path());
+    let mut c = RawClient::connect(broker.addr);
+    let v0: FindCoordinatorResponse = c.call(
+        0,
+        &FindCoordinatorRequest {
+            key: "g".into(),
+            ..FindCoordinatorRequest::default()
+        },
+    );
+    assert_eq!(v0.error_code, 0);
+    assert_eq!(v0.node_id, 0);
+    assert_eq!(v0.port, i32::from(broker.addr.port()));
+    let v4: FindCoordinatorResponse = c.call(
+        4,
+        &FindCoordinatorRequest {
+            key_type: 0,
+            coordinator_keys: vec!["a".into(), "b".into()],
+            ..FindCoordinatorRequest::default()
+        },
+    );
+    let keys: Vec<&str> = v4.coordinators.iter().map(|k| k.key.as_str()).collect();
+    assert_eq!(keys, ["a", "b"]);
+    assert!(v4
+        .coordinators
+        .iter()
+        .all(|k| k.error_code == 0 && k.node_id == 0));
+}
+
+#[test]
+fn join_errors_member_id_required_unknown_member_and_session_timeout() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let broker = TestBroker::start(dir.path());
+    let mut c = RawClient::connect(broker.addr);
+    let bad = join(&mut c, &join_req("g", "", None, 1000));
+    assert_eq!(bad.error_code, code(ErrorCode::InvalidSessionTimeout));
+    let unknown = join(&mut c, &join_req("g", "who", None, 10_000));
+    assert_eq!(unknown.error_code, code(ErrorCode::UnknownMemberId));
+    let empty_group = join(&mut c, &join_req("", "", None, 10_000));
+    assert_eq!(empty_group.error_code, code(ErrorCode::InvalidGroupId));
+    // v3 (before KIP-394) joins a new member directly.
+    let v3: JoinGroupResponse = c.call(3, &join_req("old", "", None, 10_000));
+    assert_eq!(v3.error_code, 0);
+    assert_eq!(v3.generation_id, 1);
+    assert_eq!(v3.leader, v3.member_id);
+}
+
+#[test]
+fn illegal_generation_unknown_member_and_rebalance_in_progress() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let broker = TestBroker::start(dir.path());
+    let mut a = RawClient::connect(broker.addr);
+    let (id, generation) = stable_member(&mut a, "g");
+    assert_eq!(heartbeat(&mut a, "g", &id, generation), 0);
+    assert_eq!(
+        heartbeat(&mut a, "g", &id, generation + 5),
+        code(ErrorCode::IllegalGeneration)
+    );
+    assert_eq!(
+        heartbeat(&mut a, "g", "ghost", generation),
+        code(ErrorCode::UnknownMemberId)
+    );
+    // A second member joins (its join is held on its own connection) ...
+    let mut b = RawClient::connect(broker.addr);
+    let first = join(&mut b, &join_req("g", "", None, 10_000));
+    let held = b.send(JOIN_V, &join_req("g", &first.member_id, None, 10_000));
+    // ... and the first member's heartbeat learns about the rebalance.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while heartbeat(&mut a, "g", &id, generation) != code(ErrorCode::RebalanceInProgress) {
+        assert!(Instant::now() < deadline, "no REBALANCE_IN_PROGRESS");
+    }
+    let rejoined = join(&mut a, &join_req("g", &id, None, 10_000));
+    assert_eq!(rejoined.error_code, 0);
+    assert_eq!(rejoined.generation_id, generation + 1);
+    assert_eq!(rejoined.members.len(), 2, "the leader sees both members");
+    let b_joined: JoinGroupResponse = b.recv::<JoinGroupRequest, _>(JOIN_V, held);
+    assert_eq!(b_joined.generation_id, generation + 1);
+    assert!(b_joined.members.is_empty());
+    let stale: SyncGroupResponse = b.call(
+        5,
+        &SyncGroupRequest {
+            group_id: "g".into(),
+            generation_id: generation,
+            member_id: b_joined.member_id.clone(),
+            ..SyncGroupRequest::default()
+        },
+    );
+    assert_eq!(stale.error_code, code(ErrorCode::IllegalGeneration));
+}
+
+#[test]
+fn three_members_join_within_half_a_second() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut config = BrokerConfig::for_tests(dir.path());
+    config.group_initial_rebalance_delay_ms = 100;
+    let broker = TestBroker::start_with(config);
+    let mut clients: Vec<RawClient> = (0..3).map(|_| RawClient::connect(broker.addr)).collect();
+    let started = Instant::now();
+    let ids: Vec<String> = clients
+        .iter_mut()
+        .map(|c| join(c, &join_req("trio", "", None, 10_000)).member_id)
+        .collect();
+    let held: Vec<i32> = clients
+        .iter_mut()
+        .zip(&ids)
+        .map(|(c, id)| c.send(JOIN_V, &join_req("trio", id, None, 10_000)))
+        .collect();
+    let answers: Vec<JoinGroupResponse> = clients
+        .iter_mut()
+        .zip(held)
+        .map(|(c, h)| c.recv::<JoinGroupRequest, _>(JOIN_V, h))
+        .collect();
+    let took = started.elapsed();
+    assert!(
+        took < Duration::from_millis(500),
+        "3-member join took {took:?}"
+    );
+    assert!(answers
+        .iter()
+        .all(|a| a.error_code == 0 && a.generation_id == 1));
+    assert_eq!(answers.iter().filter(|a| !a.members.is_empty()).count(), 1);
+}
+
+#[test]
+fn static_member_duplicate_is_fenced() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let broker = TestBroker::start(dir.path());
+    let mut c = RawClient::connect(broker.addr);
+    let first = join(&mut c, &join_req("s", "", Some("inst"), 10_000));
+    assert_eq!(
+        first.error_code, 0,
+        "static members skip MEMBER_ID_REQUIRED"
+    );
+    let replaced = join(&mut c, &join_req("s", "", Some("inst"), 10_000));
+    assert_eq!(replaced.error_code, 0);
+    assert_ne!(replaced.member_id, first.member_id);
+    let stale = join(
+        &mut c,
+        &join_req("s", &first.member_id, Some("inst"), 10_000),
+    );
+    assert_eq!(stale.error_code, code(ErrorCode::FencedInstanceId));
+}
+
+#[test]
+fn offsets_commit_fetch_and_non_empty_group_delete() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let broker = TestBroker::start(dir.path());
+    let mut c = RawClient::connect(broker.addr);
+    let commit = |c: &mut RawClient, group: &str, generation: i32, member: &str| {
+        let r: OffsetCommitResponse = c.call(
+            8,
+            &OffsetCommitRequest {
+                group_id: group.into(),
+                generation_id_or_member_epoch: generation,
+                member_id: member.into(),
+                topics: vec![OffsetCommitRequestTopic {
+                    name: "t".into(),
+                    partitions: vec![OffsetCommitRequestPartition {
+                        partition_index: 0,
+                        committed_offset: 42,
+                        committed_leader_epoch: 3,
+                        committed_metadata: Some("meta".into()),
+                        ..OffsetCommitRequestPartition::default()
+                    }],
+                }],
+                ..OffsetCommitRequest::default()
+            },
+        );
+        r.topics[0].partitions[0].error_code
+    };
+    assert_eq!(commit(&mut c, "simple", -1, ""), 0, "simple commit");
+    let fetched: OffsetFetchResponse = c.call(
+        7,
+        &OffsetFetchRequest {
+            group_id: "simple".into(),
+            topics: Some(vec![OffsetFetchRequestTopic {
+                name: "t".into(),
+                partition_indexes: vec![0, 1],
+            }]),
+            ..OffsetFetchRequest::default()
+        },
+    );
+    let parts = &fetched.topics[0].partitions;
+    assert_eq!(
+        (parts[0].committed_offset, parts[0].committed_leader_epoch),
+        (42, 3)
+    );
+    assert_eq!(parts[0].metadata.as_deref(), Some("meta"));
+    assert_eq!(parts[1].committed_offset, -1, "uncommitted partition");
+    let v8: OffsetFetchResponse = c.call(
+        8,
+        &OffsetFetchRequest {
+            groups: vec![
+                OffsetFetchRequestGroup {
+                    group_id: "simple".into(),
+                    topics: None,
+                    ..OffsetFetchRequestGroup::default()
+                },
+                OffsetFetchRequestGroup {
+                    group_id: "none".into(),
+                    topics: Some(vec![OffsetFetchRequestTopics {
+                        name: "t".into(),
+                        partition_indexes: vec![0],
+                    }]),
+                    ..OffsetFetchRequestGroup::default()
+                },
+            ],
+            ..OffsetFetchRequest::default()
+        },
+    );
+    assert_eq!(v8.groups[0].topics[0].partitions[0].committed_offset, 42);
+    assert_eq!(v8.groups[1].topics[0].partitions[0].committed_offset, -1);
+
+    let (id, generation) = stable_member(&mut c, "busy");
+    assert_eq!(commit(&mut c, "busy", generation, &id), 0);
+    assert_eq!(
+        commit(&mut c, "busy", generation + 1, &id),
+        code(ErrorCode::IllegalGeneration)
+    );
+    assert_eq!(
+        commit(&mut c, "busy", -1, ""),
+        code(ErrorCode::UnknownMemberId),
+        "simple commits are refused while members are active"
+    );
+    let listed: ListGroupsResponse = c.call(
+        4,
+        &ListGroupsRequest {
+            states_filter: vec!["Stable".into()],
+            types_filter: vec![],
+        },
+    );
+    let names: Vec<&str> = listed.groups.iter().map(|g| g.group_id.as_str()).collect();
+    assert_eq!(names, ["busy"]);
+    let delete = |c: &mut RawClient, group: &str| {
+        let r: DeleteGroupsResponse = c.call(
+            2,
+            &DeleteGroupsRequest {
+                groups_names: vec![group.into()],
+            },
+        );
+        r.results[0].error_code
+    };
+    assert_eq!(delete(&mut c, "busy"), code(ErrorCode::NonEmptyGroup));
+    assert_eq!(delete(&mut c, "nope"), code(ErrorCode::GroupIdNotFound));
+    let left: LeaveGroupResponse = c.call(
+        5,
+        &LeaveGroupRequest {
+            group_id: "busy".into(),
+            members: vec![MemberIdentity {
+                member_id: id,
+                ..MemberIdentity::default()
+            }],
+            ..LeaveGroupRequest::default()
+        },
+    );
+    assert_eq!(left.error_code, 0);
+    assert_eq!(left.members[0].error_code, 0);
+    assert_eq!(delete(&mut c, "busy"), 0);
+    assert_eq!(delete(&mut c, "simple"), 0);
+}
