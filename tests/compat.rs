@@ -101,3 +101,16 @@ fn kafka_python_round_trip() {
     cmd.arg("kafka_python_roundtrip.py").arg(broker.bootstrap());
     run_scenario(cmd, "kafka-python", Duration::from_secs(180));
 }
+
+#[test]
+fn python_consumer_groups_share_commit_and_resume() {
+    require_python_module("confluent_kafka");
+    require_python_module("kafka");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut config = kalfka::config::BrokerConfig::for_tests(dir.path());
+    config.group_initial_rebalance_delay_ms = 100;
+    let broker = TestBroker::start_with(config);
+    let mut cmd = Command::new(python());
+    cmd.arg("groups_python.py").arg(broker.bootstrap());
+    run_scenario(cmd, "python consumer groups", Duration::from_secs(180));
+}

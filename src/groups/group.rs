@@ -457,13 +457,16 @@ impl Group {
         self.initial_delay_until = (self.state == GroupState::Empty && !initial_delay.is_zero())
             .then(|| now + initial_delay);
         self.state = GroupState::PreparingRebalance;
-        let timeout = self
-            .members
+        let timeout = self.max_rebalance_timeout();
+        self.rebalance_deadline = Some(now + timeout.max(initial_delay));
+    }
+
+    fn max_rebalance_timeout(&self) -> Duration {
+        self.members
             .values()
             .map(|m| m.rebalance_timeout)
             .max()
-            .unwrap_or_default();
-        self.rebalance_deadline = Some(now + timeout.max(initial_delay));
+            .unwrap_or_default()
     }
 
     /// Completes the join phase if every member has rejoined (or the deadline passed).
@@ -508,6 +511,8 @@ impl Group {
                 .map(|m| m.id.clone());
         }
         self.state = GroupState::CompletingRebalance;
+        // The leader must sync within the rebalance timeout, or the group rebalances again.
+        self.rebalance_deadline = Some(now + self.max_rebalance_timeout());
         let ids: Vec<String> = self.members.keys().cloned().collect();
         for id in ids {
             let outcome = self.outcome_for(&id, false);
@@ -649,6 +654,7 @@ impl Group {
                         }
                     }
                     self.state = GroupState::Stable;
+                    self.rebalance_deadline = None;
                 }
                 Ok(Pending::Wait(rx))
             }
@@ -744,6 +750,26 @@ impl Group {
             self.remove_member(&id, now);
         }
         self.try_complete_join(now);
+        if self.state == GroupState::CompletingRebalance
+            && self.rebalance_deadline.is_some_and(|t| now >= t)
+        {
+            // The leader never sent its assignment: drop members that did not sync, rebalance.
+            let unsynced: Vec<String> = self
+                .members
+                .values()
+                .filter(|m| m.sync_waiter.is_none())
+                .map(|m| m.id.clone())
+                .collect();
+            for id in unsynced {
+                self.drop_member(&id);
+            }
+            if self.members.is_empty() {
+                self.generation += 1;
+                self.become_empty();
+            } else {
+                self.prepare_rebalance(now, Duration::ZERO);
+            }
+        }
     }
 }
 

@@ -251,3 +251,33 @@ fn protocol_chosen_is_common_to_all_members() {
     g.tick(now + Duration::from_millis(10));
     assert_eq!(g.protocol(), Some("range"));
 }
+
+#[test]
+fn leader_that_never_syncs_is_dropped_after_the_rebalance_timeout() {
+    let now = Instant::now();
+    let mut g = Group::new("g".into());
+    let (a, mut rx_a) = join_new(&mut g, now);
+    rx_a.try_recv().expect("a");
+    let (b, mut rx_b) = join_new(&mut g, now);
+    let mut rx_a = waiting(
+        g.join(params(&a, None), now, Duration::ZERO)
+            .expect("a rejoins"),
+    );
+    let leader = rx_a.try_recv().expect("a answered").leader;
+    rx_b.try_recv().expect("b answered");
+    assert_eq!(leader, a);
+    let mut follower = waiting(g.sync(&b, None, 2, vec![], now).expect("b syncs"));
+    assert!(follower.try_recv().is_err(), "held for the leader");
+    assert_eq!(g.next_deadline(), Some(now + Duration::from_millis(10_000)));
+    // Heartbeats keep both sessions alive; the leader's silence ends at the rebalance timeout.
+    let later = now + Duration::from_millis(20_000);
+    g.touch(&a, later);
+    g.touch(&b, later);
+    g.tick(later);
+    assert_eq!(
+        follower.try_recv().expect("answered"),
+        Err(ErrorKind::RebalanceInProgress)
+    );
+    assert!(g.members().all(|m| m.id == b));
+    assert_eq!(g.state(), GroupState::PreparingRebalance);
+}
