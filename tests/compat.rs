@@ -114,3 +114,20 @@ fn python_consumer_groups_share_commit_and_resume() {
     cmd.arg("groups_python.py").arg(broker.bootstrap());
     run_scenario(cmd, "python consumer groups", Duration::from_secs(180));
 }
+
+#[test]
+fn kcat_balanced_consumer_commits_and_resumes() {
+    let found = Command::new("kcat").arg("-V").output().is_ok();
+    assert!(
+        found,
+        "kcat is missing: apt-get install -y kcat (bash .ci/run does)"
+    );
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut config = kalfka::config::BrokerConfig::for_tests(dir.path());
+    config.num_partitions = 3;
+    config.group_initial_rebalance_delay_ms = 100;
+    let broker = TestBroker::start_with(config);
+    let mut cmd = Command::new("bash");
+    cmd.arg("groups_kcat.sh").arg(broker.bootstrap());
+    run_scenario(cmd, "kcat -G", Duration::from_secs(180));
+}

@@ -465,19 +465,56 @@ async fn expiry_task(inner: Weak<Inner>) {
     loop {
         tokio::time::sleep(EXPIRY_INTERVAL).await;
         let Some(inner) = inner.upgrade() else { return };
-        let cutoff = now_ms() - inner.retention.as_millis() as i64;
-        let groups = inner.groups.lock().unwrap_or_else(|e| e.into_inner());
-        let mut store = inner.offsets.lock().unwrap_or_else(|e| e.into_inner());
-        for id in store.groups() {
-            if groups.get(&id).is_some_and(|e| !e.group.is_empty()) {
-                continue;
-            }
-            let old = store.older_than(&id, cutoff);
-            if !old.is_empty() {
-                if let Err(e) = store.delete(&id, &old) {
-                    tracing::warn!(group = %id, error = %e, "offset expiry failed");
-                }
+        expire_offsets(&inner, now_ms());
+    }
+}
+
+/// Deletes offsets committed more than the retention before `now_ms`, for groups without
+/// members; returns how many were deleted.
+fn expire_offsets(inner: &Inner, now_ms: i64) -> usize {
+    let cutoff = now_ms - inner.retention.as_millis() as i64;
+    let groups = inner.groups.lock().unwrap_or_else(|e| e.into_inner());
+    let mut store = inner.offsets.lock().unwrap_or_else(|e| e.into_inner());
+    let mut deleted = 0;
+    for id in store.groups() {
+        if groups.get(&id).is_some_and(|e| !e.group.is_empty()) {
+            continue;
+        }
+        let old = store.older_than(&id, cutoff);
+        if !old.is_empty() {
+            match store.delete(&id, &old) {
+                Ok(n) => deleted += n,
+                Err(e) => tracing::warn!(group = %id, error = %e, "offset expiry failed"),
             }
         }
+    }
+    deleted
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn offsets_of_empty_groups_expire_after_retention() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let c = GroupCoordinator::open(dir.path(), Duration::ZERO, Duration::from_secs(60))
+            .expect("open");
+        let commit = CommittedOffset {
+            offset: 5,
+            leader_epoch: -1,
+            metadata: None,
+            commit_timestamp_ms: now_ms(),
+        };
+        c.commit("g", -1, "", None, vec![(("t".into(), 0), commit)])
+            .expect("simple commit");
+        assert_eq!(
+            expire_offsets(&c.inner, now_ms()),
+            0,
+            "still within retention"
+        );
+        assert_eq!(expire_offsets(&c.inner, now_ms() + 61_000), 1);
+        let fetched = c.fetch_offsets("g", Some(vec![("t".into(), vec![0])]));
+        assert_eq!(fetched[0].1[0].1, None);
     }
 }

@@ -167,7 +167,8 @@ pub struct Group {
     protocol: Option<String>,
     leader: Option<String>,
     members: BTreeMap<String, Member>,
-    pending: HashSet<String>,
+    /// Members told MEMBER_ID_REQUIRED, until they rejoin or their session timeout passes.
+    pending: HashMap<String, Instant>,
     statics: HashMap<String, String>,
     next_seq: u64,
     rebalance_deadline: Option<Instant>,
@@ -185,7 +186,7 @@ impl Group {
             protocol: None,
             leader: None,
             members: BTreeMap::new(),
-            pending: HashSet::new(),
+            pending: HashMap::new(),
             statics: HashMap::new(),
             next_seq: 0,
             rebalance_deadline: None,
@@ -258,7 +259,8 @@ impl Group {
         if p.member_id.is_empty() {
             let id = new_member_id(&p.client_id);
             if p.require_known_member_id {
-                self.pending.insert(id.clone());
+                self.pending
+                    .insert(id.clone(), now + ms(p.session_timeout_ms));
                 return Ok(Pending::Done(JoinOutcome {
                     error: Some(ErrorKind::MemberIdRequired),
                     generation: -1,
@@ -268,7 +270,7 @@ impl Group {
             }
             return Ok(self.add_member(id, p, now, initial_delay));
         }
-        if self.pending.remove(&p.member_id) {
+        if self.pending.remove(&p.member_id).is_some() {
             let id = p.member_id.clone();
             return Ok(self.add_member(id, p, now, initial_delay));
         }
@@ -716,7 +718,7 @@ impl Group {
             }
             None => member_id.to_string(),
         };
-        if self.pending.remove(&id) {
+        if self.pending.remove(&id).is_some() {
             return Ok(());
         }
         if !self.members.contains_key(&id) {
@@ -734,7 +736,10 @@ impl Group {
             .filter(|m| m.join_waiter.is_none())
             .map(|m| m.deadline);
         let rebalance = [self.rebalance_deadline, self.initial_delay_until];
-        members.chain(rebalance.into_iter().flatten()).min()
+        members
+            .chain(self.pending.values().copied())
+            .chain(rebalance.into_iter().flatten())
+            .min()
     }
 
     /// Expires silent members and completes a due rebalance.
@@ -749,6 +754,7 @@ impl Group {
             tracing::info!(group = %self.id, member = %id, "member session expired");
             self.remove_member(&id, now);
         }
+        self.pending.retain(|_, deadline| *deadline > now);
         self.try_complete_join(now);
         if self.state == GroupState::CompletingRebalance
             && self.rebalance_deadline.is_some_and(|t| now >= t)

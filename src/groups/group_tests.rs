@@ -281,3 +281,23 @@ fn leader_that_never_syncs_is_dropped_after_the_rebalance_timeout() {
     assert!(g.members().all(|m| m.id == b));
     assert_eq!(g.state(), GroupState::PreparingRebalance);
 }
+
+#[test]
+fn pending_member_that_never_rejoins_stops_blocking_the_rebalance() {
+    let now = Instant::now();
+    let mut g = Group::new("g".into());
+    let (a, mut rx) = join_new(&mut g, now);
+    rx.try_recv().expect("a");
+    let ghost = done(
+        g.join(params("", None), now, Duration::ZERO)
+            .expect("ghost"),
+    );
+    assert_eq!(ghost.error, Some(ErrorKind::MemberIdRequired));
+    let mut rx = waiting(
+        g.join(params(&a, None), now, Duration::ZERO)
+            .expect("a rejoins"),
+    );
+    assert!(rx.try_recv().is_err(), "waits for the pending member");
+    g.tick(now + Duration::from_millis(10_000));
+    assert_eq!(rx.try_recv().expect("completed").generation, 2);
+}
