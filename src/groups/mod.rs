@@ -2,10 +2,12 @@
 //!
 //! - [`group`]: one group's state machine, pure and timer-free.
 //! - [`coordinator`]: all groups, their timers, and the entry points handlers call.
+//! - [`requests`]: JoinGroup/SyncGroup parameters and outcomes that travel through held requests.
 //! - [`offsets`]: the durable committed-offset log under `<data-dir>/__consumer_offsets/`.
 
 pub mod coordinator;
 pub mod group;
 pub mod offsets;
+pub mod requests;
 
 pub use coordinator::GroupCoordinator;
