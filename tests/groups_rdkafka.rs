@@ -357,16 +357,27 @@ fn committed_offsets_survive_a_broker_restart() {
     assert_eq!(consumed.len() + rest_set.len(), 300);
 }
 
+/// A child process killed when dropped (so a failing test leaves nothing behind).
+struct ChildGuard(Child);
+
+impl Drop for ChildGuard {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 /// Runs a consumer of group "evict" in a child process (this test binary, see
 /// `child_consumer`), so that SIGKILL stops its heartbeats without a LeaveGroup.
-fn spawn_child(bootstrap: &str) -> Child {
-    Command::new(std::env::current_exe().expect("test binary"))
+fn spawn_child(bootstrap: &str) -> ChildGuard {
+    let child = Command::new(std::env::current_exe().expect("test binary"))
         .args(["--exact", "child_consumer", "--ignored", "--nocapture"])
         .env("KALFKA_CHILD_BOOTSTRAP", bootstrap)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
-        .expect("child process")
+        .expect("child process");
+    ChildGuard(child)
 }
 
 /// Not a test: the body of the child process of `dead_member_is_evicted_after_session_timeout`.
@@ -400,8 +411,8 @@ fn dead_member_is_evicted_after_session_timeout() {
     wait_until("the survivors' records", SETTLE, || {
         all_values(&[&a, &b]).len() >= 60
     });
-    child.kill().expect("SIGKILL the child");
-    let _ = child.wait();
+    child.0.kill().expect("SIGKILL the child");
+    let _ = child.0.wait();
     let killed = Instant::now();
     wait_until(
         "the dead member's partition to be reassigned",
