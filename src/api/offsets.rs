@@ -51,13 +51,17 @@ pub async fn commit(ctx: &RequestContext, req: OffsetCommitRequest) -> OffsetCom
             })
         })
         .collect();
-    let result = ctx.broker.groups.commit(
-        &req.group_id,
-        req.generation_id_or_member_epoch,
-        &req.member_id,
-        req.group_instance_id.as_deref(),
-        commits,
-    );
+    let result = ctx
+        .broker
+        .groups
+        .commit(
+            &req.group_id,
+            req.generation_id_or_member_epoch,
+            &req.member_id,
+            req.group_instance_id.as_deref(),
+            commits,
+        )
+        .await;
     let topics = req
         .topics
         .iter()

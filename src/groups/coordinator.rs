@@ -216,9 +216,9 @@ impl GroupCoordinator {
     }
 
     /// OffsetCommit: validates the member (or a "simple" commit for a memberless group), then
-    /// stores the offsets durably. Per-partition errors (metadata too large) are returned
-    /// alongside; the commit of the other partitions goes ahead.
-    pub fn commit(
+    /// stores the offsets durably (the append and fsync run on the blocking pool). Per-partition
+    /// errors (metadata too large) are returned alongside; the other partitions are committed.
+    pub async fn commit(
         &self,
         group_id: &str,
         generation: i32,
@@ -256,9 +256,15 @@ impl GroupCoordinator {
             }
         }
         if !accepted.is_empty() {
-            self.offsets()
-                .commit(group_id, accepted)
-                .map_err(|e| BrokerError::Storage(format!("offset commit: {e}")))?;
+            let inner = Arc::clone(&self.inner);
+            let group = group_id.to_string();
+            tokio::task::spawn_blocking(move || {
+                let mut store = inner.offsets.lock().unwrap_or_else(|e| e.into_inner());
+                store.commit(&group, accepted)
+            })
+            .await
+            .map_err(|e| BrokerError::Storage(format!("offset commit task: {e}")))?
+            .map_err(|e| BrokerError::Storage(format!("offset commit: {e}")))?;
         }
         Ok(results)
     }
@@ -507,6 +513,7 @@ mod tests {
             commit_timestamp_ms: now_ms(),
         };
         c.commit("g", -1, "", None, vec![(("t".into(), 0), commit)])
+            .await
             .expect("simple commit");
         assert_eq!(
             expire_offsets(&c.inner, now_ms()),
