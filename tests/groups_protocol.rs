@@ -349,3 +349,40 @@ fn offsets_commit_fetch_and_non_empty_group_delete() {
     assert_eq!(delete(&mut c, "busy"), 0);
     assert_eq!(delete(&mut c, "simple"), 0);
 }
+
+#[test]
+fn a_commit_is_on_disk_when_answered() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let broker = TestBroker::start(dir.path());
+    let mut c = RawClient::connect(broker.addr);
+    let r: OffsetCommitResponse = c.call(
+        2,
+        &OffsetCommitRequest {
+            group_id: "durable".into(),
+            topics: vec![OffsetCommitRequestTopic {
+                name: "t".into(),
+                partitions: vec![OffsetCommitRequestPartition {
+                    partition_index: 1,
+                    committed_offset: 7,
+                    ..OffsetCommitRequestPartition::default()
+                }],
+            }],
+            ..OffsetCommitRequest::default()
+        },
+    );
+    assert_eq!(r.topics[0].partitions[0].error_code, 0);
+    // Copy the offsets log while the broker still runs (as a crash would leave it) and replay it.
+    let copy = tempfile::tempdir().expect("tempdir");
+    let from = dir.path().join("__consumer_offsets");
+    let to = copy.path().join("__consumer_offsets");
+    std::fs::create_dir_all(&to).expect("mkdir");
+    for entry in std::fs::read_dir(&from).expect("offsets dir") {
+        let entry = entry.expect("entry");
+        std::fs::copy(entry.path(), to.join(entry.file_name())).expect("copy");
+    }
+    let store = kalfka::groups::offsets::OffsetStore::open(copy.path()).expect("replay");
+    let got = store
+        .get("durable", &("t".into(), 1))
+        .expect("committed offset");
+    assert_eq!(got.offset, 7);
+}
