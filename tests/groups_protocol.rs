@@ -386,3 +386,71 @@ fn a_commit_is_on_disk_when_answered() {
         .expect("committed offset");
     assert_eq!(got.offset, 7);
 }
+
+#[test]
+fn describe_unknown_group_and_offset_delete_of_a_subscribed_topic() {
+    use kalfka_protocol::messages::offset_delete_request::{
+        OffsetDeleteRequestPartition, OffsetDeleteRequestTopic,
+    };
+    use kalfka_protocol::messages::{
+        ConsumerProtocolSubscription, DescribeGroupsRequest, DescribeGroupsResponse, Message,
+        OffsetDeleteRequest, OffsetDeleteResponse,
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let broker = TestBroker::start(dir.path());
+    let mut c = RawClient::connect(broker.addr);
+    let described: DescribeGroupsResponse = c.call(
+        5,
+        &DescribeGroupsRequest {
+            groups: vec!["ghost".into()],
+            include_authorized_operations: false,
+        },
+    );
+    assert_eq!(described.groups[0].error_code, 0);
+    assert_eq!(described.groups[0].group_state, "Dead");
+
+    // A member subscribed to "t" (consumer protocol metadata v1).
+    let mut metadata = bytes::BytesMut::new();
+    metadata.extend_from_slice(&1i16.to_be_bytes());
+    ConsumerProtocolSubscription {
+        topics: vec!["t".into()],
+        ..ConsumerProtocolSubscription::default()
+    }
+    .encode(&mut metadata, 1)
+    .expect("encode subscription");
+    let mut req = join_req("sub", "", Some("i"), 10_000);
+    req.protocols[0].metadata = metadata.freeze();
+    let joined = join(&mut c, &req);
+    assert_eq!(joined.error_code, 0);
+    let described: DescribeGroupsResponse = c.call(
+        5,
+        &DescribeGroupsRequest {
+            groups: vec!["sub".into()],
+            include_authorized_operations: false,
+        },
+    );
+    let g = &described.groups[0];
+    assert_eq!(g.group_state, "CompletingRebalance");
+    assert_eq!(g.protocol_data, "range");
+    assert_eq!(g.members[0].group_instance_id.as_deref(), Some("i"));
+
+    let delete = |c: &mut RawClient, topic: &str| -> OffsetDeleteResponse {
+        c.call(
+            0,
+            &OffsetDeleteRequest {
+                group_id: "sub".into(),
+                topics: vec![OffsetDeleteRequestTopic {
+                    name: topic.into(),
+                    partitions: vec![OffsetDeleteRequestPartition { partition_index: 0 }],
+                }],
+            },
+        )
+    };
+    let r = delete(&mut c, "t");
+    assert_eq!(
+        r.topics[0].partitions[0].error_code,
+        code(ErrorCode::GroupSubscribedToTopic)
+    );
+    let r = delete(&mut c, "other");
+    assert_eq!(r.topics[0].partitions[0].error_code, 0);
+}
