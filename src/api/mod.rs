@@ -7,9 +7,12 @@
 //! UNSUPPORTED_VERSION, never with a closed connection.
 
 mod api_versions;
+mod cluster;
+mod configs;
 mod fetch;
 mod list_offsets;
 mod metadata;
+mod partitions;
 mod produce;
 mod producer_id;
 mod topics;
@@ -106,6 +109,10 @@ macro_rules! route {
 }
 
 use kalfka_protocol::messages::{
+    AlterConfigsRequest, CreatePartitionsRequest, DescribeClusterRequest, DescribeConfigsRequest,
+    DescribeLogDirsRequest, ElectLeadersRequest, IncrementalAlterConfigsRequest,
+};
+use kalfka_protocol::messages::{
     ApiVersionsRequest, CreateTopicsRequest, DeleteTopicsRequest, FetchRequest,
     InitProducerIdRequest, ListOffsetsRequest, MetadataRequest, ProduceRequest,
 };
@@ -125,6 +132,18 @@ pub static ROUTES: &[Route] = &[
     route!(CreateTopicsRequest, 0, 7, topics::create),
     route!(DeleteTopicsRequest, 0, 6, topics::delete),
     route!(InitProducerIdRequest, 0, 5, producer_id::handle),
+    route!(DescribeConfigsRequest, 0, 4, configs::describe),
+    route!(AlterConfigsRequest, 0, 2, configs::alter),
+    route!(
+        IncrementalAlterConfigsRequest,
+        0,
+        1,
+        configs::incremental_alter
+    ),
+    route!(CreatePartitionsRequest, 0, 3, partitions::create),
+    route!(ElectLeadersRequest, 0, 2, partitions::elect_leaders),
+    route!(DescribeClusterRequest, 0, 1, cluster::describe_cluster),
+    route!(DescribeLogDirsRequest, 0, 4, cluster::describe_log_dirs),
 ];
 
 /// The route serving `api_key`.
