@@ -29,8 +29,11 @@ pub async fn describe_cluster(
 ) -> DescribeClusterResponse {
     let broker = &ctx.broker;
     let operations = if req.include_cluster_authorized_operations {
-        // Every cluster operation is allowed: no authorizer is configured.
-        0b1111_1111_1110
+        // No authorizer: every cluster operation is allowed (CREATE, ALTER, DESCRIBE,
+        // CLUSTER_ACTION, DESCRIBE_CONFIGS, ALTER_CONFIGS, IDEMPOTENT_WRITE).
+        [5, 7, 8, 9, 10, 11, 12]
+            .iter()
+            .fold(0, |bits, op| bits | (1 << op))
     } else {
         OPERATIONS_NOT_REQUESTED
     };
@@ -111,7 +114,8 @@ pub async fn describe_log_dirs(
     }
 }
 
-/// Bytes of the regular files under `dir` (sparse index files count at their length).
+/// Bytes of the segment (`.log`) files under `dir`, as Kafka reports a partition's size;
+/// preallocated index files are not counted.
 fn dir_size(dir: &Path, depth: usize) -> u64 {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return 0;
@@ -119,7 +123,7 @@ fn dir_size(dir: &Path, depth: usize) -> u64 {
     entries
         .flatten()
         .map(|e| match e.metadata() {
-            Ok(m) if m.is_file() => m.len(),
+            Ok(m) if m.is_file() && e.path().extension().is_some_and(|x| x == "log") => m.len(),
             Ok(m) if m.is_dir() && depth < MAX_DIR_DEPTH => dir_size(&e.path(), depth + 1),
             _ => 0,
         })
