@@ -6,6 +6,7 @@ use crate::config::BrokerConfig;
 use crate::error::BrokerError;
 use crate::metadata::TopicRegistry;
 use crate::producer_ids::ProducerIdAllocator;
+use crate::quotas::QuotaStore;
 
 /// Everything request handlers share: configuration, topics and id allocation.
 #[derive(Debug)]
@@ -16,6 +17,8 @@ pub struct Broker {
     pub topics: TopicRegistry,
     /// Producer ids for InitProducerId.
     pub producer_ids: ProducerIdAllocator,
+    /// Client quotas (stored, not enforced).
+    pub quotas: QuotaStore,
     advertised_host: String,
     advertised_port: i32,
 }
@@ -25,6 +28,7 @@ impl Broker {
     pub fn open(config: BrokerConfig, bound: SocketAddr) -> Result<Self, BrokerError> {
         let topics = TopicRegistry::open(&config)?;
         let producer_ids = ProducerIdAllocator::open(&config.data_dir)?;
+        let quotas = QuotaStore::open(&config.data_dir)?;
         let advertised_host = config.advertised_host.clone().unwrap_or_else(|| {
             if bound.ip().is_unspecified() {
                 "127.0.0.1".to_string()
@@ -37,6 +41,7 @@ impl Broker {
             config,
             topics,
             producer_ids,
+            quotas,
             advertised_host,
             advertised_port,
         })

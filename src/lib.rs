@@ -11,6 +11,7 @@
 //! - [`broker`]: the shared state handed to handlers.
 //! - [`error`]: typed errors and their single mapping to Kafka error codes.
 //! - [`producer_ids`], [`fsutil`]: producer id allocation and atomic state-file writes.
+//! - [`quotas`]: client quotas (stored durably, not enforced).
 
 pub mod api;
 pub mod broker;
@@ -21,4 +22,5 @@ pub mod log;
 pub mod metadata;
 pub mod partition;
 pub mod producer_ids;
+pub mod quotas;
 pub mod server;

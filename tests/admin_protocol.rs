@@ -509,3 +509,105 @@ fn cluster_log_dirs_and_elections() {
         code(ErrorCode::UnknownTopicOrPartition)
     );
 }
+
+#[test]
+fn describe_topic_partitions_pages_with_a_cursor() {
+    use kalfka_protocol::messages::describe_topic_partitions_request::{Cursor, TopicRequest};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let broker = TestBroker::start(dir.path());
+    let mut c = RawClient::connect(broker.addr);
+    create_topic(&mut c, "a-pages", 3, &[]);
+    create_topic(&mut c, "b-pages", 2, &[]);
+    let ask = |cursor: Option<Cursor>| DescribeTopicPartitionsRequest {
+        topics: ["b-pages", "a-pages", "zz-missing"]
+            .iter()
+            .map(|n| TopicRequest {
+                name: n.to_string(),
+            })
+            .collect(),
+        response_partition_limit: 2,
+        cursor,
+    };
+    let mut seen = Vec::new();
+    let mut cursor = None;
+    for _ in 0..10 {
+        let resp: DescribeTopicPartitionsResponse = c.call(0, &ask(cursor.take()));
+        for t in &resp.topics {
+            if t.error_code == 0 {
+                for p in &t.partitions {
+                    seen.push((t.name.clone().unwrap_or_default(), p.partition_index));
+                }
+            } else {
+                assert_eq!(t.error_code, code(ErrorCode::UnknownTopicOrPartition));
+            }
+        }
+        match resp.next_cursor {
+            Some(next) => {
+                cursor = Some(Cursor {
+                    topic_name: next.topic_name,
+                    partition_index: next.partition_index,
+                })
+            }
+            None => break,
+        }
+    }
+    let want: Vec<(String, i32)> = [
+        ("a-pages", 0),
+        ("a-pages", 1),
+        ("a-pages", 2),
+        ("b-pages", 0),
+        ("b-pages", 1),
+    ]
+    .iter()
+    .map(|(n, p)| (n.to_string(), *p))
+    .collect();
+    assert_eq!(seen, want);
+}
+
+#[test]
+fn client_quotas_are_stored_durably() {
+    use kalfka_protocol::messages::alter_client_quotas_request::{EntityData, EntryData, OpData};
+    use kalfka_protocol::messages::describe_client_quotas_request::ComponentData;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let broker = TestBroker::start(dir.path());
+    let mut c = RawClient::connect(broker.addr);
+    let alter = |key: &str, value: f64| AlterClientQuotasRequest {
+        entries: vec![EntryData {
+            entity: vec![EntityData {
+                entity_type: "client-id".into(),
+                entity_name: Some("app".into()),
+            }],
+            ops: vec![OpData {
+                key: key.into(),
+                value,
+                remove: false,
+            }],
+        }],
+        validate_only: false,
+    };
+    let resp: AlterClientQuotasResponse = c.call(1, &alter("producer_byte_rate", 1024.0));
+    assert_eq!(resp.entries[0].error_code, 0);
+    let resp: AlterClientQuotasResponse = c.call(1, &alter("bogus_rate", 1.0));
+    assert_eq!(resp.entries[0].error_code, code(ErrorCode::InvalidRequest));
+
+    drop(c);
+    broker.stop();
+    let broker = TestBroker::start(dir.path());
+    let mut c = RawClient::connect(broker.addr);
+    let resp: DescribeClientQuotasResponse = c.call(
+        1,
+        &DescribeClientQuotasRequest {
+            components: vec![ComponentData {
+                entity_type: "client-id".into(),
+                match_type: 0,
+                r#match: Some("app".into()),
+            }],
+            strict: false,
+        },
+    );
+    assert_eq!(resp.error_code, 0);
+    let entries = resp.entries.expect("entries");
+    assert_eq!(entries.len(), 1);
+    assert_eq!(entries[0].values[0].key, "producer_byte_rate");
+    assert_eq!(entries[0].values[0].value, 1024.0);
+}

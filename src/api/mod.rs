@@ -15,6 +15,8 @@ mod metadata;
 mod partitions;
 mod produce;
 mod producer_id;
+mod quotas;
+mod topic_partitions;
 mod topics;
 
 use std::future::Future;
@@ -109,6 +111,9 @@ macro_rules! route {
 }
 
 use kalfka_protocol::messages::{
+    AlterClientQuotasRequest, DescribeClientQuotasRequest, DescribeTopicPartitionsRequest,
+};
+use kalfka_protocol::messages::{
     AlterConfigsRequest, CreatePartitionsRequest, DescribeClusterRequest, DescribeConfigsRequest,
     DescribeLogDirsRequest, ElectLeadersRequest, IncrementalAlterConfigsRequest,
 };
@@ -144,6 +149,14 @@ pub static ROUTES: &[Route] = &[
     route!(ElectLeadersRequest, 0, 2, partitions::elect_leaders),
     route!(DescribeClusterRequest, 0, 1, cluster::describe_cluster),
     route!(DescribeLogDirsRequest, 0, 4, cluster::describe_log_dirs),
+    route!(
+        DescribeTopicPartitionsRequest,
+        0,
+        0,
+        topic_partitions::handle
+    ),
+    route!(DescribeClientQuotasRequest, 0, 1, quotas::describe),
+    route!(AlterClientQuotasRequest, 0, 1, quotas::alter),
 ];
 
 /// The route serving `api_key`.
