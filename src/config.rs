@@ -1,7 +1,9 @@
 //! Broker configuration: command-line flags (clap) with Kafka-like defaults.
 //!
 //! `cargo run --release` with no flags gives a development broker on 127.0.0.1:9092 with its
-//! data in `./data`. Names follow Kafka's where Kafka has one (`num.partitions` is
+//! data in `./data`. Every option can also come from a `KALFKA_*` environment variable or a
+//! TOML file with Kafka's property names (`--config FILE`, see [`crate::config_file`]);
+//! precedence is flag > environment > file > default. Names follow Kafka's where Kafka has one (`num.partitions` is
 //! `--num-partitions`, `auto.create.topics.enable` is `--auto-create-topics`).
 
 use std::net::SocketAddr;
@@ -51,6 +53,36 @@ pub struct Cli {
     /// (`socket.request.max.bytes`).
     #[arg(long, env = "KALFKA_MAX_FRAME_BYTES", default_value_t = DEFAULT_MAX_FRAME_BYTES)]
     pub max_frame_bytes: usize,
+    /// TOML file of Kafka broker properties (`num.partitions = 3`, `log.dirs = "/var/kalfka"`,
+    /// `listeners = "PLAINTEXT://127.0.0.1:9092"`, ...); flags and environment win over it.
+    #[arg(long, env = "KALFKA_CONFIG")]
+    pub config: Option<PathBuf>,
+}
+
+impl Cli {
+    /// Parses `args` (program name first), then layers the `--config` file under the flags
+    /// and environment variables that were given.
+    pub fn load_from<I, T>(args: I) -> Result<Cli, ConfigError>
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<std::ffi::OsString> + Clone,
+    {
+        use clap::{CommandFactory, FromArgMatches};
+        let args: Vec<std::ffi::OsString> = args.into_iter().map(Into::into).collect();
+        let matches = Cli::command()
+            .try_get_matches_from(&args)
+            .map_err(ConfigError::Args)?;
+        let cli = Cli::from_arg_matches(&matches).map_err(ConfigError::Args)?;
+        let Some(path) = cli.config.clone() else {
+            return Ok(cli);
+        };
+        let file = crate::config_file::read_file(&path)?;
+        let flags = crate::config_file::file_flags(&path, &file, &matches)?;
+        let mut merged = args.clone();
+        let at = usize::from(!merged.is_empty());
+        merged.splice(at..at, flags);
+        Cli::try_parse_from(merged).map_err(ConfigError::Args)
+    }
 }
 
 /// The broker's resolved configuration.
@@ -105,6 +137,13 @@ pub enum ConfigError {
     /// `--num-partitions` below 1.
     #[error("num-partitions must be at least 1, got {0}")]
     BadPartitionCount(i32),
+    /// Bad flags or environment variables (or file values turned into flags); also `--help`
+    /// and `--version`, which clap prints.
+    #[error("{0}")]
+    Args(clap::Error),
+    /// The `--config` file could not be used.
+    #[error(transparent)]
+    File(#[from] crate::config_file::ConfigFileError),
 }
 
 impl TryFrom<Cli> for BrokerConfig {

@@ -1,7 +1,7 @@
 //! Kalfka: a message broker that speaks the Apache Kafka wire protocol.
 //!
 //! The crate is the broker; the wire format lives in the `kalfka-protocol` crate. Layout:
-//! - [`config`]: flags and the resolved [`config::BrokerConfig`].
+//! - [`config`]: flags and the resolved [`config::BrokerConfig`]; [`config_file`]: the TOML file.
 //! - [`server`]: the tokio listener and per-connection request loop.
 //! - [`api`]: one handler module per API family, dispatched from one routing table that
 //!   also produces the ApiVersions answer.
@@ -16,6 +16,7 @@
 pub mod api;
 pub mod broker;
 pub mod config;
+pub mod config_file;
 pub mod error;
 pub mod fsutil;
 pub mod log;

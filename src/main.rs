@@ -3,8 +3,7 @@
 use std::process::ExitCode;
 use std::time::Instant;
 
-use clap::Parser;
-use kalfka::config::{BrokerConfig, Cli};
+use kalfka::config::{BrokerConfig, Cli, ConfigError};
 use kalfka::server::Server;
 use tracing_subscriber::EnvFilter;
 
@@ -16,8 +15,9 @@ fn main() -> ExitCode {
             EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
         )
         .init();
-    let config = match BrokerConfig::try_from(Cli::parse()) {
+    let config = match Cli::load_from(std::env::args_os()).and_then(BrokerConfig::try_from) {
         Ok(c) => c,
+        Err(ConfigError::Args(e)) => e.exit(),
         Err(e) => {
             eprintln!("kalfka: {e}");
             return ExitCode::from(2);
