@@ -23,7 +23,12 @@ pub const DEFAULT_SEGMENT_BYTES: u64 = 1024 * 1024 * 1024;
 #[command(
     name = "kalfka",
     version,
-    about = "A Kafka-compatible message broker in one binary"
+    about = "A Kafka-compatible message broker in one binary",
+    after_help = "Client commands (talk to any Kafka broker; see `kalfka <command> --help`):\n  \
+                  kalfka topic create|list|describe|delete|alter\n  \
+                  kalfka produce TOPIC   /   kalfka consume TOPIC\n  \
+                  kalfka group list|describe|delete|reset-offsets\n\n\
+                  `kalfka serve [FLAGS]` is the same as `kalfka [FLAGS]`: run the broker."
 )]
 pub struct Cli {
     /// Address to listen on for Kafka clients.

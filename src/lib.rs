@@ -8,6 +8,7 @@
 //! - [`metadata`]: topics, their ids, partitions and configs, persisted in the data directory.
 //! - [`partition`]: a partition as served: its log and the fetches waiting on it.
 //! - [`log`]: on-disk storage: segments of record batches with memory-mapped indexes.
+//! - [`cli`]: the `kalfka topic|produce|consume|group` client commands.
 //! - [`broker`]: the shared state handed to handlers.
 //! - [`error`]: typed errors and their single mapping to Kafka error codes.
 //! - [`producer_ids`], [`fsutil`]: producer id allocation and atomic state-file writes.
@@ -15,6 +16,7 @@
 
 pub mod api;
 pub mod broker;
+pub mod cli;
 pub mod config;
 pub mod config_file;
 pub mod error;
