@@ -249,10 +249,24 @@ impl TopicRegistry {
         let _guard = self.changes.lock().unwrap_or_else(|p| p.into_inner());
         let old = self.check_add_partitions(name, count)?;
         let log_config = self.log_config(&old.configs);
+        let first_new = old.partitions.len() as i32;
+        // Not persisted (open or save failed): remove the new directories so that a later
+        // growth starts them empty.
+        let discard_new = || {
+            for p in first_new..count {
+                let _ = std::fs::remove_dir_all(self.partition_dir(name, p));
+            }
+        };
         let mut partitions = old.partitions.clone();
-        for p in old.partitions.len() as i32..count {
+        for p in first_new..count {
             let dir = self.partition_dir(name, p);
-            partitions.push(Arc::new(Partition::open(p, &dir, log_config.clone())?));
+            match Partition::open(p, &dir, log_config.clone()) {
+                Ok(partition) => partitions.push(Arc::new(partition)),
+                Err(e) => {
+                    discard_new();
+                    return Err(e);
+                }
+            }
         }
         let updated = Arc::new(Topic {
             name: old.name.clone(),
@@ -260,7 +274,7 @@ impl TopicRegistry {
             partitions,
             configs: old.configs.clone(),
         });
-        let topic = self.swap(&old, updated)?;
+        let topic = self.swap(&old, updated).inspect_err(|_| discard_new())?;
         tracing::info!(topic = name, partitions = count, "added partitions");
         Ok(topic)
     }
