@@ -289,3 +289,71 @@ fn help_lists_broker_options_and_client_commands() {
         .expect("runs");
     assert!(out.status.success());
 }
+
+/// The broker binary reads its options from a TOML file (`kalfka serve --config FILE`), with
+/// flags winning over the file: the file's `num.partitions` is the default for a new topic.
+#[test]
+fn broker_binary_takes_a_toml_config_file() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .port();
+    let file = dir.path().join("kalfka.toml");
+    std::fs::write(
+        &file,
+        format!(
+            "listeners = \"PLAINTEXT://127.0.0.1:{port}\"\nnum.partitions = 3\nlog.dirs = \"{}\"\nmessage.max.bytes = 1\n",
+            dir.path().join("data").display()
+        ),
+    )
+    .expect("write config");
+    let mut broker = Command::new(env!("CARGO_BIN_EXE_kalfka"))
+        .args(["serve", "--config"])
+        .arg(&file)
+        .args(["--message-max-bytes", "1048588"])
+        .env_remove("KALFKA_NUM_PARTITIONS")
+        .env_remove("KALFKA_LISTEN")
+        .env_remove("KALFKA_DATA_DIR")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("broker starts");
+    let addr = format!("127.0.0.1:{port}");
+    let until = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while std::net::TcpStream::connect(&addr).is_err() && std::time::Instant::now() < until {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let run = |args: &[&str], stdin: Option<&str>| {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_kalfka"))
+            .args(args)
+            .args(["--bootstrap", &addr])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("kalfka runs");
+        if let (Some(mut pipe), Some(text)) = (child.stdin.take(), stdin) {
+            pipe.write_all(text.as_bytes()).expect("stdin");
+        }
+        child.wait_with_output().expect("finishes")
+    };
+    let created = run(&["topic", "create", "from-file"], None);
+    let listed = run(&["topic", "list", "--json"], None);
+    // message.max.bytes = 1 in the file is overridden by the flag, so producing works.
+    let produced = run(&["produce", "from-file"], Some("hello\n"));
+    let _ = broker.kill();
+    let _ = broker.wait();
+    assert!(
+        created.status.success(),
+        "{}",
+        String::from_utf8_lossy(&created.stderr)
+    );
+    let json: serde_json::Value = serde_json::from_slice(&listed.stdout).expect("json topic list");
+    assert_eq!(json[0]["partitions"], "3", "num.partitions from the file");
+    assert!(
+        produced.status.success(),
+        "{}",
+        String::from_utf8_lossy(&produced.stderr)
+    );
+}
