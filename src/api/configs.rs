@@ -237,6 +237,13 @@ fn broker_configs(broker: &Broker) -> Vec<BrokerConfigEntry> {
             "This broker's id.",
         ),
         e(
+            "default.replication.factor",
+            "1".into(),
+            "1".into(),
+            ConfigType::Int,
+            "Replication factor of auto-created topics (single node: 1).",
+        ),
+        e(
             "listeners",
             format!("PLAINTEXT://{}", c.listen),
             "PLAINTEXT://127.0.0.1:9092".into(),
