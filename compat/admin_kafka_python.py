@@ -66,6 +66,19 @@ while not values and alive():
 consumer.close()
 check(values == [b"p1"], f"consumed from new partition: {values}")
 
+# DescribeTopicPartitions (KIP-966), paged one partition at a time with the cursor.
+seen = []
+cursor = None
+for _ in range(10):
+    page = observer.describe_topic_partitions([topic], response_partition_limit=1, cursor=cursor)
+    for t in page["topics"]:
+        seen.extend((t["name"], p["partition_index"]) for p in t["partitions"])
+    cursor = page["next_cursor"]
+    if cursor is None:
+        break
+check(seen == [(topic, 0), (topic, 1)], f"paged partitions {seen}")
+admin.elect_leaders(0, {topic: [0, 1]})
+
 cluster = observer.describe_cluster()
 check(len(cluster["brokers"]) == 1, f"cluster {cluster}")
 dirs = observer.describe_log_dirs()
