@@ -283,6 +283,16 @@ fn help_lists_broker_options_and_client_commands() {
     ] {
         assert!(text.contains(needle), "--help lacks {needle}:\n{text}");
     }
+    // The config table needs no broker.
+    let out = Command::new(env!("CARGO_BIN_EXE_kalfka"))
+        .args(["topic", "configs", "--bootstrap", "127.0.0.1:1"])
+        .output()
+        .expect("runs");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && text.contains("cleanup.policy") && text.contains("604800000"),
+        "{text}"
+    );
     let out = Command::new(env!("CARGO_BIN_EXE_kalfka"))
         .args(["serve", "--help"])
         .output()

@@ -86,6 +86,10 @@ pub fn run(args: Vec<std::ffi::OsString>) -> ExitCode {
 }
 
 async fn execute(cli: ClientCli) -> Result<(), CliError> {
+    if let ClientCommand::Topic(topics::TopicCommand::Configs) = cli.command {
+        topics::known_configs(cli.json);
+        return Ok(());
+    }
     let timeout = Duration::from_millis(cli.request_timeout_ms);
     let mut client = Client::connect(&cli.bootstrap, timeout).await?;
     match cli.command {

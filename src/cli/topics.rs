@@ -34,6 +34,8 @@ pub enum TopicCommand {
     },
     /// List topics.
     List,
+    /// List the topic configs Kalfka knows, with type, default and documentation (offline).
+    Configs,
     /// Show a topic's partitions and configs.
     Describe {
         /// Topic name.
@@ -69,6 +71,10 @@ pub async fn run(client: &mut Client, cmd: TopicCommand, json: bool) -> Result<(
             configs,
         } => create(client, &name, partitions, configs, json).await,
         TopicCommand::List => list(client, json).await,
+        TopicCommand::Configs => {
+            known_configs(json);
+            Ok(())
+        }
         TopicCommand::Describe { name } => describe(client, &name, json).await,
         TopicCommand::Delete { name } => delete(client, &name, json).await,
         TopicCommand::Alter {
@@ -225,6 +231,20 @@ async fn describe(client: &mut Client, name: &str, json: bool) -> Result<(), Cli
         emit(&format!("{}\n\n{}", parts.render(), configs.render()));
     }
     Ok(())
+}
+
+/// Prints the topic-config table the broker validates against.
+pub fn known_configs(json: bool) {
+    let mut table = Table::new(&["CONFIG", "TYPE", "DEFAULT", "DOCUMENTATION"]);
+    for d in crate::metadata::topic_config::TOPIC_CONFIGS {
+        table.row(vec![
+            d.name.to_string(),
+            format!("{:?}", d.kind).to_ascii_lowercase(),
+            d.default.to_string(),
+            d.doc.to_string(),
+        ]);
+    }
+    table.print(json);
 }
 
 fn source_name(source: i8) -> &'static str {
