@@ -173,6 +173,38 @@ fn topic_commands_produce_and_consume() {
     .expect("json");
     assert_eq!(latest.as_array().map(Vec::len), Some(0));
 
+    // Without --partition, keyed records go where Kafka's murmur2 partitioner puts them.
+    ok(
+        &broker,
+        &["topic", "create", "keyed", "--partitions", "3"],
+        None,
+    );
+    ok(
+        &broker,
+        &["produce", "keyed", "--key-separator", ":"],
+        Some("alpha:1\nbeta:2\ngamma:3\ndelta:4\n"),
+    );
+    let keyed: serde_json::Value = serde_json::from_str(&ok(
+        &broker,
+        &[
+            "consume",
+            "keyed",
+            "--from-beginning",
+            "--count",
+            "4",
+            "--json",
+        ],
+        None,
+    ))
+    .expect("json");
+    let rows = keyed.as_array().expect("rows");
+    assert_eq!(rows.len(), 4);
+    for r in rows {
+        let key = r["key"].as_str().expect("key");
+        let want = kalfka::cli::records::key_partition(key.as_bytes(), 3).to_string();
+        assert_eq!(r["partition"], want.as_str(), "{key}");
+    }
+
     let out = ok(&broker, &["topic", "delete", "cli-t", "--json"], None);
     assert!(out.contains("deleted topic cli-t"), "{out}");
     let out = ok(&broker, &["topic", "list"], None);

@@ -24,9 +24,10 @@ const FETCH_BYTES: i32 = 4 * 1024 * 1024;
 pub struct ProduceArgs {
     /// Topic to produce to.
     pub topic: String,
-    /// Partition to produce to.
-    #[arg(long, default_value_t = 0)]
-    pub partition: i32,
+    /// Partition to produce to (default: by key as Kafka's partitioner does, round-robin
+    /// for records without a key).
+    #[arg(long)]
+    pub partition: Option<i32>,
     /// Split each line into key and value at the first occurrence of this separator.
     #[arg(long)]
     pub key_separator: Option<String>,
@@ -54,13 +55,46 @@ pub struct ConsumeArgs {
     pub idle_timeout_ms: u64,
 }
 
-/// Produces each stdin line as one record.
+/// Produces each stdin line as one record: to `--partition`, else keyed records to Kafka's
+/// murmur2 key partition and unkeyed ones round-robin.
 pub async fn produce(client: &mut Client, args: ProduceArgs, json: bool) -> Result<(), CliError> {
     let lines: Vec<String> = std::io::stdin()
         .lock()
         .lines()
         .collect::<Result<_, _>>()
         .map_err(|e| CliError::Io(format!("reading stdin: {e}")))?;
+    let partition_count = match args.partition {
+        Some(_) => 1,
+        None => {
+            let md = metadata(client, Some(&[args.topic.as_str()])).await?;
+            let t = md
+                .topics
+                .into_iter()
+                .next()
+                .ok_or_else(|| CliError::Protocol("empty Metadata response".into()))?;
+            CliError::check(format!("topic {}", args.topic), t.error_code, None)?;
+            t.partitions.len().max(1)
+        }
+    };
+    let records: Vec<(i32, Option<&str>, &str)> = lines
+        .iter()
+        .enumerate()
+        .map(|(i, line)| {
+            let (key, value) = match &args.key_separator {
+                Some(sep) => match line.split_once(sep.as_str()) {
+                    Some((k, v)) => (Some(k), v),
+                    None => (None, line.as_str()),
+                },
+                None => (None, line.as_str()),
+            };
+            let partition = match (args.partition, key) {
+                (Some(p), _) => p,
+                (None, Some(k)) => key_partition(k.as_bytes(), partition_count),
+                (None, None) => (i % partition_count) as i32,
+            };
+            (partition, key, value)
+        })
+        .collect();
     let headers: Vec<(&str, Option<&[u8]>)> = args
         .headers
         .iter()
@@ -70,49 +104,93 @@ pub async fn produce(client: &mut Client, args: ProduceArgs, json: bool) -> Resu
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as i64);
     let mut sent = 0usize;
-    for chunk in lines.chunks(BATCH_RECORDS) {
-        let mut builder = RecordBatchBuilder::new(Compression::None);
-        for line in chunk {
-            let (key, value) = match &args.key_separator {
-                Some(sep) => match line.split_once(sep.as_str()) {
-                    Some((k, v)) => (Some(k.as_bytes()), v.as_bytes()),
-                    None => (None, line.as_bytes()),
-                },
-                None => (None, line.as_bytes()),
-            };
-            builder.append(now, key, Some(value), &headers);
+    for chunk in records.chunks(BATCH_RECORDS) {
+        let mut by_partition: std::collections::BTreeMap<i32, RecordBatchBuilder> =
+            std::collections::BTreeMap::new();
+        for (partition, key, value) in chunk {
+            by_partition
+                .entry(*partition)
+                .or_insert_with(|| RecordBatchBuilder::new(Compression::None))
+                .append(
+                    now,
+                    key.map(str::as_bytes),
+                    Some(value.as_bytes()),
+                    &headers,
+                );
         }
-        let records = builder
-            .build()
-            .map_err(|e| CliError::Protocol(e.to_string()))?;
+        let mut partition_data = Vec::new();
+        for (index, builder) in by_partition {
+            let records = builder
+                .build()
+                .map_err(|e| CliError::Protocol(e.to_string()))?;
+            partition_data.push(PartitionProduceData {
+                index,
+                records: Some(records),
+            });
+        }
         let req = ProduceRequest {
             acks: -1,
             timeout_ms: 30_000,
             topic_data: vec![TopicProduceData {
                 name: args.topic.clone(),
-                partition_data: vec![PartitionProduceData {
-                    index: args.partition,
-                    records: Some(records),
-                }],
+                partition_data,
             }],
             ..Default::default()
         };
         let (_, resp): (_, ProduceResponse) = client.call("Produce", 9, &req).await?;
-        let p = resp
+        for p in resp
             .responses
             .into_iter()
             .flat_map(|t| t.partition_responses)
-            .next()
-            .ok_or_else(|| CliError::Protocol("empty Produce response".into()))?;
-        CliError::check(
-            format!("produce to {}-{}", args.topic, args.partition),
-            p.error_code,
-            p.error_message,
-        )?;
+        {
+            CliError::check(
+                format!("produce to {}-{}", args.topic, p.index),
+                p.error_code,
+                p.error_message,
+            )?;
+        }
         sent += chunk.len();
     }
     done(json, &format!("produced {sent} records to {}", args.topic));
     Ok(())
+}
+
+/// The partition Kafka's default partitioner picks for `key`: murmur2, sign bit cleared,
+/// modulo the partition count.
+pub fn key_partition(key: &[u8], partitions: usize) -> i32 {
+    let hash = murmur2(key) & 0x7fff_ffff;
+    (hash as usize % partitions.max(1)) as i32
+}
+
+/// Kafka's murmur2 (seed 0x9747b28c), as in `org.apache.kafka.common.utils.Utils.murmur2`.
+fn murmur2(data: &[u8]) -> u32 {
+    const M: u32 = 0x5bd1_e995;
+    const R: u32 = 24;
+    let mut h: u32 = 0x9747_b28c ^ (data.len() as u32);
+    let mut chunks = data.chunks_exact(4);
+    for c in &mut chunks {
+        let mut k = u32::from_le_bytes([c[0], c[1], c[2], c[3]]);
+        k = k.wrapping_mul(M);
+        k ^= k >> R;
+        k = k.wrapping_mul(M);
+        h = h.wrapping_mul(M);
+        h ^= k;
+    }
+    let rest = chunks.remainder();
+    if rest.len() >= 3 {
+        h ^= u32::from(rest[2]) << 16;
+    }
+    if rest.len() >= 2 {
+        h ^= u32::from(rest[1]) << 8;
+    }
+    if !rest.is_empty() {
+        h ^= u32::from(rest[0]);
+        h = h.wrapping_mul(M);
+    }
+    h ^= h >> 13;
+    h = h.wrapping_mul(M);
+    h ^= h >> 15;
+    h
 }
 
 /// Fetches records and prints them (bounded by `--count` and `--idle-timeout-ms`).
@@ -253,4 +331,23 @@ pub(crate) async fn list_offset(
         None,
     )?;
     Ok(p.offset)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn murmur2_matches_kafka() {
+        // Values from Kafka's UtilsTest.testMurmur2.
+        assert_eq!(murmur2(b"21") as i32, -973932308);
+        assert_eq!(murmur2(b"foobar") as i32, -790332482);
+        assert_eq!(murmur2(b"a-little-bit-long-string") as i32, -985981536);
+        assert_eq!(murmur2(b"a-little-bit-longer-string") as i32, -1486304829);
+        assert_eq!(
+            murmur2(b"lkjh234lh9fiuh90y23oiuhsafujhadof229phr9h19h89h8") as i32,
+            -58897971
+        );
+        assert_eq!(murmur2(b"abc") as i32, 479470107);
+    }
 }
