@@ -8,6 +8,7 @@ use crate::groups::coordinator::DEFAULT_OFFSETS_RETENTION;
 use crate::groups::GroupCoordinator;
 use crate::metadata::TopicRegistry;
 use crate::producer_ids::ProducerIdAllocator;
+use crate::quotas::QuotaStore;
 
 /// Everything request handlers share: configuration, topics and id allocation.
 #[derive(Debug)]
@@ -20,6 +21,8 @@ pub struct Broker {
     pub producer_ids: ProducerIdAllocator,
     /// Consumer groups and committed offsets.
     pub groups: GroupCoordinator,
+    /// Client quotas (stored, not enforced).
+    pub quotas: QuotaStore,
     advertised_host: String,
     advertised_port: i32,
 }
@@ -34,6 +37,7 @@ impl Broker {
             std::time::Duration::from_millis(config.group_initial_rebalance_delay_ms),
             DEFAULT_OFFSETS_RETENTION,
         )?;
+        let quotas = QuotaStore::open(&config.data_dir)?;
         let advertised_host = config.advertised_host.clone().unwrap_or_else(|| {
             if bound.ip().is_unspecified() {
                 "127.0.0.1".to_string()
@@ -47,6 +51,7 @@ impl Broker {
             topics,
             producer_ids,
             groups,
+            quotas,
             advertised_host,
             advertised_port,
         })

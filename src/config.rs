@@ -1,7 +1,9 @@
 //! Broker configuration: command-line flags (clap) with Kafka-like defaults.
 //!
 //! `cargo run --release` with no flags gives a development broker on 127.0.0.1:9092 with its
-//! data in `./data`. Names follow Kafka's where Kafka has one (`num.partitions` is
+//! data in `./data`. Every option can also come from a `KALFKA_*` environment variable or a
+//! TOML file with Kafka's property names (`--config FILE`, see [`crate::config_file`]);
+//! precedence is flag > environment > file > default. Names follow Kafka's where Kafka has one (`num.partitions` is
 //! `--num-partitions`, `auto.create.topics.enable` is `--auto-create-topics`).
 
 use std::net::SocketAddr;
@@ -23,7 +25,12 @@ pub const DEFAULT_GROUP_INITIAL_REBALANCE_DELAY_MS: u64 = 100;
 #[command(
     name = "kalfka",
     version,
-    about = "A Kafka-compatible message broker in one binary"
+    about = "A Kafka-compatible message broker in one binary",
+    after_help = "Client commands (talk to any Kafka broker; see `kalfka <command> --help`):\n  \
+                  kalfka topic create|list|describe|delete|alter\n  \
+                  kalfka produce TOPIC   /   kalfka consume TOPIC\n  \
+                  kalfka group list|describe|delete|reset-offsets\n\n\
+                  `kalfka serve [FLAGS]` is the same as `kalfka [FLAGS]`: run the broker."
 )]
 pub struct Cli {
     /// Address to listen on for Kafka clients.
@@ -57,6 +64,36 @@ pub struct Cli {
     /// (`group.initial.rebalance.delay.ms`; Kafka's default is 3000, a dev broker wants less).
     #[arg(long, env = "KALFKA_GROUP_INITIAL_REBALANCE_DELAY_MS", default_value_t = DEFAULT_GROUP_INITIAL_REBALANCE_DELAY_MS)]
     pub group_initial_rebalance_delay_ms: u64,
+    /// TOML file of Kafka broker properties (`num.partitions = 3`, `log.dirs = "/var/kalfka"`,
+    /// `listeners = "PLAINTEXT://127.0.0.1:9092"`, ...); flags and environment win over it.
+    #[arg(long, env = "KALFKA_CONFIG")]
+    pub config: Option<PathBuf>,
+}
+
+impl Cli {
+    /// Parses `args` (program name first), then layers the `--config` file under the flags
+    /// and environment variables that were given.
+    pub fn load_from<I, T>(args: I) -> Result<Cli, ConfigError>
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<std::ffi::OsString> + Clone,
+    {
+        use clap::{CommandFactory, FromArgMatches};
+        let args: Vec<std::ffi::OsString> = args.into_iter().map(Into::into).collect();
+        let matches = Cli::command()
+            .try_get_matches_from(&args)
+            .map_err(ConfigError::Args)?;
+        let cli = Cli::from_arg_matches(&matches).map_err(ConfigError::Args)?;
+        let Some(path) = cli.config.clone() else {
+            return Ok(cli);
+        };
+        let file = crate::config_file::read_file(&path)?;
+        let flags = crate::config_file::file_flags(&path, &file, &matches)?;
+        let mut merged = args.clone();
+        let at = usize::from(!merged.is_empty());
+        merged.splice(at..at, flags);
+        Cli::try_parse_from(merged).map_err(ConfigError::Args)
+    }
 }
 
 /// The broker's resolved configuration.
@@ -114,6 +151,13 @@ pub enum ConfigError {
     /// `--num-partitions` below 1.
     #[error("num-partitions must be at least 1, got {0}")]
     BadPartitionCount(i32),
+    /// Bad flags or environment variables (or file values turned into flags); also `--help`
+    /// and `--version`, which clap prints.
+    #[error("{0}")]
+    Args(clap::Error),
+    /// The `--config` file could not be used.
+    #[error(transparent)]
+    File(#[from] crate::config_file::ConfigFileError),
 }
 
 impl TryFrom<Cli> for BrokerConfig {

@@ -26,6 +26,19 @@ pub enum BrokerError {
     /// A partition count below 1 (other than -1, "broker default").
     #[error("invalid partition count {0}")]
     InvalidPartitions(i32),
+    /// CreatePartitions asked for no more partitions than the topic has.
+    #[error("topic {topic} has {current} partitions; the new count {requested} must be larger")]
+    PartitionCountNotIncreasing {
+        /// The topic.
+        topic: String,
+        /// Its partition count.
+        current: i32,
+        /// The requested count.
+        requested: i32,
+    },
+    /// A request the broker's policy refuses (e.g. replica assignments on one node).
+    #[error("policy violation: {0}")]
+    PolicyViolation(String),
     /// A replication factor this single-node broker cannot satisfy.
     #[error("replication factor {0} cannot be reached: only 1 broker is registered")]
     InvalidReplicationFactor(i16),
@@ -121,6 +134,8 @@ impl BrokerError {
             BrokerError::InvalidTopic(_) => ErrorCode::InvalidTopicException,
             BrokerError::TopicAlreadyExists(_) => ErrorCode::TopicAlreadyExists,
             BrokerError::InvalidPartitions(_) => ErrorCode::InvalidPartitions,
+            BrokerError::PartitionCountNotIncreasing { .. } => ErrorCode::InvalidPartitions,
+            BrokerError::PolicyViolation(_) => ErrorCode::PolicyViolation,
             BrokerError::InvalidReplicationFactor(_) => ErrorCode::InvalidReplicationFactor,
             BrokerError::InvalidConfig(_) => ErrorCode::InvalidConfig,
             BrokerError::InvalidRequest(_) => ErrorCode::InvalidRequest,

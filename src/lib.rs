@@ -1,7 +1,7 @@
 //! Kalfka: a message broker that speaks the Apache Kafka wire protocol.
 //!
 //! The crate is the broker; the wire format lives in the `kalfka-protocol` crate. Layout:
-//! - [`config`]: flags and the resolved [`config::BrokerConfig`].
+//! - [`config`]: flags and the resolved [`config::BrokerConfig`]; [`config_file`]: the TOML file.
 //! - [`server`]: the tokio listener and per-connection request loop.
 //! - [`api`]: one handler module per API family, dispatched from one routing table that
 //!   also produces the ApiVersions answer.
@@ -9,13 +9,17 @@
 //! - [`partition`]: a partition as served: its log and the fetches waiting on it.
 //! - [`log`]: on-disk storage: segments of record batches with memory-mapped indexes.
 //! - [`groups`]: the consumer group coordinator and durable committed offsets.
+//! - [`cli`]: the `kalfka topic|produce|consume|group` client commands.
 //! - [`broker`]: the shared state handed to handlers.
 //! - [`error`]: typed errors and their single mapping to Kafka error codes.
 //! - [`producer_ids`], [`fsutil`]: producer id allocation and atomic state-file writes.
+//! - [`quotas`]: client quotas (stored durably, not enforced).
 
 pub mod api;
 pub mod broker;
+pub mod cli;
 pub mod config;
+pub mod config_file;
 pub mod error;
 pub mod fsutil;
 pub mod groups;
@@ -23,4 +27,5 @@ pub mod log;
 pub mod metadata;
 pub mod partition;
 pub mod producer_ids;
+pub mod quotas;
 pub mod server;

@@ -1,14 +1,28 @@
-//! The `kalfka` binary: parse flags, start the broker, stop cleanly on SIGINT/SIGTERM.
+//! The `kalfka` binary: `kalfka [serve] [FLAGS]` starts the broker (stopping cleanly on
+//! SIGINT/SIGTERM); `kalfka topic|produce|consume|group ...` are client commands (`kalfka::cli`).
 
 use std::process::ExitCode;
 use std::time::Instant;
 
-use clap::Parser;
-use kalfka::config::{BrokerConfig, Cli};
+use kalfka::config::{BrokerConfig, Cli, ConfigError};
 use kalfka::server::Server;
 use tracing_subscriber::EnvFilter;
 
 fn main() -> ExitCode {
+    let mut args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let first = args.get(1).and_then(|a| a.to_str()).map(str::to_string);
+    match first.as_deref() {
+        Some(cmd) if kalfka::cli::CLIENT_COMMANDS.contains(&cmd) => return kalfka::cli::run(args),
+        Some("serve") => {
+            args.remove(1);
+        }
+        _ => {}
+    }
+    serve(args)
+}
+
+/// Runs the broker with `args` (program name first, no subcommand).
+fn serve(args: Vec<std::ffi::OsString>) -> ExitCode {
     let started = Instant::now();
     tracing_subscriber::fmt()
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
@@ -16,8 +30,9 @@ fn main() -> ExitCode {
             EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
         )
         .init();
-    let config = match BrokerConfig::try_from(Cli::parse()) {
+    let config = match Cli::load_from(args).and_then(BrokerConfig::try_from) {
         Ok(c) => c,
+        Err(ConfigError::Args(e)) => e.exit(),
         Err(e) => {
             eprintln!("kalfka: {e}");
             return ExitCode::from(2);

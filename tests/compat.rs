@@ -131,3 +131,23 @@ fn kcat_balanced_consumer_commits_and_resumes() {
     cmd.arg("groups_kcat.sh").arg(broker.bootstrap());
     run_scenario(cmd, "kcat -G", Duration::from_secs(180));
 }
+
+#[test]
+fn confluent_kafka_admin_client() {
+    require_python_module("confluent_kafka");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let broker = TestBroker::start(dir.path());
+    let mut cmd = Command::new(python());
+    cmd.arg("admin_confluent.py").arg(broker.bootstrap());
+    run_scenario(cmd, "confluent-kafka admin", Duration::from_secs(180));
+}
+
+#[test]
+fn kafka_python_admin_client() {
+    require_python_module("kafka");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let broker = TestBroker::start(dir.path());
+    let mut cmd = Command::new(python());
+    cmd.arg("admin_kafka_python.py").arg(broker.bootstrap());
+    run_scenario(cmd, "kafka-python admin", Duration::from_secs(180));
+}

@@ -7,13 +7,18 @@
 //! UNSUPPORTED_VERSION, never with a closed connection.
 
 mod api_versions;
+mod cluster;
+mod configs;
 mod fetch;
 mod groups;
 mod list_offsets;
 mod metadata;
 mod offsets;
+mod partitions;
 mod produce;
 mod producer_id;
+mod quotas;
+mod topic_partitions;
 mod topics;
 
 use std::future::Future;
@@ -108,6 +113,13 @@ macro_rules! route {
 }
 
 use kalfka_protocol::messages::{
+    AlterClientQuotasRequest, DescribeClientQuotasRequest, DescribeTopicPartitionsRequest,
+};
+use kalfka_protocol::messages::{
+    AlterConfigsRequest, CreatePartitionsRequest, DescribeClusterRequest, DescribeConfigsRequest,
+    DescribeLogDirsRequest, ElectLeadersRequest, IncrementalAlterConfigsRequest,
+};
+use kalfka_protocol::messages::{
     ApiVersionsRequest, CreateTopicsRequest, DeleteTopicsRequest, FetchRequest,
     InitProducerIdRequest, ListOffsetsRequest, MetadataRequest, ProduceRequest,
 };
@@ -143,6 +155,26 @@ pub static ROUTES: &[Route] = &[
     route!(ListGroupsRequest, 0, 5, groups::list_groups),
     route!(DeleteGroupsRequest, 0, 2, groups::delete_groups),
     route!(OffsetDeleteRequest, 0, 0, offsets::delete),
+    route!(DescribeConfigsRequest, 0, 4, configs::describe),
+    route!(AlterConfigsRequest, 0, 2, configs::alter),
+    route!(
+        IncrementalAlterConfigsRequest,
+        0,
+        1,
+        configs::incremental_alter
+    ),
+    route!(CreatePartitionsRequest, 0, 3, partitions::create),
+    route!(ElectLeadersRequest, 0, 2, partitions::elect_leaders),
+    route!(DescribeClusterRequest, 0, 1, cluster::describe_cluster),
+    route!(DescribeLogDirsRequest, 0, 4, cluster::describe_log_dirs),
+    route!(
+        DescribeTopicPartitionsRequest,
+        0,
+        0,
+        topic_partitions::handle
+    ),
+    route!(DescribeClientQuotasRequest, 0, 1, quotas::describe),
+    route!(AlterClientQuotasRequest, 0, 1, quotas::alter),
 ];
 
 /// The route serving `api_key`.

@@ -15,10 +15,7 @@ use kalfka_protocol::Uuid;
 
 use super::RequestContext;
 use crate::error::BrokerError;
-use crate::metadata::TopicConfigs;
-
-/// Config source "topic config" in CreateTopics v5+ responses.
-const SOURCE_TOPIC_CONFIG: i8 = 1;
+use crate::metadata::{topic_config, TopicConfigs};
 
 /// Creates topics (or only validates them, with `validate_only`).
 pub async fn create(ctx: &RequestContext, req: CreateTopicsRequest) -> CreateTopicsResponse {
@@ -114,14 +111,16 @@ fn create_one(
         error_message: None,
         num_partitions: partitions,
         replication_factor: 1,
+        // v5+: every config of the new topic with its effective value and source, as Kafka
+        // answers (clients such as kafka-topics print them).
         configs: Some(
-            configs
+            topic_config::effective(&configs, registry.defaults())
                 .into_iter()
-                .map(|(name, value)| CreatableTopicConfigs {
-                    name,
-                    value: Some(value),
+                .map(|e| CreatableTopicConfigs {
+                    name: e.def.name.to_string(),
+                    value: Some(e.value),
                     read_only: false,
-                    config_source: SOURCE_TOPIC_CONFIG,
+                    config_source: e.source as i8,
                     is_sensitive: false,
                 })
                 .collect(),

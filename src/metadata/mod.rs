@@ -6,6 +6,7 @@
 
 pub mod store;
 pub mod topic;
+pub mod topic_config;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -194,6 +195,112 @@ impl TopicRegistry {
         Ok(topic)
     }
 
+    /// Replaces the whole config override set of topic `name` (validated, persisted before it is
+    /// visible) and returns the updated topic.
+    pub fn replace_configs(
+        &self,
+        name: &str,
+        configs: TopicConfigs,
+    ) -> Result<Arc<Topic>, BrokerError> {
+        self.update_configs(name, |_| Ok(configs))
+    }
+
+    /// Computes topic `name`'s new override set from its current one with `change`, while
+    /// holding the change lock (so concurrent alterations do not lose updates), validates and
+    /// persists it. The new [`Topic`] shares the old one's partitions; configs read when a
+    /// partition is opened (`segment.bytes`) take effect at the next restart.
+    pub fn update_configs(
+        &self,
+        name: &str,
+        change: impl FnOnce(&TopicConfigs) -> Result<TopicConfigs, BrokerError>,
+    ) -> Result<Arc<Topic>, BrokerError> {
+        let _guard = self.changes.lock().unwrap_or_else(|p| p.into_inner());
+        let old = self.get(name).ok_or(BrokerError::UnknownTopicOrPartition)?;
+        let configs = change(&old.configs)?;
+        validate_topic_configs(&configs)?;
+        let updated = Arc::new(Topic {
+            name: old.name.clone(),
+            id: old.id,
+            partitions: old.partitions.clone(),
+            configs,
+        });
+        let topic = self.swap(&old, updated)?;
+        tracing::info!(topic = name, "altered topic configs");
+        Ok(topic)
+    }
+
+    /// Checks that topic `name` could grow to `count` partitions; returns the topic.
+    pub fn check_add_partitions(&self, name: &str, count: i32) -> Result<Arc<Topic>, BrokerError> {
+        let topic = self.get(name).ok_or(BrokerError::UnknownTopicOrPartition)?;
+        let current = topic.partitions.len() as i32;
+        if count <= current {
+            return Err(BrokerError::PartitionCountNotIncreasing {
+                topic: name.to_string(),
+                current,
+                requested: count,
+            });
+        }
+        Ok(topic)
+    }
+
+    /// Grows topic `name` to `count` partitions: opens logs for the new ones and persists the
+    /// count before the new partitions are visible.
+    pub fn add_partitions(&self, name: &str, count: i32) -> Result<Arc<Topic>, BrokerError> {
+        let _guard = self.changes.lock().unwrap_or_else(|p| p.into_inner());
+        let old = self.check_add_partitions(name, count)?;
+        let log_config = self.log_config(&old.configs);
+        let first_new = old.partitions.len() as i32;
+        // Not persisted (open or save failed): remove the new directories so that a later
+        // growth starts them empty.
+        let discard_new = || {
+            for p in first_new..count {
+                let _ = std::fs::remove_dir_all(self.partition_dir(name, p));
+            }
+        };
+        let mut partitions = old.partitions.clone();
+        for p in first_new..count {
+            let dir = self.partition_dir(name, p);
+            match Partition::open(p, &dir, log_config.clone()) {
+                Ok(partition) => partitions.push(Arc::new(partition)),
+                Err(e) => {
+                    discard_new();
+                    return Err(e);
+                }
+            }
+        }
+        let updated = Arc::new(Topic {
+            name: old.name.clone(),
+            id: old.id,
+            partitions,
+            configs: old.configs.clone(),
+        });
+        let topic = self.swap(&old, updated).inspect_err(|_| discard_new())?;
+        tracing::info!(topic = name, partitions = count, "added partitions");
+        Ok(topic)
+    }
+
+    /// The directory holding partition `partition` of `topic`.
+    pub fn partition_dir(&self, topic: &str, partition: i32) -> PathBuf {
+        self.data_dir.join(format!("{topic}-{partition}"))
+    }
+
+    /// The data directory (Kafka's single log dir).
+    pub fn data_dir(&self) -> &Path {
+        &self.data_dir
+    }
+
+    /// Puts `updated` in place of `old` and persists; restores `old` if persisting fails.
+    /// Callers hold `changes`.
+    fn swap(&self, old: &Arc<Topic>, updated: Arc<Topic>) -> Result<Arc<Topic>, BrokerError> {
+        self.topics
+            .insert(updated.name.clone(), Arc::clone(&updated));
+        if let Err(e) = self.persist() {
+            self.topics.insert(old.name.clone(), Arc::clone(old));
+            return Err(e);
+        }
+        Ok(updated)
+    }
+
     /// Fsyncs every partition log (used at shutdown).
     pub fn flush_all(&self) {
         for topic in self.list() {
@@ -205,10 +312,6 @@ impl TopicRegistry {
         }
     }
 
-    fn partition_dir(&self, topic: &str, partition: i32) -> PathBuf {
-        self.data_dir.join(format!("{topic}-{partition}"))
-    }
-
     fn open_topic(
         &self,
         name: &str,
@@ -216,14 +319,7 @@ impl TopicRegistry {
         partitions: i32,
         configs: TopicConfigs,
     ) -> Result<Arc<Topic>, BrokerError> {
-        let segment_bytes = configs
-            .get("segment.bytes")
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(self.defaults.segment_bytes);
-        let log_config = LogConfig {
-            segment_bytes,
-            ..LogConfig::default()
-        };
+        let log_config = self.log_config(&configs);
         let parts = (0..partitions)
             .map(|p| {
                 Partition::open(p, &self.partition_dir(name, p), log_config.clone()).map(Arc::new)
@@ -235,6 +331,17 @@ impl TopicRegistry {
             partitions: parts,
             configs,
         }))
+    }
+
+    fn log_config(&self, configs: &TopicConfigs) -> LogConfig {
+        let segment_bytes = configs
+            .get("segment.bytes")
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(self.defaults.segment_bytes);
+        LogConfig {
+            segment_bytes,
+            ..LogConfig::default()
+        }
     }
 
     fn insert(&self, topic: Arc<Topic>) {

@@ -100,48 +100,10 @@ pub const KNOWN_TOPIC_CONFIGS: &[&str] = &[
 /// A topic's config overrides (only what was set explicitly; defaults come from the broker).
 pub type TopicConfigs = BTreeMap<String, String>;
 
-/// Validates config overrides given at topic creation: known names, and numbers where the
-/// config is numeric.
+/// Validates config overrides: known names and values of the right type and range (see
+/// [`crate::metadata::topic_config`], the one table of topic configs).
 pub fn validate_topic_configs(configs: &TopicConfigs) -> Result<(), BrokerError> {
-    for (name, value) in configs {
-        if !KNOWN_TOPIC_CONFIGS.contains(&name.as_str()) {
-            return Err(BrokerError::InvalidConfig(format!(
-                "unknown topic config name: {name}"
-            )));
-        }
-        let numeric = name.ends_with(".ms")
-            || name.ends_with(".bytes")
-            || name == "flush.messages"
-            || name == "min.insync.replicas";
-        if numeric && value.parse::<i64>().is_err() {
-            return Err(BrokerError::InvalidConfig(format!(
-                "invalid value {value:?} for configuration {name}: not a number"
-            )));
-        }
-        let positive = matches!(name.as_str(), "segment.bytes" | "max.message.bytes");
-        if positive && value.parse::<i64>().map_or(true, |v| v < 1) {
-            return Err(BrokerError::InvalidConfig(format!(
-                "invalid value {value:?} for configuration {name}: must be at least 1"
-            )));
-        }
-        if name == "cleanup.policy"
-            && !value
-                .split(',')
-                .all(|p| matches!(p.trim(), "delete" | "compact"))
-        {
-            return Err(BrokerError::InvalidConfig(format!(
-                "invalid value {value:?} for configuration cleanup.policy"
-            )));
-        }
-        if name == "message.timestamp.type"
-            && !matches!(value.as_str(), "CreateTime" | "LogAppendTime")
-        {
-            return Err(BrokerError::InvalidConfig(format!(
-                "invalid value {value:?} for configuration message.timestamp.type"
-            )));
-        }
-    }
-    Ok(())
+    crate::metadata::topic_config::validate_all(configs)
 }
 
 #[cfg(test)]
@@ -173,5 +135,14 @@ mod tests {
         let mut c = TopicConfigs::new();
         c.insert("cleanup.policy".into(), "compact,delete".into());
         assert!(validate_topic_configs(&c).is_ok());
+    }
+
+    #[test]
+    fn known_names_match_the_config_table() {
+        let table: Vec<&str> = crate::metadata::topic_config::TOPIC_CONFIGS
+            .iter()
+            .map(|d| d.name)
+            .collect();
+        assert_eq!(table, KNOWN_TOPIC_CONFIGS);
     }
 }

@@ -1,0 +1,131 @@
+//! CreatePartitions (key 37) and ElectLeaders (key 43).
+//!
+//! A single node leads every partition, so leader elections have nothing to change: existing
+//! partitions succeed, unknown ones get UNKNOWN_TOPIC_OR_PARTITION.
+
+use std::collections::HashSet;
+
+use kalfka_protocol::error_code::ErrorCode;
+use kalfka_protocol::messages::create_partitions_request::CreatePartitionsTopic;
+use kalfka_protocol::messages::create_partitions_response::CreatePartitionsTopicResult;
+use kalfka_protocol::messages::elect_leaders_response::{PartitionResult, ReplicaElectionResult};
+use kalfka_protocol::messages::{
+    CreatePartitionsRequest, CreatePartitionsResponse, ElectLeadersRequest, ElectLeadersResponse,
+};
+
+use super::RequestContext;
+use crate::error::BrokerError;
+
+/// Grows topics to a new partition count (or only validates that they could grow).
+pub async fn create(
+    ctx: &RequestContext,
+    req: CreatePartitionsRequest,
+) -> CreatePartitionsResponse {
+    let mut seen = HashSet::new();
+    let duplicates: HashSet<String> = req
+        .topics
+        .iter()
+        .filter(|t| !seen.insert(t.name.clone()))
+        .map(|t| t.name.clone())
+        .collect();
+    let results = req
+        .topics
+        .iter()
+        .map(|t| {
+            let result = if duplicates.contains(&t.name) {
+                Err(BrokerError::InvalidRequest(format!(
+                    "topic {} is listed more than once in the request",
+                    t.name
+                )))
+            } else {
+                create_one(ctx, t, req.validate_only)
+            };
+            let (error_code, error_message) = match result {
+                Ok(()) => (ErrorCode::None.code(), None),
+                Err(e) => (e.code_i16(), Some(e.to_string())),
+            };
+            CreatePartitionsTopicResult {
+                name: t.name.clone(),
+                error_code,
+                error_message,
+            }
+        })
+        .collect();
+    CreatePartitionsResponse {
+        throttle_time_ms: 0,
+        results,
+    }
+}
+
+fn create_one(
+    ctx: &RequestContext,
+    t: &CreatePartitionsTopic,
+    validate_only: bool,
+) -> Result<(), BrokerError> {
+    let registry = &ctx.broker.topics;
+    let topic = registry.check_add_partitions(&t.name, t.count)?;
+    if let Some(assignments) = &t.assignments {
+        let new = t.count as usize - topic.partitions.len();
+        if assignments.len() != new {
+            return Err(BrokerError::InvalidRequest(format!(
+                "{} assignments given for {new} new partitions",
+                assignments.len()
+            )));
+        }
+        let node = ctx.broker.node_id();
+        if assignments.iter().any(|a| a.broker_ids != [node]) {
+            return Err(BrokerError::PolicyViolation(format!(
+                "replicas can only be assigned to the single broker {node}"
+            )));
+        }
+    }
+    if !validate_only {
+        registry.add_partitions(&t.name, t.count)?;
+    }
+    Ok(())
+}
+
+/// Answers leader elections: on one node every existing partition already has its leader.
+pub async fn elect_leaders(ctx: &RequestContext, req: ElectLeadersRequest) -> ElectLeadersResponse {
+    let registry = &ctx.broker.topics;
+    let requested: Vec<(String, Vec<i32>)> = match req.topic_partitions {
+        Some(list) => list.into_iter().map(|t| (t.topic, t.partitions)).collect(),
+        None => registry
+            .list()
+            .iter()
+            .map(|t| (t.name.clone(), (0..t.partitions.len() as i32).collect()))
+            .collect(),
+    };
+    let replica_election_results = requested
+        .into_iter()
+        .map(|(topic, partitions)| {
+            let found = registry.get(&topic);
+            let partition_result = partitions
+                .into_iter()
+                .map(|p| {
+                    let exists = found.as_ref().is_some_and(|t| t.partition(p).is_some());
+                    let (error_code, error_message) = if exists {
+                        (ErrorCode::None.code(), None)
+                    } else {
+                        let e = BrokerError::UnknownTopicOrPartition;
+                        (e.code_i16(), Some(e.to_string()))
+                    };
+                    PartitionResult {
+                        partition_id: p,
+                        error_code,
+                        error_message,
+                    }
+                })
+                .collect();
+            ReplicaElectionResult {
+                topic,
+                partition_result,
+            }
+        })
+        .collect();
+    ElectLeadersResponse {
+        throttle_time_ms: 0,
+        error_code: ErrorCode::None.code(),
+        replica_election_results,
+    }
+}

@@ -1,0 +1,171 @@
+//! A small async Kafka client for the `kalfka` command line: one connection, requests sent one
+//! at a time, versions negotiated with ApiVersions. Works against any Kafka-protocol broker.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use bytes::{BufMut, Bytes, BytesMut};
+use kalfka_protocol::error_code::ErrorCode;
+use kalfka_protocol::header::{
+    request_header_version, response_header_version, RequestHeader, ResponseHeader,
+};
+use kalfka_protocol::messages::{ApiVersionsRequest, ApiVersionsResponse, Message};
+use kalfka_protocol::primitives::Decoder;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+/// Largest response frame the client accepts.
+const MAX_RESPONSE_BYTES: usize = 256 * 1024 * 1024;
+
+/// What went wrong talking to the broker, or what the broker refused.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    /// Connecting, reading or writing failed.
+    #[error("{0}")]
+    Io(String),
+    /// A request or response could not be encoded or decoded.
+    #[error("protocol error: {0}")]
+    Protocol(String),
+    /// The broker does not serve a needed API at a usable version.
+    #[error("the broker does not support {0}")]
+    Unsupported(&'static str),
+    /// The broker answered with an error code (the text names what failed, the code and the
+    /// broker's message).
+    #[error("{0}")]
+    Broker(String),
+    /// Bad command-line input.
+    #[error("{0}")]
+    Usage(String),
+}
+
+impl CliError {
+    /// A broker error from a wire code, or `Ok` for code 0.
+    pub fn check(
+        what: impl Into<String>,
+        code: i16,
+        message: Option<String>,
+    ) -> Result<(), CliError> {
+        if code == 0 {
+            return Ok(());
+        }
+        let name = ErrorCode::from_code(code)
+            .map(|c| format!("{c:?}"))
+            .unwrap_or_else(|| format!("error {code}"));
+        let detail = match (message, ErrorCode::from_code(code)) {
+            (Some(m), _) => format!(": {m}"),
+            (None, Some(ErrorCode::UnknownTopicOrPartition)) => {
+                ": no such topic or partition".into()
+            }
+            (None, _) => String::new(),
+        };
+        Err(CliError::Broker(format!("{}: {name}{detail}", what.into())))
+    }
+}
+
+/// One connection to a broker.
+pub struct Client {
+    stream: TcpStream,
+    next_correlation: i32,
+    versions: HashMap<i16, (i16, i16)>,
+    timeout: Duration,
+}
+
+impl Client {
+    /// Connects to `bootstrap` (`host:port`) and negotiates API versions.
+    pub async fn connect(bootstrap: &str, timeout: Duration) -> Result<Client, CliError> {
+        let stream = tokio::time::timeout(timeout, TcpStream::connect(bootstrap))
+            .await
+            .map_err(|_| CliError::Io(format!("connecting to {bootstrap} timed out")))?
+            .map_err(|e| CliError::Io(format!("cannot connect to {bootstrap}: {e}")))?;
+        let mut client = Client {
+            stream,
+            next_correlation: 1,
+            versions: HashMap::new(),
+            timeout,
+        };
+        let resp: ApiVersionsResponse = client.call_at(0, &ApiVersionsRequest::default()).await?;
+        CliError::check("ApiVersions", resp.error_code, None)?;
+        client.versions = resp
+            .api_keys
+            .iter()
+            .map(|k| (k.api_key, (k.min_version, k.max_version)))
+            .collect();
+        Ok(client)
+    }
+
+    /// The version to use for `M`: the highest both sides know, at most `max`.
+    pub fn version<M: Message>(&self, name: &'static str, max: i16) -> Result<i16, CliError> {
+        let (lo, hi) = self
+            .versions
+            .get(&M::API_KEY)
+            .copied()
+            .ok_or(CliError::Unsupported(name))?;
+        let v = hi.min(max);
+        if v < lo {
+            return Err(CliError::Unsupported(name));
+        }
+        Ok(v)
+    }
+
+    /// Sends `body` at the negotiated version (at most `max`) and decodes the response.
+    pub async fn call<Req: Message, Resp: Message>(
+        &mut self,
+        name: &'static str,
+        max: i16,
+        body: &Req,
+    ) -> Result<(i16, Resp), CliError> {
+        let version = self.version::<Req>(name, max)?;
+        let resp = self.call_at(version, body).await?;
+        Ok((version, resp))
+    }
+
+    async fn call_at<Req: Message, Resp: Message>(
+        &mut self,
+        version: i16,
+        body: &Req,
+    ) -> Result<Resp, CliError> {
+        let correlation_id = self.next_correlation;
+        self.next_correlation = self.next_correlation.wrapping_add(1);
+        let header = RequestHeader {
+            api_key: Req::API_KEY,
+            api_version: version,
+            correlation_id,
+            client_id: Some("kalfka-cli".into()),
+        };
+        let mut buf = BytesMut::new();
+        buf.put_i32(0);
+        header
+            .encode(&mut buf, request_header_version(Req::API_KEY, version))
+            .map_err(|e| CliError::Protocol(e.to_string()))?;
+        body.encode(&mut buf, version)
+            .map_err(|e| CliError::Protocol(e.to_string()))?;
+        let len = i32::try_from(buf.len() - 4)
+            .map_err(|_| CliError::Protocol("request too large".into()))?;
+        buf[..4].copy_from_slice(&len.to_be_bytes());
+        let frame = tokio::time::timeout(self.timeout, async {
+            self.stream.write_all(&buf).await?;
+            let mut size = [0u8; 4];
+            self.stream.read_exact(&mut size).await?;
+            let size = usize::try_from(i32::from_be_bytes(size)).unwrap_or(usize::MAX);
+            if size > MAX_RESPONSE_BYTES {
+                return Err(std::io::Error::other(format!(
+                    "response frame of {size} bytes"
+                )));
+            }
+            let mut body = vec![0u8; size];
+            self.stream.read_exact(&mut body).await?;
+            Ok::<_, std::io::Error>(Bytes::from(body))
+        })
+        .await
+        .map_err(|_| CliError::Io("the broker did not answer in time".into()))?
+        .map_err(|e| CliError::Io(format!("connection failed: {e}")))?;
+        let mut d = Decoder::new(&frame);
+        let resp_header =
+            ResponseHeader::decode(&mut d, response_header_version(Req::API_KEY, version))
+                .map_err(|e| CliError::Protocol(e.to_string()))?;
+        if resp_header.correlation_id != correlation_id {
+            return Err(CliError::Protocol("response out of order".into()));
+        }
+        Resp::decode(&mut d, version).map_err(|e| CliError::Protocol(e.to_string()))
+    }
+}

@@ -1,0 +1,239 @@
+//! `kalfka group list|describe|delete|reset-offsets`.
+//!
+//! Requests go to the bootstrap broker, which must be the group's coordinator (always so on a
+//! single-node broker; FindCoordinator routing is not implemented).
+
+use clap::{Subcommand, ValueEnum};
+use kalfka_protocol::messages::offset_commit_request::{
+    OffsetCommitRequestPartition, OffsetCommitRequestTopic,
+};
+use kalfka_protocol::messages::*;
+use serde_json::json;
+
+use super::client::{CliError, Client};
+use super::output::{done, emit, Table};
+use super::topics::metadata;
+
+/// Where `reset-offsets` moves a group's offsets.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ResetTo {
+    /// The first offset still in the log.
+    Earliest,
+    /// The end of the log.
+    Latest,
+}
+
+/// Group subcommands.
+#[derive(Debug, Subcommand)]
+pub enum GroupCommand {
+    /// List consumer groups.
+    List,
+    /// Show a group's state, members and committed offsets with lag.
+    Describe {
+        /// Group id.
+        group: String,
+    },
+    /// Delete (empty) groups.
+    Delete {
+        /// Group id.
+        group: String,
+    },
+    /// Move an (empty) group's committed offsets of a topic.
+    ResetOffsets {
+        /// Group id.
+        group: String,
+        /// Topic whose offsets are reset.
+        #[arg(long)]
+        topic: String,
+        /// Where to: earliest or latest.
+        #[arg(long = "to", value_enum)]
+        to: Option<ResetTo>,
+        /// An explicit offset instead of --to.
+        #[arg(long, conflicts_with = "to")]
+        offset: Option<i64>,
+    },
+}
+
+/// Runs a group subcommand.
+pub async fn run(client: &mut Client, cmd: GroupCommand, json: bool) -> Result<(), CliError> {
+    match cmd {
+        GroupCommand::List => list(client, json).await,
+        GroupCommand::Describe { group } => describe(client, &group, json).await,
+        GroupCommand::Delete { group } => delete(client, &group, json).await,
+        GroupCommand::ResetOffsets {
+            group,
+            topic,
+            to,
+            offset,
+        } => reset(client, &group, &topic, to, offset, json).await,
+    }
+}
+
+async fn list(client: &mut Client, json: bool) -> Result<(), CliError> {
+    let (_, resp): (_, ListGroupsResponse) = client
+        .call("ListGroups", 4, &ListGroupsRequest::default())
+        .await?;
+    CliError::check("list groups", resp.error_code, None)?;
+    let mut table = Table::new(&["GROUP", "STATE", "PROTOCOL"]);
+    let mut groups = resp.groups;
+    groups.sort_by(|a, b| a.group_id.cmp(&b.group_id));
+    for g in groups {
+        table.row(vec![g.group_id, g.group_state, g.protocol_type]);
+    }
+    table.print(json);
+    Ok(())
+}
+
+async fn committed(client: &mut Client, group: &str) -> Result<Vec<(String, i32, i64)>, CliError> {
+    let req = OffsetFetchRequest {
+        group_id: group.to_string(),
+        topics: None,
+        ..Default::default()
+    };
+    let (_, resp): (_, OffsetFetchResponse) = client.call("OffsetFetch", 7, &req).await?;
+    CliError::check(format!("offsets of group {group}"), resp.error_code, None)?;
+    let mut out = Vec::new();
+    for t in resp.topics {
+        for p in t.partitions {
+            if p.error_code == 0 && p.committed_offset >= 0 {
+                out.push((t.name.clone(), p.partition_index, p.committed_offset));
+            }
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+async fn describe(client: &mut Client, group: &str, json: bool) -> Result<(), CliError> {
+    let req = DescribeGroupsRequest {
+        groups: vec![group.to_string()],
+        include_authorized_operations: false,
+    };
+    let (_, resp): (_, DescribeGroupsResponse) = client.call("DescribeGroups", 5, &req).await?;
+    let g = resp
+        .groups
+        .into_iter()
+        .next()
+        .ok_or_else(|| CliError::Protocol("empty DescribeGroups response".into()))?;
+    CliError::check(format!("describe group {group}"), g.error_code, None)?;
+    let mut members = Table::new(&["MEMBER", "CLIENT", "HOST"]);
+    for m in &g.members {
+        members.row(vec![
+            m.member_id.clone(),
+            m.client_id.clone(),
+            m.client_host.clone(),
+        ]);
+    }
+    let mut offsets = Table::new(&["TOPIC", "PARTITION", "COMMITTED", "END", "LAG"]);
+    for (topic, partition, offset) in committed(client, group).await? {
+        let end = super::records::list_offset(client, &topic, partition, -1).await?;
+        offsets.row(vec![
+            topic,
+            partition.to_string(),
+            offset.to_string(),
+            end.to_string(),
+            (end - offset).max(0).to_string(),
+        ]);
+    }
+    if json {
+        emit(&format!(
+            "{}",
+            json!({
+                "group": group,
+                "state": g.group_state,
+                "protocol": g.protocol_type,
+                "members": members.to_json(),
+                "offsets": offsets.to_json(),
+            })
+        ));
+    } else {
+        emit(&format!(
+            "Group: {group}  State: {}  Protocol: {}\n",
+            g.group_state, g.protocol_type
+        ));
+        emit(&format!("{}\n\n{}", members.render(), offsets.render()));
+    }
+    Ok(())
+}
+
+async fn delete(client: &mut Client, group: &str, json: bool) -> Result<(), CliError> {
+    let req = DeleteGroupsRequest {
+        groups_names: vec![group.to_string()],
+    };
+    let (_, resp): (_, DeleteGroupsResponse) = client.call("DeleteGroups", 2, &req).await?;
+    let r = resp
+        .results
+        .into_iter()
+        .next()
+        .ok_or_else(|| CliError::Protocol("empty DeleteGroups response".into()))?;
+    CliError::check(format!("delete group {group}"), r.error_code, None)?;
+    done(json, &format!("deleted group {group}"));
+    Ok(())
+}
+
+async fn reset(
+    client: &mut Client,
+    group: &str,
+    topic: &str,
+    to: Option<ResetTo>,
+    offset: Option<i64>,
+    json: bool,
+) -> Result<(), CliError> {
+    let md = metadata(client, Some(&[topic])).await?;
+    let t = md
+        .topics
+        .into_iter()
+        .next()
+        .ok_or_else(|| CliError::Protocol("empty Metadata response".into()))?;
+    CliError::check(format!("topic {topic}"), t.error_code, None)?;
+    let mut partitions = Vec::new();
+    for p in &t.partitions {
+        let target = match (offset, to) {
+            (Some(o), _) => o,
+            (None, Some(ResetTo::Earliest)) => {
+                super::records::list_offset(client, topic, p.partition_index, -2).await?
+            }
+            (None, Some(ResetTo::Latest)) => {
+                super::records::list_offset(client, topic, p.partition_index, -1).await?
+            }
+            (None, None) => {
+                return Err(CliError::Usage(
+                    "give --to earliest|latest or --offset N".into(),
+                ))
+            }
+        };
+        partitions.push(OffsetCommitRequestPartition {
+            partition_index: p.partition_index,
+            committed_offset: target,
+            committed_leader_epoch: -1,
+            commit_timestamp: -1,
+            committed_metadata: None,
+        });
+    }
+    let req = OffsetCommitRequest {
+        group_id: group.to_string(),
+        generation_id_or_member_epoch: -1,
+        member_id: String::new(),
+        group_instance_id: None,
+        retention_time_ms: -1,
+        topics: vec![OffsetCommitRequestTopic {
+            name: topic.to_string(),
+            partitions,
+        }],
+    };
+    let (_, resp): (_, OffsetCommitResponse) = client.call("OffsetCommit", 8, &req).await?;
+    for t in resp.topics {
+        for p in t.partitions {
+            CliError::check(
+                format!(
+                    "commit offset of {}-{} for {group}",
+                    t.name, p.partition_index
+                ),
+                p.error_code,
+                None,
+            )?;
+        }
+    }
+    done(json, &format!("reset offsets of group {group} on {topic}"));
+    Ok(())
+}

@@ -1,0 +1,281 @@
+//! Broker configuration from a TOML file (`--config FILE` / `KALFKA_CONFIG`) with Kafka's
+//! property names, layered under environment variables and flags.
+//!
+//! Precedence is flag > `KALFKA_*` environment variable > file > built-in default. The file is
+//! merged by turning each of its keys into the flag it stands for and placing those flags
+//! *before* the real command line, for only the options that neither the command line nor the
+//! environment set (clap reports where each value came from). Adding an option therefore takes
+//! one `Cli` field plus one line in [`FILE_KEYS`].
+//!
+//! Both `num.partitions = 3` (TOML dotted keys, i.e. nested tables) and
+//! `"num.partitions" = 3` are accepted.
+
+use std::collections::BTreeMap;
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+
+use clap::parser::ValueSource;
+use clap::{ArgMatches, CommandFactory};
+
+/// Kafka property names accepted in the file, and the `Cli` field (clap argument id) each sets.
+pub const FILE_KEYS: &[(&str, &str)] = &[
+    ("listeners", "listen"),
+    ("advertised.listeners", "advertised_listener"),
+    ("log.dirs", "data_dir"),
+    ("log.dir", "data_dir"),
+    ("num.partitions", "num_partitions"),
+    ("auto.create.topics.enable", "auto_create_topics"),
+    ("message.max.bytes", "message_max_bytes"),
+    ("log.segment.bytes", "segment_bytes"),
+    ("socket.request.max.bytes", "max_frame_bytes"),
+    (
+        "group.initial.rebalance.delay.ms",
+        "group_initial_rebalance_delay_ms",
+    ),
+];
+
+/// Why the config file could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigFileError {
+    /// The file could not be read.
+    #[error("cannot read config file {path}: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The file is not valid TOML.
+    #[error("config file {path} is not valid TOML: {message}")]
+    Parse {
+        /// The file.
+        path: PathBuf,
+        /// The parser's message.
+        message: String,
+    },
+    /// A key this broker does not know.
+    #[error("config file {path}: unknown property {key:?}; supported: {supported}")]
+    UnknownKey {
+        /// The file.
+        path: PathBuf,
+        /// The key.
+        key: String,
+        /// The supported keys.
+        supported: String,
+    },
+    /// A value that cannot stand for the property.
+    #[error("config file {path}: property {key}: {message}")]
+    BadValue {
+        /// The file.
+        path: PathBuf,
+        /// The key.
+        key: String,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+/// Reads a TOML config file into flat `kafka.property.name -> value` pairs.
+pub fn read_file(path: &Path) -> Result<BTreeMap<String, String>, ConfigFileError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ConfigFileError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    parse(path, &text)
+}
+
+/// Parses TOML text (see [`read_file`]); `path` only names the source in errors.
+pub fn parse(path: &Path, text: &str) -> Result<BTreeMap<String, String>, ConfigFileError> {
+    let table: toml::Table = text
+        .parse()
+        .map_err(|e: toml::de::Error| ConfigFileError::Parse {
+            path: path.to_path_buf(),
+            message: e.message().to_string(),
+        })?;
+    let mut out = BTreeMap::new();
+    flatten(path, "", &toml::Value::Table(table), &mut out)?;
+    Ok(out)
+}
+
+fn flatten(
+    path: &Path,
+    prefix: &str,
+    value: &toml::Value,
+    out: &mut BTreeMap<String, String>,
+) -> Result<(), ConfigFileError> {
+    let bad = |message: &str| ConfigFileError::BadValue {
+        path: path.to_path_buf(),
+        key: prefix.to_string(),
+        message: message.to_string(),
+    };
+    let text = match value {
+        toml::Value::Table(t) => {
+            for (k, v) in t {
+                let key = if prefix.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{prefix}.{k}")
+                };
+                flatten(path, &key, v, out)?;
+            }
+            return Ok(());
+        }
+        toml::Value::String(s) => s.clone(),
+        toml::Value::Integer(i) => i.to_string(),
+        toml::Value::Boolean(b) => b.to_string(),
+        toml::Value::Float(f) => f.to_string(),
+        toml::Value::Array(items) => items
+            .iter()
+            .map(|i| match i {
+                toml::Value::String(s) => Ok(s.clone()),
+                toml::Value::Integer(n) => Ok(n.to_string()),
+                _ => Err(bad("list items must be strings or integers")),
+            })
+            .collect::<Result<Vec<_>, _>>()?
+            .join(","),
+        toml::Value::Datetime(_) => return Err(bad("dates are not a config value")),
+    };
+    out.insert(prefix.to_string(), text);
+    Ok(())
+}
+
+/// Turns file properties into flags for the options `matches` took from neither the command
+/// line nor the environment.
+pub fn file_flags(
+    path: &Path,
+    file: &BTreeMap<String, String>,
+    matches: &ArgMatches,
+) -> Result<Vec<OsString>, ConfigFileError> {
+    let command = crate::config::Cli::command();
+    let mut flags = Vec::new();
+    for (key, value) in file {
+        let Some((_, id)) = FILE_KEYS.iter().find(|(k, _)| k == key) else {
+            return Err(ConfigFileError::UnknownKey {
+                path: path.to_path_buf(),
+                key: key.clone(),
+                supported: FILE_KEYS
+                    .iter()
+                    .map(|(k, _)| *k)
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            });
+        };
+        if matches!(
+            matches.value_source(id),
+            Some(ValueSource::CommandLine | ValueSource::EnvVariable)
+        ) {
+            continue;
+        }
+        let Some(long) = command
+            .get_arguments()
+            .find(|a| a.get_id() == *id)
+            .and_then(|a| a.get_long())
+        else {
+            continue;
+        };
+        let value = single_value(key, value).map_err(|message| ConfigFileError::BadValue {
+            path: path.to_path_buf(),
+            key: key.clone(),
+            message,
+        })?;
+        flags.push(OsString::from(format!("--{long}={value}")));
+    }
+    Ok(flags)
+}
+
+/// Kafka list properties (`listeners`, `log.dirs`) name one item here; listener URLs lose their
+/// `PLAINTEXT://` scheme where the flag wants a bare address.
+fn single_value(key: &str, value: &str) -> Result<String, String> {
+    if !matches!(key, "listeners" | "advertised.listeners" | "log.dirs") {
+        return Ok(value.to_string());
+    }
+    let items: Vec<&str> = value
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .collect();
+    match items.as_slice() {
+        [one] if key == "listeners" => Ok(one
+            .trim_start_matches("PLAINTEXT://")
+            .trim_start_matches("tcp://")
+            .to_string()),
+        [one] => Ok(one.to_string()),
+        _ => Err(format!(
+            "exactly one entry is supported (single listener, single log dir), got {value:?}"
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dotted_and_quoted_keys_flatten_to_kafka_names() {
+        let text = "num.partitions = 3\n\"auto.create.topics.enable\" = false\nlisteners = [\"PLAINTEXT://127.0.0.1:9999\"]\n";
+        let got = parse(Path::new("t.toml"), text).expect("valid");
+        assert_eq!(got["num.partitions"], "3");
+        assert_eq!(got["auto.create.topics.enable"], "false");
+        assert_eq!(got["listeners"], "PLAINTEXT://127.0.0.1:9999");
+        assert_eq!(
+            single_value("listeners", &got["listeners"]).as_deref(),
+            Ok("127.0.0.1:9999")
+        );
+        assert!(single_value("log.dirs", "/a,/b").is_err());
+    }
+
+    #[test]
+    fn flags_win_over_the_file_which_wins_over_defaults() {
+        use crate::config::{BrokerConfig, Cli};
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = dir.path().join("kalfka.toml");
+        std::fs::write(
+            &file,
+            "num.partitions = 4\nmessage.max.bytes = 2048\nlog.dirs = \"/tmp/from-file\"\n\
+             listeners = \"PLAINTEXT://127.0.0.1:19999\"\n",
+        )
+        .expect("write");
+        let file_arg = format!("--config={}", file.display());
+        let cli = Cli::load_from(["kalfka", &file_arg, "--num-partitions", "7"]).expect("loads");
+        let config = BrokerConfig::try_from(cli).expect("valid");
+        assert_eq!(config.num_partitions, 7, "flag wins");
+        assert_eq!(config.message_max_bytes, 2048, "file wins over default");
+        assert_eq!(config.data_dir, PathBuf::from("/tmp/from-file"));
+        assert_eq!(config.listen.port(), 19999);
+        assert!(config.auto_create_topics, "default kept");
+
+        std::fs::write(&file, "no.such.thing = 1\n").expect("write");
+        let err = Cli::load_from(["kalfka", &file_arg]).expect_err("unknown key");
+        assert!(err.to_string().contains("no.such.thing"), "{err}");
+    }
+
+    #[test]
+    fn environment_wins_over_the_file() {
+        use crate::config::{BrokerConfig, Cli};
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = dir.path().join("kalfka.toml");
+        std::fs::write(&file, "log.segment.bytes = 4096\n").expect("write");
+        let file_arg = format!("--config={}", file.display());
+        let from_file =
+            BrokerConfig::try_from(Cli::load_from(["kalfka", &file_arg]).expect("loads"))
+                .expect("valid");
+        assert_eq!(from_file.segment_bytes, 4096);
+        // Only this test reads KALFKA_SEGMENT_BYTES.
+        std::env::set_var("KALFKA_SEGMENT_BYTES", "8192");
+        let loaded = Cli::load_from(["kalfka", &file_arg]);
+        std::env::remove_var("KALFKA_SEGMENT_BYTES");
+        let config = BrokerConfig::try_from(loaded.expect("loads")).expect("valid");
+        assert_eq!(config.segment_bytes, 8192);
+    }
+
+    #[test]
+    fn every_file_key_names_a_cli_argument() {
+        let command = crate::config::Cli::command();
+        for (key, id) in FILE_KEYS {
+            assert!(
+                command.get_arguments().any(|a| a.get_id() == *id),
+                "{key} maps to unknown argument {id}"
+            );
+        }
+    }
+}
