@@ -51,6 +51,10 @@ pub struct Cli {
     /// (`socket.request.max.bytes`).
     #[arg(long, env = "KALFKA_MAX_FRAME_BYTES", default_value_t = DEFAULT_MAX_FRAME_BYTES)]
     pub max_frame_bytes: usize,
+    /// Answer acks=all produces only after their data is fsynced (group commit). `false`
+    /// answers once the write reached the OS, like acks=1.
+    #[arg(long, env = "KALFKA_FSYNC_ON_ACK", default_value_t = true, action = clap::ArgAction::Set)]
+    pub fsync_on_ack: bool,
 }
 
 /// The broker's resolved configuration.
@@ -76,6 +80,8 @@ pub struct BrokerConfig {
     pub segment_bytes: u64,
     /// Largest request frame accepted.
     pub max_frame_bytes: usize,
+    /// Whether acks=all waits for fsync.
+    pub fsync_on_ack: bool,
 }
 
 impl BrokerConfig {
@@ -92,6 +98,7 @@ impl BrokerConfig {
             message_max_bytes: DEFAULT_MESSAGE_MAX_BYTES,
             segment_bytes: DEFAULT_SEGMENT_BYTES,
             max_frame_bytes: DEFAULT_MAX_FRAME_BYTES,
+            fsync_on_ack: true,
         }
     }
 }
@@ -140,6 +147,7 @@ impl TryFrom<Cli> for BrokerConfig {
             message_max_bytes: cli.message_max_bytes,
             segment_bytes: cli.segment_bytes,
             max_frame_bytes: cli.max_frame_bytes,
+            fsync_on_ack: cli.fsync_on_ack,
         })
     }
 }

@@ -7,7 +7,7 @@ use std::sync::{Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use bytes::Bytes;
 
 use super::batch::{prepare_for_append, BatchInfo};
-use super::recovery::load_segments;
+use super::recovery::{load_segments, write_recovery_point, Recovery};
 use super::segment::Segment;
 use super::{LogConfig, LogError};
 
@@ -98,8 +98,22 @@ impl PartitionLog {
     /// Opens the partition log in `dir` (created if absent), recovering it after an unclean
     /// shutdown: damaged or missing indexes are rebuilt and a torn or corrupt tail is truncated
     /// (with a `tracing::warn!`). Never panics on damaged files.
+    ///
+    /// This assumes the worst (an unclean shutdown): see [`open_with`](Self::open_with).
     pub fn open(dir: &Path, config: LogConfig) -> Result<PartitionLog, LogError> {
-        let segments = load_segments(dir, &config)?;
+        Self::open_with(dir, config, Recovery::Unclean)
+    }
+
+    /// Opens the log knowing how the previous run ended. After [`Recovery::Unclean`] every
+    /// segment that may hold data past the partition's recovery point is validated from its
+    /// first byte; the recovered log is then fsynced and becomes the new recovery point.
+    /// After [`Recovery::Clean`] only index consistency and short tails are checked.
+    pub fn open_with(
+        dir: &Path,
+        config: LogConfig,
+        recovery: Recovery,
+    ) -> Result<PartitionLog, LogError> {
+        let segments = load_segments(dir, &config, recovery)?;
         let log_start_offset = segments.first().map_or(0, Segment::base_offset);
         let log_end_offset = segments.last().map_or(0, Segment::next_offset);
         let max_timestamp = segments.iter().filter_map(Segment::max_timestamp).fold(
@@ -109,7 +123,7 @@ impl PartitionLog {
                 _ => Some((off, ts)),
             },
         );
-        Ok(PartitionLog {
+        let log = PartitionLog {
             dir: dir.to_path_buf(),
             config,
             append_lock: Mutex::new(()),
@@ -119,7 +133,12 @@ impl PartitionLog {
                 log_end_offset,
                 max_timestamp,
             }),
-        })
+        };
+        if recovery == Recovery::Unclean {
+            let end = log.sync_data()?;
+            write_recovery_point(dir, end)?;
+        }
+        Ok(log)
     }
 
     /// The partition directory.
@@ -214,6 +233,11 @@ impl PartitionLog {
         let mut state = self.write_state()?;
         state.active_mut()?.seal()?;
         state.segments.push(segment);
+        drop(state);
+        // The new file's directory entry must survive a crash as well as its data.
+        crate::fsutil::sync_dir(&self.dir)?;
+        // Everything below the new segment was fsynced by `seal`.
+        write_recovery_point(&self.dir, base_offset)?;
         tracing::debug!(dir = %self.dir.display(), base_offset, "rolled log segment");
         Ok(())
     }
@@ -276,10 +300,28 @@ impl PartitionLog {
 
     /// fsyncs the active segment's `.log` and flushes its indexes. (Sealed segments were synced
     /// when they were rolled.)
+    /// Also records the log end offset as the partition's recovery point, so the next
+    /// unclean start validates only what is appended after this.
     pub fn flush(&self) -> Result<(), LogError> {
-        let state = self.read_state()?;
-        state.active()?.flush()?;
-        Ok(())
+        let end = {
+            let state = self.read_state()?;
+            state.active()?.flush()?;
+            state.log_end_offset
+        };
+        write_recovery_point(&self.dir, end)
+    }
+
+    /// fsyncs the data (not the indexes, which recovery rebuilds) of everything appended so far,
+    /// and returns the log end offset the sync covers. The state lock is held only to pick the
+    /// active file, so appends proceed while the fsync runs. Sealed segments were synced when
+    /// they were rolled, so syncing the active file is enough.
+    pub fn sync_data(&self) -> Result<i64, LogError> {
+        let (file, end) = {
+            let state = self.read_state()?;
+            (state.active()?.file(), state.log_end_offset)
+        };
+        file.sync_data()?;
+        Ok(end)
     }
 
     /// Flushes everything and trims the active segment's indexes to their used size.

@@ -12,6 +12,13 @@
 //!    is deleted (its offsets would no longer follow on), with a `tracing::warn!`.
 //!
 //! Non-active segments then get their indexes trimmed; the active one gets them preallocated.
+//!
+//! After an unclean shutdown ([`Recovery::Unclean`]) step 1 is skipped for every segment that
+//! may hold data written after the *recovery point* (the offset below which everything was
+//! fsynced, see [`read_recovery_point`]): those segments are validated batch by batch from
+//! position 0 and their indexes rebuilt, so the whole unflushed range is checked, not only the
+//! tail after the last index entry. After a clean shutdown ([`Recovery::Clean`]) only the
+//! short tail after each segment's last index entry is re-read.
 
 use std::fs::{self, OpenOptions};
 use std::path::Path;
@@ -20,11 +27,53 @@ use super::batch::{header_at, validate_at, Validated};
 use super::segment::{file_name, Segment};
 use super::{LogConfig, LogError};
 
+/// Name of the per-partition file holding the recovery point (decimal offset).
+pub(crate) const RECOVERY_POINT_FILE: &str = "recovery-point";
+
+/// How the previous run of the broker ended, which decides how much of a log is re-validated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Recovery {
+    /// The broker stopped cleanly (flushed everything): check indexes, re-read short tails.
+    Clean,
+    /// Crash or kill: fully validate every segment that may hold data past the recovery point.
+    Unclean,
+}
+
+/// The partition's recovery point: every offset below it was fsynced. 0 (scan everything) when
+/// the file is missing or unreadable.
+pub(crate) fn read_recovery_point(dir: &Path) -> i64 {
+    fs::read_to_string(dir.join(RECOVERY_POINT_FILE))
+        .ok()
+        .and_then(|s| s.trim().parse::<i64>().ok())
+        .filter(|&o| o >= 0)
+        .unwrap_or(0)
+}
+
+/// Atomically records the recovery point `offset` (call only once it is fsynced).
+pub(crate) fn write_recovery_point(dir: &Path, offset: i64) -> Result<(), LogError> {
+    crate::fsutil::write_atomic(
+        &dir.join(RECOVERY_POINT_FILE),
+        offset.to_string().as_bytes(),
+    )?;
+    Ok(())
+}
+
 /// Opens or creates the partition directory `dir` and returns its segments, oldest first; the
 /// last one is the active segment. There is always at least one segment.
-pub(crate) fn load_segments(dir: &Path, config: &LogConfig) -> Result<Vec<Segment>, LogError> {
+pub(crate) fn load_segments(
+    dir: &Path,
+    config: &LogConfig,
+    recovery: Recovery,
+) -> Result<Vec<Segment>, LogError> {
     fs::create_dir_all(dir)?;
     let bases = segment_bases(dir)?;
+    let recovery_point = match recovery {
+        Recovery::Clean => i64::MAX,
+        Recovery::Unclean => read_recovery_point(dir),
+    };
+    if recovery == Recovery::Unclean && !bases.is_empty() {
+        tracing::info!(dir = %dir.display(), recovery_point, "unclean shutdown: validating the log past the recovery point");
+    }
     let mut segments: Vec<Segment> = Vec::with_capacity(bases.len().max(1));
     let mut iter = bases.into_iter();
     while let Some(base) = iter.next() {
@@ -55,7 +104,12 @@ pub(crate) fn load_segments(dir: &Path, config: &LogConfig) -> Result<Vec<Segmen
         let size = file.metadata()?.len();
         let mut segment = Segment::from_file(dir, base, file, size)?;
         let is_last = iter.len() == 0;
-        let truncated = recover_segment(&mut segment, is_last, config)?;
+        // May this segment hold offsets at or past the recovery point?
+        let unflushed = iter
+            .as_slice()
+            .first()
+            .is_none_or(|&next| next > recovery_point);
+        let truncated = recover_segment(&mut segment, is_last, unflushed, config)?;
         if segment.size() == 0 && !is_last && !truncated {
             tracing::warn!(segment = %log_path.display(), "removing empty non-active segment");
             drop(segment);
@@ -183,6 +237,7 @@ fn plan_scan(segment: &Segment, data: &[u8]) -> Option<ScanStart> {
 fn recover_segment(
     segment: &mut Segment,
     is_last: bool,
+    full_scan: bool,
     config: &LogConfig,
 ) -> Result<bool, LogError> {
     let Some(map) = segment.mapping()? else {
@@ -190,7 +245,11 @@ fn recover_segment(
         return Ok(false);
     };
     let data = &map[..];
-    let mut planned = plan_scan(segment, data);
+    let mut planned = if full_scan {
+        None
+    } else {
+        plan_scan(segment, data)
+    };
     let (pos, reason) = loop {
         let full = planned.is_none();
         if full || is_last {
