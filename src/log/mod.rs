@@ -37,12 +37,16 @@
 //! everything was fsynced, kept in the file `recovery-point` (written atomically when a segment
 //! is rolled, when the log is flushed, and after recovery) — is validated from its first byte.
 //!
+//! Retention ([`retention`]): the log start offset moves forward on DeleteRecords and when
+//! retention removes whole closed segments (never the active one); it is kept in the file
+//! `log-start-offset`, written atomically before the change becomes visible.
+//!
 //! Durability: `append` only writes to the OS; [`PartitionLog::sync_data`] fsyncs the active
 //! segment without blocking appends (the broker's group commit builds on it).
 //!
 //! Files: [`config`] (tuning), [`error`] (errors), [`batch`] (batch-header access),
 //! [`index`] (offset and time index files), [`segment`] (one segment), [`recovery`] (load and
-//! repair), [`partition`] (the partition log).
+//! repair), [`retention`] (log start offset, deleting segments), [`partition`] (the partition log).
 
 mod batch;
 pub mod config;
@@ -50,9 +54,11 @@ pub mod error;
 mod index;
 mod partition;
 mod recovery;
+mod retention;
 mod segment;
 
 pub use config::LogConfig;
 pub use error::LogError;
 pub use partition::{AppendInfo, PartitionLog, ReadResult};
 pub use recovery::Recovery;
+pub use retention::RetentionPolicy;

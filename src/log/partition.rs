@@ -35,17 +35,17 @@ pub struct ReadResult {
 }
 
 /// State shared by readers and the appender.
-struct State {
+pub(super) struct State {
     /// Oldest first; the last one is the active segment. Never empty.
-    segments: Vec<Segment>,
-    log_start_offset: i64,
-    log_end_offset: i64,
+    pub(super) segments: Vec<Segment>,
+    pub(super) log_start_offset: i64,
+    pub(super) log_end_offset: i64,
     /// `(last offset of the batch, max_timestamp)` of the batch with the greatest timestamp.
-    max_timestamp: Option<(i64, i64)>,
+    pub(super) max_timestamp: Option<(i64, i64)>,
 }
 
 impl State {
-    fn active(&self) -> Result<&Segment, LogError> {
+    pub(super) fn active(&self) -> Result<&Segment, LogError> {
         self.segments
             .last()
             .ok_or_else(|| LogError::Corrupt("log has no segments".into()))
@@ -78,10 +78,10 @@ impl State {
 ///   batch headers in the mapping and slice it; the returned [`Bytes`] keep the mapping alive
 ///   after the lock is released. Readers never see a partially written batch.
 pub struct PartitionLog {
-    dir: PathBuf,
-    config: LogConfig,
-    append_lock: Mutex<()>,
-    state: RwLock<State>,
+    pub(super) dir: PathBuf,
+    pub(super) config: LogConfig,
+    pub(super) append_lock: Mutex<()>,
+    pub(super) state: RwLock<State>,
 }
 
 impl std::fmt::Debug for PartitionLog {
@@ -114,8 +114,12 @@ impl PartitionLog {
         recovery: Recovery,
     ) -> Result<PartitionLog, LogError> {
         let segments = load_segments(dir, &config, recovery)?;
-        let log_start_offset = segments.first().map_or(0, Segment::base_offset);
         let log_end_offset = segments.last().map_or(0, Segment::next_offset);
+        let log_start_offset = segments
+            .first()
+            .map_or(0, Segment::base_offset)
+            .max(super::retention::read_log_start(dir).unwrap_or(0))
+            .min(log_end_offset);
         let max_timestamp = segments.iter().filter_map(Segment::max_timestamp).fold(
             None,
             |acc: Option<(i64, i64)>, (ts, off)| match acc {
@@ -138,6 +142,8 @@ impl PartitionLog {
             let end = log.sync_data()?;
             write_recovery_point(dir, end)?;
         }
+        // A crash between persisting a new log start and deleting the segments below it.
+        log.delete_segments_below(log_start_offset)?;
         Ok(log)
     }
 
@@ -151,11 +157,11 @@ impl PartitionLog {
         &self.config
     }
 
-    fn read_state(&self) -> Result<RwLockReadGuard<'_, State>, LogError> {
+    pub(super) fn read_state(&self) -> Result<RwLockReadGuard<'_, State>, LogError> {
         self.state.read().map_err(|_| LogError::Poisoned)
     }
 
-    fn write_state(&self) -> Result<RwLockWriteGuard<'_, State>, LogError> {
+    pub(super) fn write_state(&self) -> Result<RwLockWriteGuard<'_, State>, LogError> {
         self.state.write().map_err(|_| LogError::Poisoned)
     }
 
@@ -228,7 +234,7 @@ impl PartitionLog {
     }
 
     /// Seals the active segment and starts a new one at `base_offset`.
-    fn roll(&self, base_offset: i64) -> Result<(), LogError> {
+    pub(super) fn roll(&self, base_offset: i64) -> Result<(), LogError> {
         let segment = Segment::create(&self.dir, base_offset, &self.config)?;
         let mut state = self.write_state()?;
         state.active_mut()?.seal()?;
