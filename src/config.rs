@@ -55,6 +55,25 @@ pub struct Cli {
     /// answers once the write reached the OS, like acks=1.
     #[arg(long, env = "KALFKA_FSYNC_ON_ACK", default_value_t = true, action = clap::ArgAction::Set)]
     pub fsync_on_ack: bool,
+    /// Default time retention of topics in hours (`log.retention.hours`); -1 keeps forever.
+    #[arg(
+        long,
+        env = "KALFKA_LOG_RETENTION_HOURS",
+        default_value_t = 168,
+        allow_hyphen_values = true
+    )]
+    pub log_retention_hours: i64,
+    /// Default size retention per partition in bytes (`log.retention.bytes`); -1 is unlimited.
+    #[arg(long, env = "KALFKA_LOG_RETENTION_BYTES", default_value_t = -1, allow_hyphen_values = true)]
+    pub log_retention_bytes: i64,
+    /// How often retention (and `segment.ms` rolling) is checked
+    /// (`log.retention.check.interval.ms`).
+    #[arg(
+        long,
+        env = "KALFKA_LOG_RETENTION_CHECK_INTERVAL_MS",
+        default_value_t = 300_000
+    )]
+    pub log_retention_check_interval_ms: u64,
 }
 
 /// The broker's resolved configuration.
@@ -82,6 +101,12 @@ pub struct BrokerConfig {
     pub max_frame_bytes: usize,
     /// Whether acks=all waits for fsync.
     pub fsync_on_ack: bool,
+    /// Default `retention.ms` of topics; negative keeps forever.
+    pub retention_ms: i64,
+    /// Default `retention.bytes` of topics; negative is unlimited.
+    pub retention_bytes: i64,
+    /// Interval of the retention check, in ms.
+    pub retention_check_interval_ms: u64,
 }
 
 impl BrokerConfig {
@@ -99,6 +124,9 @@ impl BrokerConfig {
             segment_bytes: DEFAULT_SEGMENT_BYTES,
             max_frame_bytes: DEFAULT_MAX_FRAME_BYTES,
             fsync_on_ack: true,
+            retention_ms: 168 * 3_600_000,
+            retention_bytes: -1,
+            retention_check_interval_ms: 300_000,
         }
     }
 }
@@ -148,6 +176,13 @@ impl TryFrom<Cli> for BrokerConfig {
             segment_bytes: cli.segment_bytes,
             max_frame_bytes: cli.max_frame_bytes,
             fsync_on_ack: cli.fsync_on_ack,
+            retention_ms: if cli.log_retention_hours < 0 {
+                -1
+            } else {
+                cli.log_retention_hours.saturating_mul(3_600_000)
+            },
+            retention_bytes: cli.log_retention_bytes,
+            retention_check_interval_ms: cli.log_retention_check_interval_ms.max(1),
         })
     }
 }

@@ -20,7 +20,7 @@ use tokio::sync::Notify;
 use kalfka_protocol::records::batches;
 
 use crate::error::BrokerError;
-use crate::log::{LogConfig, PartitionLog, Recovery};
+use crate::log::{LogConfig, PartitionLog, Recovery, RetentionPolicy};
 
 /// One partition of a topic.
 #[derive(Debug)]
@@ -205,6 +205,32 @@ impl Partition {
     /// How many group-commit fsyncs [`sync_to`](Self::sync_to) has done.
     pub fn sync_count(&self) -> u64 {
         self.sync_count.load(Ordering::Relaxed)
+    }
+
+    /// DeleteRecords: moves the log start offset to `offset` (-1: the high watermark) and
+    /// deletes the closed segments wholly below it. Returns the new log start offset.
+    pub fn delete_records_before(&self, offset: i64) -> Result<i64, BrokerError> {
+        let offset = if offset == -1 {
+            self.log.log_end_offset()
+        } else {
+            offset
+        };
+        Ok(self.log.delete_records_before(offset)?)
+    }
+
+    /// Retention check: rolls the active segment if older than `segment_ms`, then applies
+    /// `policy` (if any) at wall-clock `now_ms`. Returns how many segments were deleted.
+    pub fn enforce_retention(
+        &self,
+        now_ms: i64,
+        segment_ms: std::time::Duration,
+        policy: Option<RetentionPolicy>,
+    ) -> Result<usize, BrokerError> {
+        self.log.roll_if_older_than(segment_ms)?;
+        match policy {
+            Some(policy) => Ok(self.log.apply_retention(now_ms, policy)?),
+            None => Ok(0),
+        }
     }
 
     /// Registers `notify` to be woken by the next append to this partition.

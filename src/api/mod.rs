@@ -7,6 +7,7 @@
 //! UNSUPPORTED_VERSION, never with a closed connection.
 
 mod api_versions;
+mod delete_records;
 mod fetch;
 mod list_offsets;
 mod metadata;
@@ -125,6 +126,12 @@ pub static ROUTES: &[Route] = &[
     route!(CreateTopicsRequest, 0, 7, topics::create),
     route!(DeleteTopicsRequest, 0, 6, topics::delete),
     route!(InitProducerIdRequest, 0, 5, producer_id::handle),
+    route!(
+        kalfka_protocol::messages::DeleteRecordsRequest,
+        0,
+        2,
+        delete_records::handle
+    ),
 ];
 
 /// The route serving `api_key`.

@@ -6,6 +6,7 @@
 
 mod connection;
 pub mod flusher;
+pub mod retention;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -75,6 +76,7 @@ impl Server {
     pub async fn run(self, shutdown: impl Future<Output = ()>) {
         let (stop_tx, stop_rx) = watch::channel(false);
         let flusher = tokio::spawn(flusher::run(Arc::clone(&self.broker), stop_rx.clone()));
+        let retention = tokio::spawn(retention::run(Arc::clone(&self.broker), stop_rx.clone()));
         tokio::pin!(shutdown);
         loop {
             tokio::select! {
@@ -97,6 +99,7 @@ impl Server {
         }
         let _ = stop_tx.send(true);
         let _ = flusher.await;
+        let _ = retention.await;
         let broker = Arc::clone(&self.broker);
         let _ = tokio::task::spawn_blocking(move || broker.topics.close_all()).await;
         tracing::info!("broker stopped");
