@@ -71,6 +71,9 @@ pub enum BrokerError {
     /// Disk trouble while reading or writing a log.
     #[error("storage error: {0}")]
     Storage(String),
+    /// A record the topic does not accept (e.g. no key on a compacted topic).
+    #[error("invalid record: {0}")]
+    InvalidRecord(String),
 }
 
 impl BrokerError {
@@ -93,6 +96,7 @@ impl BrokerError {
             BrokerError::UnknownLeaderEpoch => ErrorCode::UnknownLeaderEpoch,
             BrokerError::InvalidRequiredAcks(_) => ErrorCode::InvalidRequiredAcks,
             BrokerError::Storage(_) => ErrorCode::KafkaStorageError,
+            BrokerError::InvalidRecord(_) => ErrorCode::InvalidRecord,
         }
     }
 

@@ -266,3 +266,36 @@ fn time_retention_deletes_expired_segments_after_segment_ms_rolls() {
     let want: Vec<_> = (10..15).map(|i| (i as i64, value(i))).collect();
     assert!(got == want);
 }
+
+#[test]
+fn compacted_topics_reject_records_without_key() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let b = broker(dir.path());
+    let mut c = RawClient::connect(b.addr);
+    create(&mut c, "compacted", &[("cleanup.policy", "compact,delete")]);
+    let send = |c: &mut RawClient, key: Option<&[u8]>| {
+        let mut batch = RecordBatchBuilder::new(Compression::None);
+        batch.append(now_ms(), Some(b"k"), Some(b"v"), &[]);
+        batch.append(now_ms(), key, Some(b"v"), &[]);
+        let resp: ProduceResponse = c.call(
+            9,
+            &ProduceRequest {
+                acks: -1,
+                timeout_ms: 5000,
+                topic_data: vec![TopicProduceData {
+                    name: "compacted".into(),
+                    partition_data: vec![PartitionProduceData {
+                        index: 0,
+                        records: Some(batch.build().expect("batch")),
+                    }],
+                }],
+                ..Default::default()
+            },
+        );
+        resp.responses[0].partition_responses[0].error_code
+    };
+    assert_eq!(send(&mut c, None), ErrorCode::InvalidRecord.code());
+    assert_eq!(offsets(&mut c, "compacted"), (0, 0), "nothing appended");
+    assert_eq!(send(&mut c, Some(b"k2")), 0);
+    assert_eq!(offsets(&mut c, "compacted"), (0, 2));
+}

@@ -10,6 +10,9 @@
 //! the broker runs with `--fsync-on-ack false`. A topic's `flush.messages` forces an fsync
 //! once that many records are unsynced, whatever the acks; `flush.ms` is served by the
 //! periodic flusher in [`crate::server`].
+//!
+//! On a topic whose `cleanup.policy` includes `compact`, batches are decoded once more to check
+//! that every record has a key (INVALID_RECORD otherwise, as in Kafka).
 
 use std::sync::Arc;
 
@@ -133,6 +136,10 @@ fn produce_partition(
     let records = data.records.unwrap_or_default();
     let max = ctx.broker.topics.max_message_bytes(topic);
     let mut validated = Vec::new();
+    let compacted = topic
+        .configs
+        .get("cleanup.policy")
+        .is_some_and(|p| p.split(',').any(|p| p.trim() == "compact"));
     for batch in batches(records.clone()) {
         let batch = batch?;
         let bytes: &Bytes = batch.as_bytes();
@@ -143,6 +150,12 @@ fn produce_partition(
             });
         }
         let header = validate_batch(bytes)?;
+        if compacted && batch.records()?.iter().any(|r| r.key.is_none()) {
+            return Err(BrokerError::InvalidRecord(format!(
+                "compacted topic {} does not accept records without a key",
+                topic.name
+            )));
+        }
         if header.compression()? == Compression::Zstd && version < FIRST_ZSTD_VERSION {
             return Err(BrokerError::UnsupportedCompressionType);
         }
