@@ -20,7 +20,7 @@ use tokio::sync::Notify;
 use kalfka_protocol::records::batches;
 
 use crate::error::BrokerError;
-use crate::log::{LogConfig, PartitionLog, Recovery, RetentionPolicy};
+use crate::log::{CompactionStats, LogConfig, PartitionLog, Recovery, RetentionPolicy};
 
 /// One partition of a topic.
 #[derive(Debug)]
@@ -231,6 +231,16 @@ impl Partition {
             Some(policy) => Ok(self.log.apply_retention(now_ms, policy)?),
             None => Ok(0),
         }
+    }
+
+    /// One compaction pass over the closed segments (`cleanup.policy=compact`): keeps the
+    /// newest record per key, drops tombstones older than `delete_retention_ms`.
+    pub fn compact(
+        &self,
+        now_ms: i64,
+        delete_retention_ms: i64,
+    ) -> Result<CompactionStats, BrokerError> {
+        Ok(self.log.compact(now_ms, delete_retention_ms)?)
     }
 
     /// Registers `notify` to be woken by the next append to this partition.

@@ -46,9 +46,11 @@
 //!
 //! Files: [`config`] (tuning), [`error`] (errors), [`batch`] (batch-header access),
 //! [`index`] (offset and time index files), [`segment`] (one segment), [`recovery`] (load and
-//! repair), [`retention`] (log start offset, deleting segments), [`partition`] (the partition log).
+//! repair), [`retention`] (log start offset, deleting segments),
+//! [`compaction`] (the cleaner), [`partition`] (the partition log).
 
 mod batch;
+mod compaction;
 pub mod config;
 pub mod error;
 mod index;
@@ -57,6 +59,7 @@ mod recovery;
 mod retention;
 mod segment;
 
+pub use compaction::CompactionStats;
 pub use config::LogConfig;
 pub use error::LogError;
 pub use partition::{AppendInfo, PartitionLog, ReadResult};

@@ -82,6 +82,9 @@ pub struct PartitionLog {
     pub(super) config: LogConfig,
     pub(super) append_lock: Mutex<()>,
     pub(super) state: RwLock<State>,
+    /// Fingerprint of the closed segments after the last compaction pass, and whether that
+    /// pass kept tombstones (see `compaction`).
+    pub(super) last_compaction: Mutex<Option<(u64, bool)>>,
 }
 
 impl std::fmt::Debug for PartitionLog {
@@ -131,6 +134,7 @@ impl PartitionLog {
             dir: dir.to_path_buf(),
             config,
             append_lock: Mutex::new(()),
+            last_compaction: Mutex::new(None),
             state: RwLock::new(State {
                 segments,
                 log_start_offset,

@@ -6,7 +6,7 @@
 //!    name a batch whose `maxTimestamp` and last offset match. Otherwise both indexes are
 //!    rebuilt from scratch.
 //! 2. The `.log` is then re-read with full validation (length fits, magic 2, CRC-32C, base offset
-//!    equal to the previous batch's next offset) from the last offset-index entry (from position
+//!    at or above the previous batch's next offset — equal unless compaction left a gap) from the last offset-index entry (from position
 //!    0 when rebuilding), re-deriving index entries and the segment's max timestamp.
 //! 3. At the first bad or incomplete batch the `.log` is truncated there and every later segment
 //!    is deleted (its offsets would no longer follow on), with a `tracing::warn!`.
@@ -306,9 +306,10 @@ fn scan(
         match validate_at(data, pos) {
             Validated::End => return (pos, None),
             Validated::Bad(reason) => return (pos, Some(reason)),
-            Validated::Batch(b) if b.base_offset != segment.next_offset() => {
+            // Offsets only grow; compaction leaves gaps, so a higher base offset is fine.
+            Validated::Batch(b) if b.base_offset < segment.next_offset() => {
                 let reason = format!(
-                    "base offset {} where {} was expected",
+                    "base offset {} where at least {} was expected",
                     b.base_offset,
                     segment.next_offset()
                 );
@@ -320,4 +321,30 @@ fn scan(
             }
         }
     }
+}
+
+/// Opens a closed segment whose `.log` was just rewritten by the cleaner: validates all of it,
+/// rebuilds its indexes and seals it. `None` (files removed) if the rewritten `.log` is empty.
+pub(crate) fn open_rewritten_segment(
+    dir: &Path,
+    base: i64,
+    config: &LogConfig,
+) -> Result<Option<Segment>, LogError> {
+    let log_path = dir.join(file_name(base, "log"));
+    let file = OpenOptions::new().read(true).write(true).open(&log_path)?;
+    let size = file.metadata()?.len();
+    if size == 0 {
+        drop(file);
+        delete_segment_files(dir, base)?;
+        return Ok(None);
+    }
+    let mut segment = Segment::from_file(dir, base, file, size)?;
+    if recover_segment(&mut segment, false, true, config)? {
+        return Err(LogError::Corrupt(format!(
+            "rewritten segment {} failed validation",
+            log_path.display()
+        )));
+    }
+    segment.seal()?;
+    Ok(Some(segment))
 }

@@ -1,6 +1,8 @@
 //! The retention task: every `--log-retention-check-interval-ms` it rolls active segments
-//! older than the topic's `segment.ms` and applies `retention.ms` / `retention.bytes` (topic
-//! config, else the broker default) to topics whose `cleanup.policy` includes `delete`.
+//! older than the topic's `segment.ms`, compacts the closed segments of topics whose
+//! `cleanup.policy` includes `compact` (tombstones kept `delete.retention.ms`, default 1 day),
+//! and applies `retention.ms` / `retention.bytes` (topic config, else the broker default) to
+//! topics whose `cleanup.policy` includes `delete`.
 
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -10,6 +12,16 @@ use tokio::sync::watch;
 use crate::broker::Broker;
 use crate::log::RetentionPolicy;
 use crate::metadata::TopicConfigs;
+
+/// Kafka's default `delete.retention.ms`: 1 day.
+pub const DEFAULT_DELETE_RETENTION_MS: i64 = 24 * 3_600_000;
+
+/// Whether the topic's `cleanup.policy` includes `compact`.
+pub fn is_compacted(configs: &TopicConfigs) -> bool {
+    configs
+        .get("cleanup.policy")
+        .is_some_and(|p| p.split(',').any(|p| p.trim() == "compact"))
+}
 
 /// Kafka's default `segment.ms`: 7 days.
 pub const DEFAULT_SEGMENT_MS: u64 = 7 * 24 * 3_600_000;
@@ -44,7 +56,15 @@ pub fn check_all(broker: &Broker) {
         let segment_ms = config_i64(&topic.configs, "segment.ms")
             .and_then(|v| u64::try_from(v).ok())
             .unwrap_or(DEFAULT_SEGMENT_MS);
+        let compact = is_compacted(&topic.configs).then(|| {
+            config_i64(&topic.configs, "delete.retention.ms").unwrap_or(DEFAULT_DELETE_RETENTION_MS)
+        });
         for p in &topic.partitions {
+            if let Some(delete_retention_ms) = compact {
+                if let Err(e) = p.compact(now_ms, delete_retention_ms) {
+                    tracing::warn!(topic = %topic.name, partition = p.index, error = %e, "compaction failed");
+                }
+            }
             if let Err(e) = p.enforce_retention(now_ms, Duration::from_millis(segment_ms), policy) {
                 tracing::warn!(topic = %topic.name, partition = p.index, error = %e, "retention check failed");
             }
