@@ -299,3 +299,107 @@ fn compacted_topics_reject_records_without_key() {
     assert_eq!(send(&mut c, Some(b"k2")), 0);
     assert_eq!(offsets(&mut c, "compacted"), (0, 2));
 }
+
+/// Produces one keyed record (value `None` = tombstone) with acks=1; returns its offset.
+fn produce_keyed(c: &mut RawClient, topic: &str, key: &str, value: Option<&str>) -> i64 {
+    let mut b = RecordBatchBuilder::new(Compression::None);
+    b.append(
+        now_ms(),
+        Some(key.as_bytes()),
+        value.map(str::as_bytes),
+        &[],
+    );
+    let resp: ProduceResponse = c.call(
+        9,
+        &ProduceRequest {
+            acks: 1,
+            timeout_ms: 5000,
+            topic_data: vec![TopicProduceData {
+                name: topic.into(),
+                partition_data: vec![PartitionProduceData {
+                    index: 0,
+                    records: Some(b.build().expect("batch")),
+                }],
+            }],
+            ..Default::default()
+        },
+    );
+    let p = &resp.responses[0].partition_responses[0];
+    assert_eq!(p.error_code, 0);
+    p.base_offset
+}
+
+#[test]
+fn compaction_keeps_the_last_value_per_key_through_a_real_client() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let b = broker(dir.path());
+    let mut c = RawClient::connect(b.addr);
+    create(
+        &mut c,
+        "table",
+        &[
+            ("cleanup.policy", "compact"),
+            ("segment.ms", "100"),
+            ("delete.retention.ms", "0"),
+        ],
+    );
+    let mut last = std::collections::BTreeMap::new();
+    for i in 0..60 {
+        let key = format!("key-{}", i % 6);
+        let value = format!("value-{i}");
+        let offset = produce_keyed(&mut c, "table", &key, Some(&value));
+        last.insert(key, (offset, value));
+    }
+    // A tombstone for key-0 (expires at once: delete.retention.ms=0).
+    produce_keyed(&mut c, "table", "key-0", None);
+    last.remove("key-0");
+    // Wait (bounded) for the segment to roll and be compacted: fetch from 0 until 5 records.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut count = usize::MAX;
+    while Instant::now() < deadline {
+        let resp: FetchResponse = c.call(
+            11,
+            &FetchRequest {
+                replica_id: -1,
+                max_wait_ms: 0,
+                min_bytes: 1,
+                max_bytes: 1 << 20,
+                session_epoch: -1,
+                topics: vec![FetchTopic {
+                    topic: "table".into(),
+                    partitions: vec![FetchPartition {
+                        partition: 0,
+                        fetch_offset: 0,
+                        partition_max_bytes: 1 << 20,
+                        ..Default::default()
+                    }],
+                    ..Default::default()
+                }],
+                ..Default::default()
+            },
+        );
+        let records = resp.responses[0].partitions[0]
+            .records
+            .clone()
+            .unwrap_or_default();
+        count = kalfka_protocol::records::batches(records)
+            .map(|b| b.map_or(0, |b| b.header().record_count as usize))
+            .sum();
+        if count == last.len() {
+            break;
+        }
+        thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(count, last.len(), "compacted to one record per live key");
+    let got = consume_from_zero(&b.bootstrap(), "table", last.len());
+    let want: Vec<(i64, Vec<u8>)> = {
+        let mut v: Vec<_> = last
+            .values()
+            .map(|(o, v)| (*o, v.clone().into_bytes()))
+            .collect();
+        v.sort();
+        v
+    };
+    assert_eq!(got, want, "last value per key, at its original offset");
+    assert_eq!(offsets(&mut c, "table").1, 61, "offsets are kept");
+}
