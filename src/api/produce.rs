@@ -79,10 +79,22 @@ pub async fn handle(ctx: &RequestContext, req: ProduceRequest) -> Option<Produce
             name: topic_data.name,
         });
     }
-    // Group commit: concurrent produces to a partition share one fsync (Partition::sync_to).
-    for (t, p, partition, end) in to_sync {
-        if let Err(e) = partition.sync_to(end).await {
-            tracing::warn!(partition = partition.index, error = %e, "fsync failed");
+    // Group commit: concurrent produces to a partition share one fsync (Partition::sync_to);
+    // the partitions of one request are synced in parallel.
+    let waits: Vec<_> = to_sync
+        .into_iter()
+        .map(|(t, p, partition, end)| {
+            let index = partition.index;
+            let wait = tokio::spawn(async move { partition.sync_to(end).await });
+            (t, p, index, wait)
+        })
+        .collect();
+    for (t, p, index, wait) in waits {
+        let result = wait
+            .await
+            .unwrap_or_else(|e| Err(BrokerError::Storage(format!("fsync task failed: {e}"))));
+        if let Err(e) = result {
+            tracing::warn!(partition = index, error = %e, "fsync failed");
             if let Some(r) = responses
                 .get_mut(t)
                 .and_then(|t| t.partition_responses.get_mut(p))
