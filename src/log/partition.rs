@@ -116,12 +116,24 @@ impl PartitionLog {
         config: LogConfig,
         recovery: Recovery,
     ) -> Result<PartitionLog, LogError> {
-        let segments = load_segments(dir, &config, recovery)?;
+        let mut segments = load_segments(dir, &config, recovery)?;
+        let persisted_start = super::retention::read_log_start(dir).unwrap_or(0);
+        if persisted_start > segments.last().map_or(0, Segment::next_offset) {
+            // Recovery cut the log below a start offset clients were told about: restart the
+            // log empty at that offset, so offsets below it are never handed out again.
+            tracing::warn!(dir = %dir.display(), log_start_offset = persisted_start, "log ends below its start offset; restarting it empty there");
+            for segment in segments.drain(..) {
+                let base = segment.base_offset();
+                drop(segment);
+                super::recovery::delete_segment_files(dir, base)?;
+            }
+            segments.push(Segment::create(dir, persisted_start, &config)?);
+        }
         let log_end_offset = segments.last().map_or(0, Segment::next_offset);
         let log_start_offset = segments
             .first()
             .map_or(0, Segment::base_offset)
-            .max(super::retention::read_log_start(dir).unwrap_or(0))
+            .max(persisted_start)
             .min(log_end_offset);
         let max_timestamp = segments.iter().filter_map(Segment::max_timestamp).fold(
             None,

@@ -140,7 +140,18 @@ impl PartitionLog {
                 .iter()
                 .take_while(|seg| seg.next_offset() <= offset)
                 .count();
-            s.segments.drain(..count).collect()
+            let removed: Vec<Segment> = s.segments.drain(..count).collect();
+            if count > 0 {
+                // The greatest timestamp may have gone with the deleted segments.
+                s.max_timestamp = s.segments.iter().filter_map(Segment::max_timestamp).fold(
+                    None,
+                    |acc: Option<(i64, i64)>, (ts, off)| match acc {
+                        Some((_, best)) if best >= ts => acc,
+                        _ => Some((off, ts)),
+                    },
+                );
+            }
+            removed
         };
         let count = removed.len();
         for segment in removed {
