@@ -172,3 +172,53 @@ fn flush_messages_and_flush_ms_force_fsyncs() {
     }
     assert_eq!(synced(&r, "by-time"), (1, 1), "the flusher fsynced it");
 }
+
+/// Produces one record and returns the partition's error code.
+fn produce_code(c: &mut RawClient, topic: &str) -> i16 {
+    let mut b = RecordBatchBuilder::new(Compression::None);
+    b.append(0, Some(b"k"), Some(b"v"), &[]);
+    let resp: ProduceResponse = c.call(
+        9,
+        &ProduceRequest {
+            acks: -1,
+            timeout_ms: 5000,
+            topic_data: vec![TopicProduceData {
+                name: topic.into(),
+                partition_data: vec![PartitionProduceData {
+                    index: 0,
+                    records: Some(b.build().expect("batch")),
+                }],
+            }],
+            ..Default::default()
+        },
+    );
+    resp.responses[0].partition_responses[0].error_code
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn disk_full_answers_kafka_storage_error_and_the_broker_stays_up() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    {
+        let r = start(BrokerConfig::for_tests(dir.path()));
+        let mut c = RawClient::connect(r.addr);
+        create(&mut c, "full", &[]);
+        create(&mut c, "fine", &[]);
+    }
+    // The segment file becomes /dev/full: every write fails with ENOSPC.
+    let segment = dir.path().join("full-0").join("00000000000000000000.log");
+    std::fs::remove_file(&segment).expect("remove segment");
+    std::os::unix::fs::symlink("/dev/full", &segment).expect("symlink");
+    let r = start(BrokerConfig::for_tests(dir.path()));
+    let mut c = RawClient::connect(r.addr);
+    assert_eq!(
+        produce_code(&mut c, "full"),
+        kalfka_protocol::error_code::ErrorCode::KafkaStorageError.code()
+    );
+    assert_eq!(
+        produce_code(&mut c, "fine"),
+        0,
+        "other partitions still served"
+    );
+    assert_eq!(synced(&r, "full").1, 0, "nothing appended");
+}
