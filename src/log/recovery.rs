@@ -92,7 +92,8 @@ pub(crate) fn load_segments(
                 break;
             }
             if base > prev.next_offset() {
-                tracing::warn!(
+                // Normal after compaction removed the tail (or all) of a segment.
+                tracing::debug!(
                     segment = %log_path.display(),
                     from = prev.next_offset(),
                     to = base,
@@ -148,6 +149,12 @@ fn segment_bases(dir: &Path) -> Result<Vec<i64>, LogError> {
         let entry = entry?;
         let name = entry.file_name();
         let Some(name) = name.to_str() else { continue };
+        if name.ends_with(".log.cleaned") {
+            // Left by a compaction pass interrupted before its swap: never part of the log.
+            tracing::info!(file = %entry.path().display(), "removing unfinished compaction output");
+            fs::remove_file(entry.path())?;
+            continue;
+        }
         let Some(stem) = name.strip_suffix(".log") else {
             continue;
         };
