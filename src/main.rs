@@ -81,8 +81,8 @@ async fn shutdown_signal() {
     tracing::info!("shutting down");
 }
 
-/// Raises the soft open-files limit to the hard limit: every log segment keeps three files
-/// open (`.log`, `.index`, `.timeindex`), so thousands of partitions need more than the
+/// Raises the soft open-files limit to the hard limit: every log segment keeps its `.log`
+/// open (the active one its indexes too), so thousands of partitions need more than the
 /// usual soft limit of 1024.
 #[cfg(unix)]
 fn raise_fd_limit() {
