@@ -64,6 +64,29 @@ pub struct Cli {
     /// (`group.initial.rebalance.delay.ms`; Kafka's default is 3000, a dev broker wants less).
     #[arg(long, env = "KALFKA_GROUP_INITIAL_REBALANCE_DELAY_MS", default_value_t = DEFAULT_GROUP_INITIAL_REBALANCE_DELAY_MS)]
     pub group_initial_rebalance_delay_ms: u64,
+    /// Answer acks=all produces only after their data is fsynced (group commit). `false`
+    /// answers once the write reached the OS, like acks=1.
+    #[arg(long, env = "KALFKA_FSYNC_ON_ACK", default_value_t = true, action = clap::ArgAction::Set)]
+    pub fsync_on_ack: bool,
+    /// Default time retention of topics in hours (`log.retention.hours`); -1 keeps forever.
+    #[arg(
+        long,
+        env = "KALFKA_LOG_RETENTION_HOURS",
+        default_value_t = 168,
+        allow_hyphen_values = true
+    )]
+    pub log_retention_hours: i64,
+    /// Default size retention per partition in bytes (`log.retention.bytes`); -1 is unlimited.
+    #[arg(long, env = "KALFKA_LOG_RETENTION_BYTES", default_value_t = -1, allow_hyphen_values = true)]
+    pub log_retention_bytes: i64,
+    /// How often retention (and `segment.ms` rolling) is checked
+    /// (`log.retention.check.interval.ms`).
+    #[arg(
+        long,
+        env = "KALFKA_LOG_RETENTION_CHECK_INTERVAL_MS",
+        default_value_t = 300_000
+    )]
+    pub log_retention_check_interval_ms: u64,
     /// TOML file of Kafka broker properties (`num.partitions = 3`, `log.dirs = "/var/kalfka"`,
     /// `listeners = "PLAINTEXT://127.0.0.1:9092"`, ...); flags and environment win over it.
     #[arg(long, env = "KALFKA_CONFIG")]
@@ -121,6 +144,14 @@ pub struct BrokerConfig {
     pub max_frame_bytes: usize,
     /// `group.initial.rebalance.delay.ms`.
     pub group_initial_rebalance_delay_ms: u64,
+    /// Whether acks=all waits for fsync.
+    pub fsync_on_ack: bool,
+    /// Default `retention.ms` of topics; negative keeps forever.
+    pub retention_ms: i64,
+    /// Default `retention.bytes` of topics; negative is unlimited.
+    pub retention_bytes: i64,
+    /// Interval of the retention check, in ms.
+    pub retention_check_interval_ms: u64,
 }
 
 impl BrokerConfig {
@@ -138,6 +169,10 @@ impl BrokerConfig {
             segment_bytes: DEFAULT_SEGMENT_BYTES,
             max_frame_bytes: DEFAULT_MAX_FRAME_BYTES,
             group_initial_rebalance_delay_ms: 0,
+            fsync_on_ack: true,
+            retention_ms: 168 * 3_600_000,
+            retention_bytes: -1,
+            retention_check_interval_ms: 300_000,
         }
     }
 }
@@ -194,6 +229,14 @@ impl TryFrom<Cli> for BrokerConfig {
             segment_bytes: cli.segment_bytes,
             max_frame_bytes: cli.max_frame_bytes,
             group_initial_rebalance_delay_ms: cli.group_initial_rebalance_delay_ms,
+            fsync_on_ack: cli.fsync_on_ack,
+            retention_ms: if cli.log_retention_hours < 0 {
+                -1
+            } else {
+                cli.log_retention_hours.saturating_mul(3_600_000)
+            },
+            retention_bytes: cli.log_retention_bytes,
+            retention_check_interval_ms: cli.log_retention_check_interval_ms.max(1),
         })
     }
 }

@@ -28,6 +28,12 @@ pub const FILE_KEYS: &[(&str, &str)] = &[
     ("message.max.bytes", "message_max_bytes"),
     ("log.segment.bytes", "segment_bytes"),
     ("socket.request.max.bytes", "max_frame_bytes"),
+    ("log.retention.hours", "log_retention_hours"),
+    ("log.retention.bytes", "log_retention_bytes"),
+    (
+        "log.retention.check.interval.ms",
+        "log_retention_check_interval_ms",
+    ),
     (
         "group.initial.rebalance.delay.ms",
         "group_initial_rebalance_delay_ms",

@@ -123,6 +123,9 @@ pub enum BrokerError {
     /// OffsetDelete on a topic a live member subscribes to.
     #[error("group is subscribed to the topic")]
     GroupSubscribedToTopic,
+    /// A record the topic does not accept (e.g. no key on a compacted topic).
+    #[error("invalid record: {0}")]
+    InvalidRecord(String),
 }
 
 impl BrokerError {
@@ -160,6 +163,7 @@ impl BrokerError {
             BrokerError::CoordinatorNotAvailable => ErrorCode::CoordinatorNotAvailable,
             BrokerError::OffsetMetadataTooLarge => ErrorCode::OffsetMetadataTooLarge,
             BrokerError::GroupSubscribedToTopic => ErrorCode::GroupSubscribedToTopic,
+            BrokerError::InvalidRecord(_) => ErrorCode::InvalidRecord,
         }
     }
 

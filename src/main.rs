@@ -30,6 +30,7 @@ fn serve(args: Vec<std::ffi::OsString>) -> ExitCode {
             EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
         )
         .init();
+    raise_fd_limit();
     let config = match Cli::load_from(args).and_then(BrokerConfig::try_from) {
         Ok(c) => c,
         Err(ConfigError::Args(e)) => e.exit(),
@@ -94,3 +95,33 @@ async fn shutdown_signal() {
     }
     tracing::info!("shutting down");
 }
+
+/// Raises the soft open-files limit to the hard limit: every log segment keeps its `.log`
+/// open (the active one its indexes too), so thousands of partitions need more than the
+/// usual soft limit of 1024.
+#[cfg(unix)]
+fn raise_fd_limit() {
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit/setrlimit only read/write the struct we pass.
+    unsafe {
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) != 0 || limit.rlim_cur >= limit.rlim_max
+        {
+            return;
+        }
+        let before = limit.rlim_cur;
+        limit.rlim_cur = limit.rlim_max;
+        if libc::setrlimit(libc::RLIMIT_NOFILE, &limit) == 0 {
+            tracing::debug!(
+                from = before,
+                to = limit.rlim_cur,
+                "raised the open-files limit"
+            );
+        }
+    }
+}
+
+#[cfg(not(unix))]
+fn raise_fd_limit() {}

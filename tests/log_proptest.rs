@@ -22,6 +22,8 @@ enum Op {
     Read { pick: usize, max_bytes: usize },
     /// Crash, tearing `cut` bytes off the active segment (the model drops what was cut).
     TornCrash { cut: usize },
+    /// DeleteRecords up to an offset picked in `[0, end]`.
+    DeleteBefore { pick: usize },
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -32,6 +34,7 @@ fn op() -> impl Strategy<Value = Op> {
         1 => Just(Op::Crash),
         3 => (any::<usize>(), 0usize..3_000).prop_map(|(pick, max_bytes)| Op::Read { pick, max_bytes }),
         1 => (1usize..200).prop_map(|cut| Op::TornCrash { cut }),
+        1 => any::<usize>().prop_map(|pick| Op::DeleteBefore { pick }),
     ]
 }
 
@@ -47,19 +50,26 @@ fn batch(records: usize, value_len: usize, ts: i64) -> Vec<u8> {
 /// The model: stored batches with their (base, last, max_ts).
 struct Model {
     batches: Vec<(i64, i64, i64, Vec<u8>)>,
+    /// The log start offset (moved by DeleteRecords).
+    start: i64,
 }
 
 impl Model {
+    /// The log end: after the last batch, or the start if recovery cut below it (the log then
+    /// restarts empty at its start offset).
     fn end(&self) -> i64 {
-        self.batches.last().map_or(0, |b| b.1 + 1)
+        self.batches.last().map_or(0, |b| b.1 + 1).max(self.start)
     }
 
     fn check(&self, log: &PartitionLog) -> Result<(), TestCaseError> {
         prop_assert_eq!(log.log_end_offset(), self.end());
-        prop_assert_eq!(log.log_start_offset(), 0);
-        // Sequential read of everything.
+        prop_assert_eq!(log.log_start_offset(), self.start);
+        if self.start > 0 {
+            prop_assert!(log.read(self.start - 1, 1).is_err(), "below the start");
+        }
+        // Sequential read of everything from the start.
         let mut all = Vec::new();
-        let mut next = 0;
+        let mut next = self.start;
         while next < log.log_end_offset() {
             let r = log
                 .read(next, 1_000)
@@ -73,8 +83,17 @@ impl Model {
             }
             all.extend_from_slice(&r.bytes);
         }
-        let expected: Vec<u8> = self.batches.iter().flat_map(|b| b.3.clone()).collect();
+        let expected: Vec<u8> = self
+            .batches
+            .iter()
+            .filter(|b| b.1 >= self.start)
+            .flat_map(|b| b.3.clone())
+            .collect();
         prop_assert!(all == expected, "log content differs from the model");
+        if self.start > 0 {
+            // Which batches below the start survive depends on segment boundaries.
+            return Ok(());
+        }
         // Max timestamp: earliest batch with the greatest max, reported at its last offset.
         let mut best: Option<(i64, i64)> = None;
         for b in &self.batches {
@@ -113,7 +132,7 @@ proptest! {
         let dir = tempfile::tempdir().unwrap();
         let config = LogConfig { segment_bytes, index_interval_bytes, max_index_bytes };
         let mut log = Some(reopen(dir.path(), &config));
-        let mut model = Model { batches: Vec::new() };
+        let mut model = Model { batches: Vec::new(), start: 0 };
         for op in ops {
             let l = log.take().unwrap();
             match op {
@@ -135,11 +154,23 @@ proptest! {
                     log = Some(reopen(dir.path(), &config));
                     model.check(log.as_ref().unwrap())?;
                 }
+                Op::DeleteBefore { pick } => {
+                    let offset = (pick % (model.end() as usize + 1)) as i64;
+                    let start = l.delete_records_before(offset).unwrap();
+                    model.start = model.start.max(offset);
+                    prop_assert_eq!(start, model.start);
+                    model.check(&l)?;
+                    log = Some(l);
+                }
                 Op::Read { pick, max_bytes } => {
-                    if !model.batches.is_empty() {
-                        let i = pick % model.batches.len();
+                    let readable: Vec<usize> = (0..model.batches.len())
+                        .filter(|&i| model.batches[i].1 >= model.start)
+                        .collect();
+                    if !readable.is_empty() {
+                        let i = readable[pick % readable.len()];
                         let (base, last, _, _) = model.batches[i];
                         let offset = base + (pick % (last - base + 1) as usize) as i64;
+                        let offset = offset.max(model.start);
                         let r = l.read(offset, max_bytes).unwrap();
                         // Whole batches from batch i, as many as fit in max_bytes (at least one),
                         // never crossing a segment (so possibly fewer).

@@ -279,3 +279,66 @@ fn stray_files_are_ignored() {
     fs::write(dir.path().join("99999999999999999999.index"), b"xx").unwrap();
     reopen_and_check(dir.path(), &stored, 40);
 }
+
+/// Flips a byte in the value of batch `index` (of `stored`) in the segment file holding it.
+fn flip_value_byte_of_batch(dir: &Path, stored: &[Vec<u8>], index: usize) {
+    let segment = files(dir, "log")
+        .into_iter()
+        .find(|p| {
+            let data = fs::read(p).unwrap();
+            data.windows(stored[index].len())
+                .any(|w| w[12..] == stored[index][12..])
+        })
+        .unwrap();
+    let mut data = fs::read(&segment).unwrap();
+    let at = data
+        .windows(stored[index].len())
+        .position(|w| w[12..] == stored[index][12..])
+        .unwrap();
+    let victim = at + stored[index].len() - 10;
+    data[victim] ^= 0x5a;
+    fs::write(&segment, &data).unwrap();
+}
+
+#[test]
+fn unclean_open_validates_everything_past_the_recovery_point() {
+    use kalfka::log::Recovery;
+    let dir = tempfile::tempdir().unwrap();
+    let stored = crashed_log(dir.path());
+    // Rolls recorded a recovery point at the base of the active segment.
+    let rp: i64 = fs::read_to_string(dir.path().join("recovery-point"))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    assert!(rp > 0);
+    // Damage the middle of the very first segment (not its tail, not an indexed header).
+    flip_value_byte_of_batch(dir.path(), &stored, 2);
+
+    // A clean start trusts the fsynced, indexed data and does not re-read it.
+    let log = PartitionLog::open_with(dir.path(), config(), Recovery::Clean).unwrap();
+    assert_eq!(log.log_end_offset(), 80);
+    drop(log);
+    // An unclean start past the recovery point does not look there either...
+    let log = PartitionLog::open_with(dir.path(), config(), Recovery::Unclean).unwrap();
+    assert_eq!(log.log_end_offset(), 80);
+    drop(log);
+    // ...but with no recovery point (nothing known to be synced) every segment is validated
+    // from its first byte, and the damage is cut with everything after it.
+    fs::remove_file(dir.path().join("recovery-point")).unwrap();
+    let log = PartitionLog::open_with(dir.path(), config(), Recovery::Unclean).unwrap();
+    assert_eq!(log.log_end_offset(), 4);
+    drop(log);
+    reopen_and_check(dir.path(), &stored, 2);
+}
+
+#[test]
+fn flush_records_the_log_end_as_recovery_point() {
+    let dir = tempfile::tempdir().unwrap();
+    let stored = crashed_log(dir.path());
+    let log = PartitionLog::open(dir.path(), config()).unwrap();
+    log.flush().unwrap();
+    drop(log);
+    let rp = fs::read_to_string(dir.path().join("recovery-point")).unwrap();
+    assert_eq!(rp.trim(), (stored.len() * 2).to_string());
+}

@@ -9,6 +9,7 @@
 mod api_versions;
 mod cluster;
 mod configs;
+mod delete_records;
 mod fetch;
 mod groups;
 mod list_offsets;
@@ -175,6 +176,12 @@ pub static ROUTES: &[Route] = &[
     ),
     route!(DescribeClientQuotasRequest, 0, 1, quotas::describe),
     route!(AlterClientQuotasRequest, 0, 1, quotas::alter),
+    route!(
+        kalfka_protocol::messages::DeleteRecordsRequest,
+        0,
+        2,
+        delete_records::handle
+    ),
 ];
 
 /// The route serving `api_key`.

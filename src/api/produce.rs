@@ -4,6 +4,17 @@
 //! any byte of the partition's batches is written, so a rejected request leaves nothing in the
 //! log. Records are never decoded: the batch bytes go to the log as the client sent them,
 //! with only the base offset and leader epoch patched in (outside the CRC).
+//!
+//! Durability: acks=1 (and acks=0) is answered once the write reached the OS; acks=all is
+//! answered only after the data is fsynced (group commit, see [`Partition::sync_to`]) unless
+//! the broker runs with `--fsync-on-ack false`. A topic's `flush.messages` forces an fsync
+//! once that many records are unsynced, whatever the acks; `flush.ms` is served by the
+//! periodic flusher in [`crate::server`].
+//!
+//! On a topic whose `cleanup.policy` includes `compact`, batches are decoded once more to check
+//! that every record has a key (INVALID_RECORD otherwise, as in Kafka).
+
+use std::sync::Arc;
 
 use bytes::Bytes;
 use kalfka_protocol::error_code::ErrorCode;
@@ -15,6 +26,7 @@ use kalfka_protocol::records::{batches, validate_batch, Compression};
 use super::RequestContext;
 use crate::error::BrokerError;
 use crate::metadata::Topic;
+use crate::partition::Partition;
 
 /// First Produce version that carries record batch v2; older ones are answered with
 /// UNSUPPORTED_VERSION (as Kafka 4 does).
@@ -35,34 +47,62 @@ pub async fn handle(ctx: &RequestContext, req: ProduceRequest) -> Option<Produce
     } else {
         None
     };
-    let responses = req
-        .topic_data
+    let mut responses: Vec<TopicProduceResponse> = Vec::with_capacity(req.topic_data.len());
+    // Appends that must be fsynced before the answer: (topic slot, partition slot, log, end).
+    let mut to_sync: Vec<(usize, usize, Arc<Partition>, i64)> = Vec::new();
+    for topic_data in req.topic_data {
+        let topic = ctx.broker.topics.get(&topic_data.name);
+        let mut partition_responses = Vec::with_capacity(topic_data.partition_data.len());
+        for p in topic_data.partition_data {
+            let index = p.index;
+            let result = match (&request_error, &topic) {
+                (Some(e), _) => Err(e.code()),
+                (None, None) => Err(ErrorCode::UnknownTopicOrPartition),
+                (None, Some(topic)) => match produce_partition(ctx, topic, p, version, acks) {
+                    Ok(appended) => {
+                        if let Some(end) = appended.sync_to {
+                            let slot = (responses.len(), partition_responses.len());
+                            to_sync.push((slot.0, slot.1, Arc::clone(&appended.partition), end));
+                        }
+                        Ok(appended)
+                    }
+                    Err(e) => {
+                        tracing::debug!(topic = %topic.name, partition = index, error = %e, "produce rejected");
+                        Err(e.code())
+                    }
+                },
+            };
+            partition_responses.push(partition_response(index, result));
+        }
+        responses.push(TopicProduceResponse {
+            partition_responses,
+            name: topic_data.name,
+        });
+    }
+    // Group commit: concurrent produces to a partition share one fsync (Partition::sync_to);
+    // the partitions of one request are synced in parallel.
+    let waits: Vec<_> = to_sync
         .into_iter()
-        .map(|topic_data| {
-            let topic = ctx.broker.topics.get(&topic_data.name);
-            TopicProduceResponse {
-                partition_responses: topic_data
-                    .partition_data
-                    .into_iter()
-                    .map(|p| {
-                        let index = p.index;
-                        let result = match (&request_error, &topic) {
-                            (Some(e), _) => Err(e.code()),
-                            (None, None) => Err(ErrorCode::UnknownTopicOrPartition),
-                            (None, Some(topic)) => {
-                                produce_partition(ctx, topic, p, version).map_err(|e| {
-                                    tracing::debug!(topic = %topic.name, partition = index, error = %e, "produce rejected");
-                                    e.code()
-                                })
-                            }
-                        };
-                        partition_response(index, result)
-                    })
-                    .collect(),
-                name: topic_data.name,
-            }
+        .map(|(t, p, partition, end)| {
+            let index = partition.index;
+            let wait = tokio::spawn(async move { partition.sync_to(end).await });
+            (t, p, index, wait)
         })
         .collect();
+    for (t, p, index, wait) in waits {
+        let result = wait
+            .await
+            .unwrap_or_else(|e| Err(BrokerError::Storage(format!("fsync task failed: {e}"))));
+        if let Err(e) = result {
+            tracing::warn!(partition = index, error = %e, "fsync failed");
+            if let Some(r) = responses
+                .get_mut(t)
+                .and_then(|t| t.partition_responses.get_mut(p))
+            {
+                *r = partition_response(r.index, Err(e.code()));
+            }
+        }
+    }
     if acks == 0 {
         return None;
     }
@@ -77,6 +117,22 @@ pub async fn handle(ctx: &RequestContext, req: ProduceRequest) -> Option<Produce
 struct Appended {
     base_offset: i64,
     log_start_offset: i64,
+    partition: Arc<Partition>,
+    /// `Some(end)`: answer only once every offset below `end` is fsynced.
+    sync_to: Option<i64>,
+}
+
+/// Whether an append ending at `end` must be fsynced before it is answered: acks=all with
+/// `--fsync-on-ack` (the default), or the topic's `flush.messages` reached.
+fn needs_sync(ctx: &RequestContext, topic: &Topic, partition: &Partition, acks: i16) -> bool {
+    if acks == -1 && ctx.broker.config.fsync_on_ack {
+        return true;
+    }
+    topic
+        .configs
+        .get("flush.messages")
+        .and_then(|v| v.parse::<i64>().ok())
+        .is_some_and(|n| partition.unsynced_records() >= n.max(1))
 }
 
 fn produce_partition(
@@ -84,6 +140,7 @@ fn produce_partition(
     topic: &Topic,
     data: PartitionProduceData,
     version: i16,
+    acks: i16,
 ) -> Result<Appended, BrokerError> {
     let partition = topic
         .partition(data.index)
@@ -91,6 +148,10 @@ fn produce_partition(
     let records = data.records.unwrap_or_default();
     let max = ctx.broker.topics.max_message_bytes(topic);
     let mut validated = Vec::new();
+    let compacted = topic
+        .configs
+        .get("cleanup.policy")
+        .is_some_and(|p| p.split(',').any(|p| p.trim() == "compact"));
     for batch in batches(records.clone()) {
         let batch = batch?;
         let bytes: &Bytes = batch.as_bytes();
@@ -101,6 +162,12 @@ fn produce_partition(
             });
         }
         let header = validate_batch(bytes)?;
+        if compacted && batch.records()?.iter().any(|r| r.key.is_none()) {
+            return Err(BrokerError::InvalidRecord(format!(
+                "compacted topic {} does not accept records without a key",
+                topic.name
+            )));
+        }
         if header.compression()? == Compression::Zstd && version < FIRST_ZSTD_VERSION {
             return Err(BrokerError::UnsupportedCompressionType);
         }
@@ -112,10 +179,13 @@ fn produce_partition(
             "produce request without record batches".into(),
         ));
     }
-    let base_offset = partition.append(&mut validated)?;
+    let offsets = partition.append(&mut validated)?;
+    let sync_to = needs_sync(ctx, topic, partition, acks).then_some(offsets.end);
     Ok(Appended {
-        base_offset,
+        base_offset: offsets.start,
         log_start_offset: partition.offsets().log_start,
+        partition: Arc::clone(partition),
+        sync_to,
     })
 }
 

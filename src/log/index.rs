@@ -6,7 +6,7 @@
 
 use std::fs::{File, OpenOptions};
 use std::io;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use memmap2::MmapMut;
 
@@ -14,7 +14,10 @@ use super::config::{OFFSET_INDEX_ENTRY_SIZE, TIME_INDEX_ENTRY_SIZE};
 
 /// A preallocated, memory-mapped file of fixed-size entries.
 struct IndexFile {
-    file: File,
+    path: PathBuf,
+    /// Open while the index can still grow; closed by [`IndexFile::trim`] (a sealed segment's
+    /// index is only read, through the mapping), reopened on demand.
+    file: Option<File>,
     /// `None` only when `capacity == 0` (a trimmed, empty index).
     mmap: Option<MmapMut>,
     entry_size: usize,
@@ -35,7 +38,8 @@ impl IndexFile {
             .open(path)?;
         let capacity = usize::try_from(file.metadata()?.len()).unwrap_or(usize::MAX) / entry_size;
         let mut index = IndexFile {
-            file,
+            path: path.to_path_buf(),
+            file: Some(file),
             mmap: None,
             entry_size,
             entries: 0,
@@ -45,13 +49,25 @@ impl IndexFile {
         Ok(index)
     }
 
+    /// The open file, reopening it if [`trim`](Self::trim) closed it.
+    fn file(&mut self) -> io::Result<&File> {
+        if self.file.is_none() {
+            let file = OpenOptions::new().read(true).write(true).open(&self.path)?;
+            self.file = Some(file);
+        }
+        self.file
+            .as_ref()
+            .ok_or_else(|| io::Error::other("index file not open"))
+    }
+
     /// Maps the file (at least `capacity` entries long), or nothing if the capacity is 0.
     fn remap(&mut self) -> io::Result<()> {
         self.mmap = None;
         if self.capacity > 0 {
+            let file = self.file()?;
             // SAFETY: index files are private to this log directory and resized only by this
             // struct, which drops the mapping first; accesses stay below `capacity` entries.
-            let mmap = unsafe { MmapMut::map_mut(&self.file)? };
+            let mmap = unsafe { MmapMut::map_mut(file)? };
             // Entries are appended a few bytes at a time into a mostly sparse file: without
             // this, every first touch faults in (and zero-fills) a whole readahead window,
             // which dominated the cost of appending to many partitions.
@@ -113,17 +129,21 @@ impl IndexFile {
         }
     }
 
-    /// Flushes and shrinks the file to the entries in use; the index becomes full.
+    /// Flushes and shrinks the file to the entries in use; the index becomes full. Closes the
+    /// file descriptor afterwards (the mapping stays), so a sealed segment costs one open file
+    /// (its `.log`) instead of three.
     fn trim(&mut self) -> io::Result<()> {
         self.flush()?;
-        if self.capacity == self.entries {
-            return Ok(());
+        if self.capacity != self.entries {
+            self.mmap = None;
+            let len = (self.entries * self.entry_size) as u64;
+            self.file()?.set_len(len)?;
+            self.capacity = self.entries;
+            self.remap()?;
+            self.file()?.sync_all()?;
         }
-        self.mmap = None;
-        self.file.set_len((self.entries * self.entry_size) as u64)?;
-        self.capacity = self.entries;
-        self.remap()?;
-        self.file.sync_all()
+        self.file = None;
+        Ok(())
     }
 
     /// Grows the file to `capacity` entries (zero-filled) so it can be appended to.
@@ -133,7 +153,8 @@ impl IndexFile {
         }
         self.flush()?;
         self.mmap = None;
-        self.file.set_len((capacity * self.entry_size) as u64)?;
+        let len = (capacity * self.entry_size) as u64;
+        self.file()?.set_len(len)?;
         self.capacity = capacity;
         self.remap()
     }

@@ -32,19 +32,36 @@
 //! re-read batch by batch with full validation (length, magic, CRC-32C, contiguous offsets). At
 //! the first bad or incomplete batch the `.log` is truncated and any later segments are removed,
 //! with a `tracing::warn!`. Missing index entries are rebuilt from the scanned batches.
+//! After an unclean shutdown ([`Recovery::Unclean`], what [`PartitionLog::open`] assumes) every
+//! segment that may hold data past the partition's *recovery point* — the offset below which
+//! everything was fsynced, kept in the file `recovery-point` (written atomically when a segment
+//! is rolled, when the log is flushed, and after recovery) — is validated from its first byte.
+//!
+//! Retention ([`retention`]): the log start offset moves forward on DeleteRecords and when
+//! retention removes whole closed segments (never the active one); it is kept in the file
+//! `log-start-offset`, written atomically before the change becomes visible.
+//!
+//! Durability: `append` only writes to the OS; [`PartitionLog::sync_data`] fsyncs the active
+//! segment without blocking appends (the broker's group commit builds on it).
 //!
 //! Files: [`config`] (tuning), [`error`] (errors), [`batch`] (batch-header access),
 //! [`index`] (offset and time index files), [`segment`] (one segment), [`recovery`] (load and
-//! repair), [`partition`] (the partition log).
+//! repair), [`retention`] (log start offset, deleting segments),
+//! [`compaction`] (the cleaner), [`partition`] (the partition log).
 
 mod batch;
+mod compaction;
 pub mod config;
 pub mod error;
 mod index;
 mod partition;
 mod recovery;
+mod retention;
 mod segment;
 
+pub use compaction::CompactionStats;
 pub use config::LogConfig;
 pub use error::LogError;
 pub use partition::{AppendInfo, PartitionLog, ReadResult};
+pub use recovery::Recovery;
+pub use retention::RetentionPolicy;

@@ -7,7 +7,7 @@ use std::sync::{Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use bytes::Bytes;
 
 use super::batch::{prepare_for_append, BatchInfo};
-use super::recovery::load_segments;
+use super::recovery::{load_segments, write_recovery_point, Recovery};
 use super::segment::Segment;
 use super::{LogConfig, LogError};
 
@@ -35,17 +35,17 @@ pub struct ReadResult {
 }
 
 /// State shared by readers and the appender.
-struct State {
+pub(super) struct State {
     /// Oldest first; the last one is the active segment. Never empty.
-    segments: Vec<Segment>,
-    log_start_offset: i64,
-    log_end_offset: i64,
+    pub(super) segments: Vec<Segment>,
+    pub(super) log_start_offset: i64,
+    pub(super) log_end_offset: i64,
     /// `(last offset of the batch, max_timestamp)` of the batch with the greatest timestamp.
-    max_timestamp: Option<(i64, i64)>,
+    pub(super) max_timestamp: Option<(i64, i64)>,
 }
 
 impl State {
-    fn active(&self) -> Result<&Segment, LogError> {
+    pub(super) fn active(&self) -> Result<&Segment, LogError> {
         self.segments
             .last()
             .ok_or_else(|| LogError::Corrupt("log has no segments".into()))
@@ -78,10 +78,13 @@ impl State {
 ///   batch headers in the mapping and slice it; the returned [`Bytes`] keep the mapping alive
 ///   after the lock is released. Readers never see a partially written batch.
 pub struct PartitionLog {
-    dir: PathBuf,
-    config: LogConfig,
-    append_lock: Mutex<()>,
-    state: RwLock<State>,
+    pub(super) dir: PathBuf,
+    pub(super) config: LogConfig,
+    pub(super) append_lock: Mutex<()>,
+    pub(super) state: RwLock<State>,
+    /// Fingerprint of the closed segments after the last compaction pass, and whether that
+    /// pass kept tombstones (see `compaction`).
+    pub(super) last_compaction: Mutex<Option<(u64, bool)>>,
 }
 
 impl std::fmt::Debug for PartitionLog {
@@ -98,10 +101,40 @@ impl PartitionLog {
     /// Opens the partition log in `dir` (created if absent), recovering it after an unclean
     /// shutdown: damaged or missing indexes are rebuilt and a torn or corrupt tail is truncated
     /// (with a `tracing::warn!`). Never panics on damaged files.
+    ///
+    /// This assumes the worst (an unclean shutdown): see [`open_with`](Self::open_with).
     pub fn open(dir: &Path, config: LogConfig) -> Result<PartitionLog, LogError> {
-        let segments = load_segments(dir, &config)?;
-        let log_start_offset = segments.first().map_or(0, Segment::base_offset);
+        Self::open_with(dir, config, Recovery::Unclean)
+    }
+
+    /// Opens the log knowing how the previous run ended. After [`Recovery::Unclean`] every
+    /// segment that may hold data past the partition's recovery point is validated from its
+    /// first byte; the recovered log is then fsynced and becomes the new recovery point.
+    /// After [`Recovery::Clean`] only index consistency and short tails are checked.
+    pub fn open_with(
+        dir: &Path,
+        config: LogConfig,
+        recovery: Recovery,
+    ) -> Result<PartitionLog, LogError> {
+        let mut segments = load_segments(dir, &config, recovery)?;
+        let persisted_start = super::retention::read_log_start(dir).unwrap_or(0);
+        if persisted_start > segments.last().map_or(0, Segment::next_offset) {
+            // Recovery cut the log below a start offset clients were told about: restart the
+            // log empty at that offset, so offsets below it are never handed out again.
+            tracing::warn!(dir = %dir.display(), log_start_offset = persisted_start, "log ends below its start offset; restarting it empty there");
+            for segment in segments.drain(..) {
+                let base = segment.base_offset();
+                drop(segment);
+                super::recovery::delete_segment_files(dir, base)?;
+            }
+            segments.push(Segment::create(dir, persisted_start, &config)?);
+        }
         let log_end_offset = segments.last().map_or(0, Segment::next_offset);
+        let log_start_offset = segments
+            .first()
+            .map_or(0, Segment::base_offset)
+            .max(persisted_start)
+            .min(log_end_offset);
         let max_timestamp = segments.iter().filter_map(Segment::max_timestamp).fold(
             None,
             |acc: Option<(i64, i64)>, (ts, off)| match acc {
@@ -109,17 +142,25 @@ impl PartitionLog {
                 _ => Some((off, ts)),
             },
         );
-        Ok(PartitionLog {
+        let log = PartitionLog {
             dir: dir.to_path_buf(),
             config,
             append_lock: Mutex::new(()),
+            last_compaction: Mutex::new(None),
             state: RwLock::new(State {
                 segments,
                 log_start_offset,
                 log_end_offset,
                 max_timestamp,
             }),
-        })
+        };
+        if recovery == Recovery::Unclean {
+            let end = log.sync_data()?;
+            write_recovery_point(dir, end)?;
+        }
+        // A crash between persisting a new log start and deleting the segments below it.
+        log.delete_segments_below(log_start_offset)?;
+        Ok(log)
     }
 
     /// The partition directory.
@@ -132,11 +173,11 @@ impl PartitionLog {
         &self.config
     }
 
-    fn read_state(&self) -> Result<RwLockReadGuard<'_, State>, LogError> {
+    pub(super) fn read_state(&self) -> Result<RwLockReadGuard<'_, State>, LogError> {
         self.state.read().map_err(|_| LogError::Poisoned)
     }
 
-    fn write_state(&self) -> Result<RwLockWriteGuard<'_, State>, LogError> {
+    pub(super) fn write_state(&self) -> Result<RwLockWriteGuard<'_, State>, LogError> {
         self.state.write().map_err(|_| LogError::Poisoned)
     }
 
@@ -209,11 +250,16 @@ impl PartitionLog {
     }
 
     /// Seals the active segment and starts a new one at `base_offset`.
-    fn roll(&self, base_offset: i64) -> Result<(), LogError> {
+    pub(super) fn roll(&self, base_offset: i64) -> Result<(), LogError> {
         let segment = Segment::create(&self.dir, base_offset, &self.config)?;
         let mut state = self.write_state()?;
         state.active_mut()?.seal()?;
         state.segments.push(segment);
+        drop(state);
+        // The new file's directory entry must survive a crash as well as its data.
+        crate::fsutil::sync_dir(&self.dir)?;
+        // Everything below the new segment was fsynced by `seal`.
+        write_recovery_point(&self.dir, base_offset)?;
         tracing::debug!(dir = %self.dir.display(), base_offset, "rolled log segment");
         Ok(())
     }
@@ -276,10 +322,28 @@ impl PartitionLog {
 
     /// fsyncs the active segment's `.log` and flushes its indexes. (Sealed segments were synced
     /// when they were rolled.)
+    /// Also records the log end offset as the partition's recovery point, so the next
+    /// unclean start validates only what is appended after this.
     pub fn flush(&self) -> Result<(), LogError> {
-        let state = self.read_state()?;
-        state.active()?.flush()?;
-        Ok(())
+        let end = {
+            let state = self.read_state()?;
+            state.active()?.flush()?;
+            state.log_end_offset
+        };
+        write_recovery_point(&self.dir, end)
+    }
+
+    /// fsyncs the data (not the indexes, which recovery rebuilds) of everything appended so far,
+    /// and returns the log end offset the sync covers. The state lock is held only to pick the
+    /// active file, so appends proceed while the fsync runs. Sealed segments were synced when
+    /// they were rolled, so syncing the active file is enough.
+    pub fn sync_data(&self) -> Result<i64, LogError> {
+        let (file, end) = {
+            let state = self.read_state()?;
+            (state.active()?.file(), state.log_end_offset)
+        };
+        file.sync_data()?;
+        Ok(end)
     }
 
     /// Flushes everything and trims the active segment's indexes to their used size.

@@ -6,12 +6,19 @@
 //!    name a batch whose `maxTimestamp` and last offset match. Otherwise both indexes are
 //!    rebuilt from scratch.
 //! 2. The `.log` is then re-read with full validation (length fits, magic 2, CRC-32C, base offset
-//!    equal to the previous batch's next offset) from the last offset-index entry (from position
+//!    at or above the previous batch's next offset — equal unless compaction left a gap) from the last offset-index entry (from position
 //!    0 when rebuilding), re-deriving index entries and the segment's max timestamp.
 //! 3. At the first bad or incomplete batch the `.log` is truncated there and every later segment
 //!    is deleted (its offsets would no longer follow on), with a `tracing::warn!`.
 //!
 //! Non-active segments then get their indexes trimmed; the active one gets them preallocated.
+//!
+//! After an unclean shutdown ([`Recovery::Unclean`]) step 1 is skipped for every segment that
+//! may hold data written after the *recovery point* (the offset below which everything was
+//! fsynced, see [`read_recovery_point`]): those segments are validated batch by batch from
+//! position 0 and their indexes rebuilt, so the whole unflushed range is checked, not only the
+//! tail after the last index entry. After a clean shutdown ([`Recovery::Clean`]) only the
+//! short tail after each segment's last index entry is re-read.
 
 use std::fs::{self, OpenOptions};
 use std::path::Path;
@@ -20,11 +27,53 @@ use super::batch::{header_at, validate_at, Validated};
 use super::segment::{file_name, Segment};
 use super::{LogConfig, LogError};
 
+/// Name of the per-partition file holding the recovery point (decimal offset).
+pub(crate) const RECOVERY_POINT_FILE: &str = "recovery-point";
+
+/// How the previous run of the broker ended, which decides how much of a log is re-validated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Recovery {
+    /// The broker stopped cleanly (flushed everything): check indexes, re-read short tails.
+    Clean,
+    /// Crash or kill: fully validate every segment that may hold data past the recovery point.
+    Unclean,
+}
+
+/// The partition's recovery point: every offset below it was fsynced. 0 (scan everything) when
+/// the file is missing or unreadable.
+pub(crate) fn read_recovery_point(dir: &Path) -> i64 {
+    fs::read_to_string(dir.join(RECOVERY_POINT_FILE))
+        .ok()
+        .and_then(|s| s.trim().parse::<i64>().ok())
+        .filter(|&o| o >= 0)
+        .unwrap_or(0)
+}
+
+/// Atomically records the recovery point `offset` (call only once it is fsynced).
+pub(crate) fn write_recovery_point(dir: &Path, offset: i64) -> Result<(), LogError> {
+    crate::fsutil::write_atomic(
+        &dir.join(RECOVERY_POINT_FILE),
+        offset.to_string().as_bytes(),
+    )?;
+    Ok(())
+}
+
 /// Opens or creates the partition directory `dir` and returns its segments, oldest first; the
 /// last one is the active segment. There is always at least one segment.
-pub(crate) fn load_segments(dir: &Path, config: &LogConfig) -> Result<Vec<Segment>, LogError> {
+pub(crate) fn load_segments(
+    dir: &Path,
+    config: &LogConfig,
+    recovery: Recovery,
+) -> Result<Vec<Segment>, LogError> {
     fs::create_dir_all(dir)?;
     let bases = segment_bases(dir)?;
+    let recovery_point = match recovery {
+        Recovery::Clean => i64::MAX,
+        Recovery::Unclean => read_recovery_point(dir),
+    };
+    if recovery == Recovery::Unclean && !bases.is_empty() {
+        tracing::info!(dir = %dir.display(), recovery_point, "unclean shutdown: validating the log past the recovery point");
+    }
     let mut segments: Vec<Segment> = Vec::with_capacity(bases.len().max(1));
     let mut iter = bases.into_iter();
     while let Some(base) = iter.next() {
@@ -43,7 +92,8 @@ pub(crate) fn load_segments(dir: &Path, config: &LogConfig) -> Result<Vec<Segmen
                 break;
             }
             if base > prev.next_offset() {
-                tracing::warn!(
+                // Normal after compaction removed the tail (or all) of a segment.
+                tracing::debug!(
                     segment = %log_path.display(),
                     from = prev.next_offset(),
                     to = base,
@@ -55,7 +105,12 @@ pub(crate) fn load_segments(dir: &Path, config: &LogConfig) -> Result<Vec<Segmen
         let size = file.metadata()?.len();
         let mut segment = Segment::from_file(dir, base, file, size)?;
         let is_last = iter.len() == 0;
-        let truncated = recover_segment(&mut segment, is_last, config)?;
+        // May this segment hold offsets at or past the recovery point?
+        let unflushed = iter
+            .as_slice()
+            .first()
+            .is_none_or(|&next| next > recovery_point);
+        let truncated = recover_segment(&mut segment, is_last, unflushed, config)?;
         if segment.size() == 0 && !is_last && !truncated {
             tracing::warn!(segment = %log_path.display(), "removing empty non-active segment");
             drop(segment);
@@ -94,6 +149,12 @@ fn segment_bases(dir: &Path) -> Result<Vec<i64>, LogError> {
         let entry = entry?;
         let name = entry.file_name();
         let Some(name) = name.to_str() else { continue };
+        if name.ends_with(".log.cleaned") {
+            // Left by a compaction pass interrupted before its swap: never part of the log.
+            tracing::info!(file = %entry.path().display(), "removing unfinished compaction output");
+            fs::remove_file(entry.path())?;
+            continue;
+        }
         let Some(stem) = name.strip_suffix(".log") else {
             continue;
         };
@@ -183,6 +244,7 @@ fn plan_scan(segment: &Segment, data: &[u8]) -> Option<ScanStart> {
 fn recover_segment(
     segment: &mut Segment,
     is_last: bool,
+    full_scan: bool,
     config: &LogConfig,
 ) -> Result<bool, LogError> {
     let Some(map) = segment.mapping()? else {
@@ -190,7 +252,11 @@ fn recover_segment(
         return Ok(false);
     };
     let data = &map[..];
-    let mut planned = plan_scan(segment, data);
+    let mut planned = if full_scan {
+        None
+    } else {
+        plan_scan(segment, data)
+    };
     let (pos, reason) = loop {
         let full = planned.is_none();
         if full || is_last {
@@ -247,9 +313,10 @@ fn scan(
         match validate_at(data, pos) {
             Validated::End => return (pos, None),
             Validated::Bad(reason) => return (pos, Some(reason)),
-            Validated::Batch(b) if b.base_offset != segment.next_offset() => {
+            // Offsets only grow; compaction leaves gaps, so a higher base offset is fine.
+            Validated::Batch(b) if b.base_offset < segment.next_offset() => {
                 let reason = format!(
-                    "base offset {} where {} was expected",
+                    "base offset {} where at least {} was expected",
                     b.base_offset,
                     segment.next_offset()
                 );
@@ -261,4 +328,30 @@ fn scan(
             }
         }
     }
+}
+
+/// Opens a closed segment whose `.log` was just rewritten by the cleaner: validates all of it,
+/// rebuilds its indexes and seals it. `None` (files removed) if the rewritten `.log` is empty.
+pub(crate) fn open_rewritten_segment(
+    dir: &Path,
+    base: i64,
+    config: &LogConfig,
+) -> Result<Option<Segment>, LogError> {
+    let log_path = dir.join(file_name(base, "log"));
+    let file = OpenOptions::new().read(true).write(true).open(&log_path)?;
+    let size = file.metadata()?.len();
+    if size == 0 {
+        drop(file);
+        delete_segment_files(dir, base)?;
+        return Ok(None);
+    }
+    let mut segment = Segment::from_file(dir, base, file, size)?;
+    if recover_segment(&mut segment, false, true, config)? {
+        return Err(LogError::Corrupt(format!(
+            "rewritten segment {} failed validation",
+            log_path.display()
+        )));
+    }
+    segment.seal()?;
+    Ok(Some(segment))
 }

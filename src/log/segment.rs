@@ -43,6 +43,8 @@ pub(crate) struct Segment {
     bytes_since_last_entry: usize,
     /// Greatest batch `maxTimestamp` in the segment and the last offset of that batch.
     max_timestamp: Option<(i64, i64)>,
+    /// When this segment was created or opened (the age `segment.ms` is measured from).
+    created: std::time::Instant,
 }
 
 impl Segment {
@@ -89,7 +91,13 @@ impl Segment {
             time_index,
             bytes_since_last_entry: 0,
             max_timestamp: None,
+            created: std::time::Instant::now(),
         })
+    }
+
+    /// Time since the segment was created (or, for a segment found on disk, opened).
+    pub fn age(&self) -> std::time::Duration {
+        self.created.elapsed()
     }
 
     /// Offset of the segment's first batch (also its file name).

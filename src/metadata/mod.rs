@@ -16,7 +16,7 @@ use kalfka_protocol::Uuid;
 
 use crate::config::BrokerConfig;
 use crate::error::BrokerError;
-use crate::log::LogConfig;
+use crate::log::{LogConfig, Recovery};
 use crate::partition::Partition;
 use store::{MetaStore, StoredMeta, StoredTopic};
 pub use topic::{validate_topic_configs, validate_topic_name, Topic, TopicConfigs};
@@ -41,6 +41,8 @@ pub struct TopicRegistry {
     cluster_id: String,
     topics: DashMap<String, Arc<Topic>>,
     ids: DashMap<Uuid, String>,
+    /// How the previous run ended (decides how logs are recovered when opened).
+    recovery: Recovery,
     /// Serializes creations and deletions, and with them writes of the metadata file.
     changes: Mutex<()>,
 }
@@ -51,6 +53,7 @@ impl TopicRegistry {
     pub fn open(config: &BrokerConfig) -> Result<Self, BrokerError> {
         let data_dir = config.data_dir.clone();
         std::fs::create_dir_all(&data_dir).map_err(storage_error(&data_dir))?;
+        let recovery = take_clean_shutdown_marker(&data_dir)?;
         let store = MetaStore::new(&data_dir);
         let stored = store.load().map_err(storage_error(&data_dir))?;
         let defaults = TopicDefaults {
@@ -69,6 +72,7 @@ impl TopicRegistry {
             cluster_id,
             topics: DashMap::new(),
             ids: DashMap::new(),
+            recovery,
             changes: Mutex::new(()),
         };
         for t in stored_topics {
@@ -260,7 +264,8 @@ impl TopicRegistry {
         let mut partitions = old.partitions.clone();
         for p in first_new..count {
             let dir = self.partition_dir(name, p);
-            match Partition::open(p, &dir, log_config.clone()) {
+            // A new partition's directory is empty: nothing to recover.
+            match Partition::open(p, &dir, log_config.clone(), Recovery::Clean) {
                 Ok(partition) => partitions.push(Arc::new(partition)),
                 Err(e) => {
                     discard_new();
@@ -301,14 +306,30 @@ impl TopicRegistry {
         Ok(updated)
     }
 
-    /// Fsyncs every partition log (used at shutdown).
-    pub fn flush_all(&self) {
+    /// Fsyncs every partition log. Returns whether all of them were flushed.
+    pub fn flush_all(&self) -> bool {
+        let mut all = true;
         for topic in self.list() {
             for p in &topic.partitions {
                 if let Err(e) = p.flush() {
+                    all = false;
                     tracing::warn!(topic = %topic.name, partition = p.index, error = %e, "flush failed");
                 }
             }
+        }
+        all
+    }
+
+    /// Clean shutdown: fsyncs every log and, if that worked, leaves the clean-shutdown marker
+    /// so the next start skips the full validation of unflushed log data.
+    pub fn close_all(&self) {
+        if !self.flush_all() {
+            tracing::warn!("not every log could be flushed; the next start will recover");
+            return;
+        }
+        let marker = self.data_dir.join(CLEAN_SHUTDOWN_MARKER);
+        if let Err(e) = crate::fsutil::write_atomic(&marker, b"clean\n") {
+            tracing::warn!(path = %marker.display(), error = %e, "cannot write the clean-shutdown marker");
         }
     }
 
@@ -322,7 +343,13 @@ impl TopicRegistry {
         let log_config = self.log_config(&configs);
         let parts = (0..partitions)
             .map(|p| {
-                Partition::open(p, &self.partition_dir(name, p), log_config.clone()).map(Arc::new)
+                Partition::open(
+                    p,
+                    &self.partition_dir(name, p),
+                    log_config.clone(),
+                    self.recovery,
+                )
+                .map(Arc::new)
             })
             .collect::<Result<Vec<_>, _>>()?;
         Ok(Arc::new(Topic {
@@ -367,6 +394,28 @@ impl TopicRegistry {
         self.store
             .save(&meta)
             .map_err(storage_error(&self.data_dir))
+    }
+}
+
+/// File in the data directory that says the previous run stopped cleanly (all logs flushed).
+/// Removed at start, so a crash during this run leaves none.
+pub const CLEAN_SHUTDOWN_MARKER: &str = ".clean-shutdown";
+
+/// Removes the clean-shutdown marker (durably) and tells how the previous run ended.
+fn take_clean_shutdown_marker(data_dir: &Path) -> Result<Recovery, BrokerError> {
+    let marker = data_dir.join(CLEAN_SHUTDOWN_MARKER);
+    match std::fs::remove_file(&marker) {
+        Ok(()) => {
+            crate::fsutil::sync_dir(data_dir).map_err(storage_error(data_dir))?;
+            Ok(Recovery::Clean)
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            if store::MetaStore::new(data_dir).exists() {
+                tracing::warn!(data_dir = %data_dir.display(), "no clean-shutdown marker: recovering logs");
+            }
+            Ok(Recovery::Unclean)
+        }
+        Err(e) => Err(storage_error(data_dir)(e)),
     }
 }
 

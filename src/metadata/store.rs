@@ -51,6 +51,11 @@ impl MetaStore {
         }
     }
 
+    /// Whether metadata was ever stored here (the directory is not new).
+    pub fn exists(&self) -> bool {
+        self.path.exists()
+    }
+
     /// Loads the stored metadata, or `None` when the directory is new.
     pub fn load(&self) -> std::io::Result<Option<StoredMeta>> {
         match std::fs::read(&self.path) {

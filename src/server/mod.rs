@@ -5,6 +5,8 @@
 //! connections until the shutdown future resolves, then flushes every log.
 
 mod connection;
+pub mod flusher;
+pub mod retention;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -70,9 +72,11 @@ impl Server {
     }
 
     /// Serves clients until `shutdown` resolves; then stops accepting, closes connections
-    /// and fsyncs every log.
+    /// fsyncs every log and leaves the clean-shutdown marker.
     pub async fn run(self, shutdown: impl Future<Output = ()>) {
         let (stop_tx, stop_rx) = watch::channel(false);
+        let flusher = tokio::spawn(flusher::run(Arc::clone(&self.broker), stop_rx.clone()));
+        let retention = tokio::spawn(retention::run(Arc::clone(&self.broker), stop_rx.clone()));
         tokio::pin!(shutdown);
         loop {
             tokio::select! {
@@ -94,8 +98,10 @@ impl Server {
             }
         }
         let _ = stop_tx.send(true);
+        let _ = flusher.await;
+        let _ = retention.await;
         let broker = Arc::clone(&self.broker);
-        let _ = tokio::task::spawn_blocking(move || broker.topics.flush_all()).await;
+        let _ = tokio::task::spawn_blocking(move || broker.topics.close_all()).await;
         tracing::info!("broker stopped");
     }
 }

@@ -1,0 +1,56 @@
+//! The periodic flusher: honours the topic config `flush.ms` (fsync a partition once its oldest
+//! unsynced data is that old), as Kafka's log flusher does.
+//!
+//! It wakes every [`TICK`] (or `flush.ms`, if smaller), so `flush.ms` is honoured to within a
+//! tick. Topics without `flush.ms` are left to the OS and to acks=all's fsync.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::watch;
+
+use crate::broker::Broker;
+
+/// Longest sleep between two checks.
+pub const TICK: Duration = Duration::from_millis(100);
+
+/// `flush.ms` of a topic, if set and valid.
+fn flush_ms(configs: &crate::metadata::TopicConfigs) -> Option<Duration> {
+    configs
+        .get("flush.ms")
+        .and_then(|v| v.parse::<u64>().ok())
+        .map(Duration::from_millis)
+}
+
+/// Runs until `stop` turns true.
+pub async fn run(broker: Arc<Broker>, mut stop: watch::Receiver<bool>) {
+    loop {
+        let topics = broker.topics.list();
+        let tick = topics
+            .iter()
+            .filter_map(|t| flush_ms(&t.configs))
+            .min()
+            .unwrap_or(TICK)
+            .clamp(Duration::from_millis(1), TICK);
+        for topic in &topics {
+            let Some(interval) = flush_ms(&topic.configs) else {
+                continue;
+            };
+            for p in &topic.partitions {
+                if p.unsynced_records() > 0 && p.since_last_sync() >= interval {
+                    let end = p.offsets().log_end;
+                    if let Err(e) = p.sync_to(end).await {
+                        tracing::warn!(topic = %topic.name, partition = p.index, error = %e, "periodic flush failed");
+                    }
+                }
+            }
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(tick) => {},
+            _ = stop.changed() => return,
+        }
+        if *stop.borrow() {
+            return;
+        }
+    }
+}

@@ -1,0 +1,424 @@
+//! Crash loop: the real `kalfka` binary is SIGKILLed at random moments while producers write
+//! sequence-numbered records with acks=all, then restarted on the same data directory. Every
+//! acknowledged record must be present exactly once, at the offset it was acknowledged with.
+//!
+//! 20 cycles by default; `KALFKA_CRASH_CYCLES=200 cargo test --test crash_loop` runs a long
+//! mode, `KALFKA_CRASH_SEED=<u64>` picks another (reproducible) sequence of kill moments.
+//! The run ends with a SIGTERM, which must leave the clean-shutdown marker.
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::{self, Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use bytes::{BufMut, Bytes, BytesMut};
+use kalfka_protocol::header::{
+    request_header_version, response_header_version, RequestHeader, ResponseHeader,
+};
+use kalfka_protocol::messages::create_topics_request::CreatableTopic;
+use kalfka_protocol::messages::fetch_request::{FetchPartition, FetchTopic};
+use kalfka_protocol::messages::produce_request::{PartitionProduceData, TopicProduceData};
+use kalfka_protocol::messages::*;
+use kalfka_protocol::primitives::Decoder;
+use kalfka_protocol::records::{batches, Compression, RecordBatchBuilder};
+
+const TOPIC: &str = "crash";
+const PRODUCERS: u8 = 2;
+
+/// A small deterministic generator (xorshift64*), so kill moments are reproducible.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n.max(1)
+    }
+}
+
+fn env_u64(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// A blocking connection whose every failure is an `io::Error` (the broker may die any time).
+struct Conn {
+    stream: TcpStream,
+    correlation: i32,
+}
+
+impl Conn {
+    fn connect(addr: SocketAddr) -> io::Result<Conn> {
+        let stream = TcpStream::connect_timeout(&addr, Duration::from_secs(5))?;
+        stream.set_read_timeout(Some(Duration::from_secs(20)))?;
+        stream.set_nodelay(true)?;
+        Ok(Conn {
+            stream,
+            correlation: 0,
+        })
+    }
+
+    fn call<Req: Message, Resp: Message>(&mut self, version: i16, req: &Req) -> io::Result<Resp> {
+        let bad = |what: &str| io::Error::new(io::ErrorKind::InvalidData, what.to_string());
+        self.correlation += 1;
+        let header = RequestHeader {
+            api_key: Req::API_KEY,
+            api_version: version,
+            correlation_id: self.correlation,
+            client_id: Some("crash-loop".into()),
+        };
+        let mut buf = BytesMut::new();
+        buf.put_i32(0);
+        header
+            .encode(&mut buf, request_header_version(Req::API_KEY, version))
+            .map_err(|_| bad("encode header"))?;
+        req.encode(&mut buf, version)
+            .map_err(|_| bad("encode body"))?;
+        let len = (buf.len() - 4) as i32;
+        buf[..4].copy_from_slice(&len.to_be_bytes());
+        self.stream.write_all(&buf)?;
+        let mut size = [0u8; 4];
+        self.stream.read_exact(&mut size)?;
+        let size = usize::try_from(i32::from_be_bytes(size)).map_err(|_| bad("frame size"))?;
+        let mut body = vec![0u8; size];
+        self.stream.read_exact(&mut body)?;
+        let body = Bytes::from(body);
+        let mut d = Decoder::new(&body);
+        let h = ResponseHeader::decode(&mut d, response_header_version(Req::API_KEY, version))
+            .map_err(|_| bad("response header"))?;
+        if h.correlation_id != self.correlation {
+            return Err(bad("correlation id"));
+        }
+        Resp::decode(&mut d, version).map_err(|_| bad("response body"))
+    }
+}
+
+/// The broker binary running as a child process.
+struct BrokerProcess {
+    child: Arc<Mutex<Child>>,
+    addr: SocketAddr,
+}
+
+fn free_port() -> u16 {
+    let l = TcpListener::bind("127.0.0.1:0").expect("bind an ephemeral port");
+    l.local_addr().expect("local addr").port()
+}
+
+impl BrokerProcess {
+    /// Starts the broker on a free port and waits (bounded) until it accepts connections.
+    fn start(data_dir: &Path, log: &Path) -> BrokerProcess {
+        for _attempt in 0..5 {
+            let addr = SocketAddr::from(([127, 0, 0, 1], free_port()));
+            let log_file = File::options()
+                .create(true)
+                .append(true)
+                .open(log)
+                .expect("broker log file");
+            let child = Command::new(env!("CARGO_BIN_EXE_kalfka"))
+                .arg("--listen")
+                .arg(addr.to_string())
+                .arg("--data-dir")
+                .arg(data_dir)
+                .arg("--segment-bytes")
+                .arg("20000")
+                .env("RUST_LOG", "info")
+                .stdin(Stdio::null())
+                .stdout(log_file.try_clone().expect("log fd"))
+                .stderr(log_file)
+                .spawn()
+                .expect("spawn the kalfka binary");
+            let mut broker = BrokerProcess {
+                child: Arc::new(Mutex::new(child)),
+                addr,
+            };
+            let deadline = Instant::now() + Duration::from_secs(30);
+            while Instant::now() < deadline {
+                if let Ok(Some(_)) = broker.child.lock().unwrap().try_wait() {
+                    break; // exited (port taken?): try another port
+                }
+                if TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok() {
+                    return broker;
+                }
+                thread::sleep(Duration::from_millis(20));
+            }
+            broker.kill();
+        }
+        panic!(
+            "broker did not start; its log:\n{}",
+            std::fs::read_to_string(log).unwrap_or_default()
+        );
+    }
+
+    /// SIGKILL, then reap.
+    fn kill(&mut self) {
+        let mut child = self.child.lock().unwrap();
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+
+    /// SIGTERM, then wait (bounded) for a clean exit.
+    fn terminate(&mut self) -> bool {
+        let pid = self.child.lock().unwrap().id();
+        let pid = libc::pid_t::try_from(pid).expect("pid fits pid_t");
+        // SAFETY: kill(2) on the pid of our own child, which has not been reaped yet.
+        let sent = unsafe { libc::kill(pid, libc::SIGTERM) } == 0;
+        assert!(sent, "could not send SIGTERM to {pid}");
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while Instant::now() < deadline {
+            if let Ok(Some(status)) = self.child.lock().unwrap().try_wait() {
+                return status.success();
+            }
+            thread::sleep(Duration::from_millis(20));
+        }
+        self.kill();
+        false
+    }
+}
+
+impl Drop for BrokerProcess {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+fn value(producer: u8, seq: u64) -> Vec<u8> {
+    let mut v = vec![producer];
+    v.extend_from_slice(&seq.to_be_bytes());
+    v
+}
+
+fn produce_request(records: Bytes) -> ProduceRequest {
+    ProduceRequest {
+        acks: -1,
+        timeout_ms: 10_000,
+        topic_data: vec![TopicProduceData {
+            name: TOPIC.into(),
+            partition_data: vec![PartitionProduceData {
+                index: 0,
+                records: Some(records),
+            }],
+        }],
+        ..Default::default()
+    }
+}
+
+/// Produces batches of 1–4 records until the connection fails (the broker was killed) or the
+/// bound is reached. Returns `(offset, value)` of every acknowledged record.
+fn produce_until_killed(
+    addr: SocketAddr,
+    producer: u8,
+    next_seq: &mut u64,
+    seed: u64,
+) -> Vec<(i64, Vec<u8>)> {
+    let mut rng = Rng(seed | 1);
+    let mut acked = Vec::new();
+    let Ok(mut conn) = Conn::connect(addr) else {
+        return acked;
+    };
+    let deadline = Instant::now() + Duration::from_secs(10);
+    for _ in 0..20_000 {
+        if Instant::now() > deadline {
+            break;
+        }
+        let count = 1 + rng.below(4);
+        let mut b = RecordBatchBuilder::new(Compression::None);
+        let values: Vec<Vec<u8>> = (0..count).map(|i| value(producer, *next_seq + i)).collect();
+        for v in &values {
+            b.append(0, Some(b"k"), Some(v), &[]);
+        }
+        *next_seq += count;
+        let Ok(resp) = conn.call::<_, ProduceResponse>(9, &produce_request(b.build().unwrap()))
+        else {
+            break;
+        };
+        let p = &resp.responses[0].partition_responses[0];
+        if p.error_code != 0 {
+            break;
+        }
+        for (i, v) in values.into_iter().enumerate() {
+            acked.push((p.base_offset + i as i64, v));
+        }
+    }
+    acked
+}
+
+/// Reads the whole partition: offset → value, checking offsets are contiguous from 0.
+fn read_all(addr: SocketAddr) -> Vec<(i64, Vec<u8>)> {
+    let mut conn = Conn::connect(addr).expect("connect for verification");
+    let mut out = Vec::new();
+    let mut offset = 0;
+    for _ in 0..100_000 {
+        let req = FetchRequest {
+            replica_id: -1,
+            max_wait_ms: 0,
+            min_bytes: 1,
+            max_bytes: 1 << 20,
+            session_epoch: -1,
+            topics: vec![FetchTopic {
+                topic: TOPIC.into(),
+                partitions: vec![FetchPartition {
+                    partition: 0,
+                    fetch_offset: offset,
+                    partition_max_bytes: 1 << 20,
+                    ..Default::default()
+                }],
+                ..Default::default()
+            }],
+            ..Default::default()
+        };
+        let resp: FetchResponse = conn.call(11, &req).expect("fetch");
+        let p = &resp.responses[0].partitions[0];
+        assert_eq!(p.error_code, 0, "fetch at {offset}");
+        let records = p.records.clone().unwrap_or_default();
+        for b in batches(records) {
+            let b = b.expect("whole batches");
+            b.verify_crc().expect("crc of a served batch");
+            for r in b.records().expect("records") {
+                let o = r.offset(b.header());
+                if o < offset {
+                    continue;
+                }
+                assert_eq!(o, offset, "offsets are contiguous");
+                out.push((o, r.value.map(|v| v.to_vec()).unwrap_or_default()));
+                offset += 1;
+            }
+        }
+        if offset >= p.high_watermark {
+            return out;
+        }
+    }
+    panic!("log did not end");
+}
+
+fn create_topic(addr: SocketAddr) {
+    let mut conn = Conn::connect(addr).expect("connect");
+    let resp: CreateTopicsResponse = conn
+        .call(
+            7,
+            &CreateTopicsRequest {
+                topics: vec![CreatableTopic {
+                    name: TOPIC.into(),
+                    num_partitions: 1,
+                    replication_factor: 1,
+                    ..Default::default()
+                }],
+                timeout_ms: 5000,
+                ..Default::default()
+            },
+        )
+        .expect("create topic");
+    assert_eq!(resp.topics[0].error_code, 0);
+}
+
+fn check(addr: SocketAddr, acked: &[(i64, Vec<u8>)], cycle: usize, log: &Path) {
+    let log_records = read_all(addr);
+    let mut count: HashMap<&[u8], usize> = HashMap::new();
+    for (_, v) in &log_records {
+        *count.entry(v.as_slice()).or_default() += 1;
+    }
+    for (offset, v) in acked {
+        let at = usize::try_from(*offset).expect("offset");
+        let found = log_records.get(at).map(|(_, v)| v.as_slice());
+        if found != Some(v.as_slice()) {
+            panic!(
+                "cycle {cycle}: acknowledged record {v:?} missing at offset {offset} (found {found:?}, log end {}); broker log:\n{}",
+                log_records.len(),
+                std::fs::read_to_string(log).unwrap_or_default()
+            );
+        }
+        assert_eq!(
+            count.get(v.as_slice()),
+            Some(&1),
+            "record {v:?} exactly once"
+        );
+    }
+}
+
+#[test]
+fn acknowledged_records_survive_sigkill() {
+    let cycles = env_u64("KALFKA_CRASH_CYCLES", 20);
+    let mut rng = Rng(env_u64("KALFKA_CRASH_SEED", 0x5eed_cafe) | 1);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data: PathBuf = dir.path().join("data");
+    let log = dir.path().join("broker.log");
+    let mut acked: Vec<(i64, Vec<u8>)> = Vec::new();
+    let mut seqs = [0u64; PRODUCERS as usize];
+
+    let first = BrokerProcess::start(&data, &log);
+    create_topic(first.addr);
+    drop(first); // SIGKILL right after creating the topic: the topic must survive too.
+
+    for cycle in 0..cycles as usize {
+        let mut broker = BrokerProcess::start(&data, &log);
+        check(broker.addr, &acked, cycle, &log);
+        let kill_after = Duration::from_millis(20 + rng.below(300));
+        let child = Arc::clone(&broker.child);
+        let killer = thread::spawn(move || {
+            thread::sleep(kill_after);
+            let mut child = child.lock().unwrap();
+            let _ = child.kill();
+            let _ = child.wait();
+        });
+        let producers: Vec<_> = (0..PRODUCERS)
+            .map(|p| {
+                let addr = broker.addr;
+                let mut next = seqs[p as usize];
+                let seed = rng.next();
+                thread::spawn(move || {
+                    let acked = produce_until_killed(addr, p, &mut next, seed);
+                    (acked, next)
+                })
+            })
+            .collect();
+        for (p, handle) in producers.into_iter().enumerate() {
+            let (got, next) = handle.join().expect("producer thread");
+            acked.extend(got);
+            seqs[p] = next;
+        }
+        killer.join().expect("killer thread");
+        broker.kill();
+    }
+    let text = std::fs::read_to_string(&log).unwrap_or_default();
+    eprintln!(
+        "{cycles} kill cycles: {} acknowledged records, {} recoveries cut a tail",
+        acked.len(),
+        text.matches("truncating damaged log tail").count()
+    );
+    assert!(
+        acked.len() > 100,
+        "too few acknowledged records ({}) to mean anything",
+        acked.len()
+    );
+
+    // A clean stop leaves the marker; the next start removes it and serves everything.
+    let mut broker = BrokerProcess::start(&data, &log);
+    check(broker.addr, &acked, cycles as usize, &log);
+    assert!(broker.terminate(), "SIGTERM gives a clean exit");
+    assert!(
+        data.join(".clean-shutdown").exists(),
+        "clean-shutdown marker"
+    );
+    let broker = BrokerProcess::start(&data, &log);
+    assert!(
+        !data.join(".clean-shutdown").exists(),
+        "marker removed at start"
+    );
+    check(broker.addr, &acked, cycles as usize + 1, &log);
+    let text = std::fs::read_to_string(&log).unwrap_or_default();
+    assert!(
+        text.contains("no clean-shutdown marker"),
+        "unclean starts are logged"
+    );
+}
