@@ -57,6 +57,22 @@ pub struct Cli {
     /// (`group.initial.rebalance.delay.ms`; Kafka's default is 3000, a dev broker wants less).
     #[arg(long, env = "KALFKA_GROUP_INITIAL_REBALANCE_DELAY_MS", default_value_t = DEFAULT_GROUP_INITIAL_REBALANCE_DELAY_MS)]
     pub group_initial_rebalance_delay_ms: u64,
+    /// Session timeout of consumer-protocol (KIP-848) group members
+    /// (`group.consumer.session.timeout.ms`).
+    #[arg(
+        long,
+        env = "KALFKA_GROUP_CONSUMER_SESSION_TIMEOUT_MS",
+        default_value_t = 45_000
+    )]
+    pub group_consumer_session_timeout_ms: u64,
+    /// Heartbeat interval given to consumer-protocol group members
+    /// (`group.consumer.heartbeat.interval.ms`).
+    #[arg(
+        long,
+        env = "KALFKA_GROUP_CONSUMER_HEARTBEAT_INTERVAL_MS",
+        default_value_t = 5_000
+    )]
+    pub group_consumer_heartbeat_interval_ms: u64,
 }
 
 /// The broker's resolved configuration.
@@ -84,6 +100,10 @@ pub struct BrokerConfig {
     pub max_frame_bytes: usize,
     /// `group.initial.rebalance.delay.ms`.
     pub group_initial_rebalance_delay_ms: u64,
+    /// `group.consumer.session.timeout.ms`.
+    pub group_consumer_session_timeout_ms: u64,
+    /// `group.consumer.heartbeat.interval.ms`.
+    pub group_consumer_heartbeat_interval_ms: u64,
 }
 
 impl BrokerConfig {
@@ -101,6 +121,8 @@ impl BrokerConfig {
             segment_bytes: DEFAULT_SEGMENT_BYTES,
             max_frame_bytes: DEFAULT_MAX_FRAME_BYTES,
             group_initial_rebalance_delay_ms: 0,
+            group_consumer_session_timeout_ms: 45_000,
+            group_consumer_heartbeat_interval_ms: 5_000,
         }
     }
 }
@@ -150,6 +172,8 @@ impl TryFrom<Cli> for BrokerConfig {
             segment_bytes: cli.segment_bytes,
             max_frame_bytes: cli.max_frame_bytes,
             group_initial_rebalance_delay_ms: cli.group_initial_rebalance_delay_ms,
+            group_consumer_session_timeout_ms: cli.group_consumer_session_timeout_ms,
+            group_consumer_heartbeat_interval_ms: cli.group_consumer_heartbeat_interval_ms,
         })
     }
 }

@@ -110,6 +110,21 @@ pub enum BrokerError {
     /// OffsetDelete on a topic a live member subscribes to.
     #[error("group is subscribed to the topic")]
     GroupSubscribedToTopic,
+    /// A consumer-protocol member's epoch is not the one the coordinator knows (KIP-848).
+    #[error("fenced member epoch")]
+    FencedMemberEpoch,
+    /// A commit or fetch with a member epoch other than the member's current one (KIP-848).
+    #[error("stale member epoch")]
+    StaleMemberEpoch,
+    /// A static instance id still held by a member that has not left (KIP-848).
+    #[error("unreleased instance id")]
+    UnreleasedInstanceId,
+    /// A `group.remote.assignor` the broker does not run.
+    #[error("unsupported assignor {0}")]
+    UnsupportedAssignor(String),
+    /// A subscription regex that does not compile.
+    #[error("invalid regular expression: {0}")]
+    InvalidRegularExpression(String),
 }
 
 impl BrokerError {
@@ -145,6 +160,11 @@ impl BrokerError {
             BrokerError::CoordinatorNotAvailable => ErrorCode::CoordinatorNotAvailable,
             BrokerError::OffsetMetadataTooLarge => ErrorCode::OffsetMetadataTooLarge,
             BrokerError::GroupSubscribedToTopic => ErrorCode::GroupSubscribedToTopic,
+            BrokerError::FencedMemberEpoch => ErrorCode::FencedMemberEpoch,
+            BrokerError::StaleMemberEpoch => ErrorCode::StaleMemberEpoch,
+            BrokerError::UnreleasedInstanceId => ErrorCode::UnreleasedInstanceId,
+            BrokerError::UnsupportedAssignor(_) => ErrorCode::UnsupportedAssignor,
+            BrokerError::InvalidRegularExpression(_) => ErrorCode::InvalidRegularExpression,
         }
     }
 

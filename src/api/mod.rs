@@ -7,6 +7,7 @@
 //! UNSUPPORTED_VERSION, never with a closed connection.
 
 mod api_versions;
+mod consumer_groups;
 mod fetch;
 mod groups;
 mod list_offsets;
@@ -111,6 +112,7 @@ use kalfka_protocol::messages::{
     ApiVersionsRequest, CreateTopicsRequest, DeleteTopicsRequest, FetchRequest,
     InitProducerIdRequest, ListOffsetsRequest, MetadataRequest, ProduceRequest,
 };
+use kalfka_protocol::messages::{ConsumerGroupDescribeRequest, ConsumerGroupHeartbeatRequest};
 use kalfka_protocol::messages::{
     DeleteGroupsRequest, DescribeGroupsRequest, FindCoordinatorRequest, HeartbeatRequest,
     JoinGroupRequest, LeaveGroupRequest, ListGroupsRequest, OffsetCommitRequest,
@@ -143,6 +145,18 @@ pub static ROUTES: &[Route] = &[
     route!(ListGroupsRequest, 0, 5, groups::list_groups),
     route!(DeleteGroupsRequest, 0, 2, groups::delete_groups),
     route!(OffsetDeleteRequest, 0, 0, offsets::delete),
+    route!(
+        ConsumerGroupHeartbeatRequest,
+        0,
+        1,
+        consumer_groups::heartbeat
+    ),
+    route!(
+        ConsumerGroupDescribeRequest,
+        0,
+        0,
+        consumer_groups::describe
+    ),
 ];
 
 /// The route serving `api_key`.
