@@ -439,3 +439,7 @@ fn outcome(m: &mut ConsumerMember) -> HeartbeatOutcome {
         assignment,
     }
 }
+
+#[cfg(test)]
+#[path = "group_tests.rs"]
+mod tests;
