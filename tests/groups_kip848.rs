@@ -206,6 +206,20 @@ fn all_values(members: &[&Member]) -> Vec<usize> {
     v
 }
 
+/// User plus system CPU time of this process in clock ticks (Linux `/proc/self/stat`).
+fn process_cpu_ticks() -> u64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    let after_name = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+    let fields: Vec<&str> = after_name.split_whitespace().collect();
+    let field = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|f| f.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+    field(11) + field(12)
+}
+
 #[test]
 fn librdkafka_is_new_enough_for_the_consumer_protocol() {
     let (_, version) = rdkafka::util::get_rdkafka_version();
@@ -236,6 +250,13 @@ fn two_groups_each_consume_every_record_once_and_three_members_share_three_parti
     println!(
         "3 group.protocol=consumer members hold their partitions after {:?}",
         started.elapsed()
+    );
+    let cpu_before = process_cpu_ticks();
+    std::thread::sleep(Duration::from_secs(2));
+    println!(
+        "steady group, 3 members heartbeating every 100 ms: {} CPU ticks (1/100 s) in 2 s, \
+         broker and librdkafka together",
+        process_cpu_ticks().saturating_sub(cpu_before)
     );
     let b = Member::start(
         &bs,

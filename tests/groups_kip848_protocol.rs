@@ -13,6 +13,9 @@ use kalfka_protocol::messages::join_group_request::JoinGroupRequestProtocol;
 use kalfka_protocol::messages::offset_commit_request::{
     OffsetCommitRequestPartition, OffsetCommitRequestTopic,
 };
+use kalfka_protocol::messages::offset_delete_request::{
+    OffsetDeleteRequestPartition, OffsetDeleteRequestTopic,
+};
 use kalfka_protocol::messages::offset_fetch_request::{
     OffsetFetchRequestGroup, OffsetFetchRequestTopics,
 };
@@ -21,7 +24,7 @@ use kalfka_protocol::messages::{
     ConsumerGroupHeartbeatResponse, CreateTopicsRequest, CreateTopicsResponse,
     DescribeGroupsRequest, DescribeGroupsResponse, JoinGroupRequest, JoinGroupResponse,
     ListGroupsRequest, ListGroupsResponse, OffsetCommitRequest, OffsetCommitResponse,
-    OffsetFetchRequest, OffsetFetchResponse,
+    OffsetDeleteRequest, OffsetDeleteResponse, OffsetFetchRequest, OffsetFetchResponse,
 };
 
 fn code(e: ErrorCode) -> i16 {
@@ -222,6 +225,20 @@ fn offset_commit_and_fetch_check_member_epochs() {
     assert_eq!(
         fetch(&mut c, "g", "member-a", epoch + 3).0,
         code(ErrorCode::StaleMemberEpoch)
+    );
+    let deleted: OffsetDeleteResponse = c.call(
+        0,
+        &OffsetDeleteRequest {
+            group_id: "g".into(),
+            topics: vec![OffsetDeleteRequestTopic {
+                name: "t".into(),
+                partitions: vec![OffsetDeleteRequestPartition { partition_index: 0 }],
+            }],
+        },
+    );
+    assert_eq!(
+        deleted.topics[0].partitions[0].error_code,
+        code(ErrorCode::GroupSubscribedToTopic)
     );
 }
 

@@ -435,7 +435,10 @@ impl GroupCoordinator {
         group_id: &str,
         tps: Vec<TopicPartition>,
     ) -> Result<PerPartition, BrokerError> {
-        let subscribed = self.with_existing(group_id, |g| subscribed_topics(g));
+        let subscribed = self
+            .consumer
+            .subscribed_topics(group_id)
+            .or_else(|| self.with_existing(group_id, |g| subscribed_topics(g)));
         let mut store = self.offsets();
         if subscribed.is_none() && store.partitions(group_id).is_empty() {
             return Err(BrokerError::GroupIdNotFound);

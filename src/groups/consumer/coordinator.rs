@@ -161,6 +161,20 @@ impl ConsumerGroups {
             .map(|e| e.group.validate_offset_request(member_id, epoch))
     }
 
+    /// Topics the members' subscriptions resolve to; `None` if it is not a consumer-protocol
+    /// group.
+    pub fn subscribed_topics(&self, group_id: &str) -> Option<Vec<String>> {
+        self.lock().get(group_id).map(|e| {
+            let topics: std::collections::BTreeSet<&String> = e
+                .group
+                .members
+                .values()
+                .flat_map(|m| m.resolved.iter())
+                .collect();
+            topics.into_iter().cloned().collect()
+        })
+    }
+
     /// Describes one group; `None` if it is not a consumer-protocol group.
     pub fn describe(&self, group_id: &str) -> Option<ConsumerGroupDescription> {
         self.lock().get(group_id).map(|e| describe(&e.group))
