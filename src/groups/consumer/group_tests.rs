@@ -155,3 +155,51 @@ fn expired_members_release_their_partitions() {
         Some(BTreeSet::from([0, 1]))
     );
 }
+
+#[test]
+fn added_partitions_and_regex_matches_are_assigned() {
+    let now = Instant::now();
+    let mut g = ConsumerGroup::new("g".into());
+    let a = g
+        .heartbeat(join("a"), &view(2), now, &SETTINGS)
+        .expect("a joins");
+    assert_eq!(
+        a.assignment.map(|x| parts(&x)),
+        Some(BTreeSet::from([0, 1]))
+    );
+    let grown = g
+        .heartbeat(beat("a", a.member_epoch, None), &view(4), now, &SETTINGS)
+        .expect("a beats");
+    assert!(
+        grown.member_epoch > a.member_epoch,
+        "metadata change bumps the epoch"
+    );
+    assert_eq!(
+        grown.assignment.map(|x| parts(&x)),
+        Some(BTreeSet::from([0, 1, 2, 3]))
+    );
+
+    let regex = HeartbeatParams {
+        topic_names: None,
+        regex: Some("r-.*".into()),
+        ..join("b")
+    };
+    let mut topics = view(1);
+    topics.insert("r-1".into(), (Uuid([2; 16]), 1));
+    let mut g = ConsumerGroup::new("re".into());
+    let b = g
+        .heartbeat(regex, &topics, now, &SETTINGS)
+        .expect("b joins");
+    let got = b.assignment.expect("assignment");
+    assert_eq!(
+        got.keys().collect::<Vec<_>>(),
+        vec!["r-1"],
+        "only matching topics"
+    );
+    topics.insert("r-2".into(), (Uuid([3; 16]), 1));
+    let b2 = g
+        .heartbeat(beat("b", b.member_epoch, None), &topics, now, &SETTINGS)
+        .expect("b beats");
+    let got = b2.assignment.expect("new topic");
+    assert_eq!(got.keys().collect::<Vec<_>>(), vec!["r-1", "r-2"]);
+}
