@@ -55,10 +55,24 @@ def partitions(c):
     return {p.partition for p in c.assignment()}
 
 
-produce(0, 300)
 group = f"kip848-a-{suffix}"
 c1, c2 = consumer(group), consumer(group)
 got1, got2 = [], []
+
+
+def shared():
+    a1, a2 = partitions(c1), partitions(c2)
+    return a1 and a2 and not (a1 & a2) and len(a1 | a2) == 3
+
+
+# Produce once the group is steady: before any commit, a partition that moved would be read
+# again from the start by its new owner (as with Kafka).
+alive = deadline(60)
+while not shared() and alive():
+    poll_into(c1, got1)
+    poll_into(c2, got2)
+check(shared(), f"members share the partitions: {partitions(c1)} {partitions(c2)}")
+produce(0, 300)
 alive = deadline(60)
 while len(got1) + len(got2) < 300 and alive():
     poll_into(c1, got1)
