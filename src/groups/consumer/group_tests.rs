@@ -203,3 +203,38 @@ fn added_partitions_and_regex_matches_are_assigned() {
     let got = b2.assignment.expect("new topic");
     assert_eq!(got.keys().collect::<Vec<_>>(), vec!["r-1", "r-2"]);
 }
+
+#[test]
+fn member_that_does_not_revoke_within_its_rebalance_timeout_is_fenced() {
+    let now = Instant::now();
+    let v = view(2);
+    let mut g = ConsumerGroup::new("g".into());
+    let a = g.heartbeat(join("a"), &v, now, &SETTINGS).expect("a joins");
+    let b = g.heartbeat(join("b"), &v, now, &SETTINGS).expect("b joins");
+    let asked = g
+        .heartbeat(beat("a", a.member_epoch, None), &v, now, &SETTINGS)
+        .expect("a is asked to revoke");
+    assert_eq!(
+        asked.assignment.and_then(|x| x.get("t").map(BTreeSet::len)),
+        Some(1)
+    );
+    assert!(
+        !g.tick(now + Duration::from_millis(500)),
+        "still within the rebalance timeout"
+    );
+    assert!(
+        g.tick(now + Duration::from_millis(1500)),
+        "fenced after 1000 ms"
+    );
+    let err = g
+        .heartbeat(beat("a", a.member_epoch, None), &v, now, &SETTINGS)
+        .expect_err("a is gone");
+    assert!(matches!(err, BrokerError::UnknownMemberId));
+    let b2 = g
+        .heartbeat(beat("b", b.member_epoch, None), &v, now, &SETTINGS)
+        .expect("b beats");
+    assert_eq!(
+        b2.assignment.map(|x| parts(&x)),
+        Some(BTreeSet::from([0, 1]))
+    );
+}
