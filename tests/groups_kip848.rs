@@ -80,6 +80,7 @@ struct Seen {
     assigned: BTreeSet<(String, i32)>,
     values: Vec<usize>,
     emptied: usize,
+    changes: usize,
 }
 
 /// One `group.protocol=consumer` consumer polling in a thread of its own.
@@ -131,6 +132,9 @@ impl Member {
                 if !seen.assigned.is_empty() && assigned.is_empty() {
                     seen.emptied += 1;
                 }
+                if seen.assigned != assigned {
+                    seen.changes += 1;
+                }
                 seen.assigned = assigned;
             }
             if cm.load(Ordering::SeqCst) {
@@ -156,6 +160,10 @@ impl Member {
 
     fn emptied(&self) -> usize {
         self.seen.lock().expect("seen").emptied
+    }
+
+    fn changes(&self) -> usize {
+        self.seen.lock().expect("seen").changes
     }
 
     /// Stops polling and closes the consumer (leaving the group), optionally committing.
@@ -379,4 +387,48 @@ fn member_that_stops_heartbeating_is_expired_after_its_session_timeout() {
         waited >= Duration::from_secs(2),
         "not before the session timeout"
     );
+}
+
+#[test]
+fn static_member_comes_back_to_its_partitions() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let broker = start_broker(dir.path());
+    let bs = broker.bootstrap();
+    create_topic(&bs, "kip848-static", PARTITIONS);
+    let s1 = Member::start(
+        &bs,
+        "kip848-static",
+        "kip848-static",
+        &[("group.instance.id", "s1")],
+    );
+    let s2 = Member::start(
+        &bs,
+        "kip848-static",
+        "kip848-static",
+        &[("group.instance.id", "s2")],
+    );
+    wait_until("static members to share the partitions", SETTLE, || {
+        partitioned(&[&s1, &s2], 3)
+    });
+    let before = s1.assigned();
+    let others = s2.assigned();
+    let changes = s2.changes();
+    s1.close(false);
+    let s1 = Member::start(
+        &bs,
+        "kip848-static",
+        "kip848-static",
+        &[("group.instance.id", "s1")],
+    );
+    wait_until("the static member to be back", SETTLE, || {
+        !s1.assigned().is_empty()
+    });
+    assert_eq!(s1.assigned(), before, "same partitions again");
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(
+        s2.assigned(),
+        others,
+        "the other member kept its partitions"
+    );
+    assert_eq!(s2.changes(), changes, "and was not rebalanced meanwhile");
 }
