@@ -1,9 +1,11 @@
 //! The broker's shared state, handed to every request handler.
 
 use std::net::SocketAddr;
+use std::time::Duration;
 
 use crate::config::BrokerConfig;
 use crate::error::BrokerError;
+use crate::groups::consumer::group::ConsumerSettings;
 use crate::groups::coordinator::DEFAULT_OFFSETS_RETENTION;
 use crate::groups::GroupCoordinator;
 use crate::metadata::TopicRegistry;
@@ -32,10 +34,16 @@ impl Broker {
     pub fn open(config: BrokerConfig, bound: SocketAddr) -> Result<Self, BrokerError> {
         let topics = TopicRegistry::open(&config)?;
         let producer_ids = ProducerIdAllocator::open(&config.data_dir)?;
-        let groups = GroupCoordinator::open(
+        let groups = GroupCoordinator::open_with(
             &config.data_dir,
             std::time::Duration::from_millis(config.group_initial_rebalance_delay_ms),
             DEFAULT_OFFSETS_RETENTION,
+            ConsumerSettings {
+                session_timeout: Duration::from_millis(config.group_consumer_session_timeout_ms),
+                heartbeat_interval: Duration::from_millis(
+                    config.group_consumer_heartbeat_interval_ms,
+                ),
+            },
         )?;
         let quotas = QuotaStore::open(&config.data_dir)?;
         let advertised_host = config.advertised_host.clone().unwrap_or_else(|| {

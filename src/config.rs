@@ -87,6 +87,22 @@ pub struct Cli {
         default_value_t = 300_000
     )]
     pub log_retention_check_interval_ms: u64,
+    /// Session timeout of consumer-protocol (KIP-848) group members
+    /// (`group.consumer.session.timeout.ms`).
+    #[arg(
+        long,
+        env = "KALFKA_GROUP_CONSUMER_SESSION_TIMEOUT_MS",
+        default_value_t = 45_000
+    )]
+    pub group_consumer_session_timeout_ms: u64,
+    /// Heartbeat interval given to consumer-protocol group members
+    /// (`group.consumer.heartbeat.interval.ms`).
+    #[arg(
+        long,
+        env = "KALFKA_GROUP_CONSUMER_HEARTBEAT_INTERVAL_MS",
+        default_value_t = 5_000
+    )]
+    pub group_consumer_heartbeat_interval_ms: u64,
     /// TOML file of Kafka broker properties (`num.partitions = 3`, `log.dirs = "/var/kalfka"`,
     /// `listeners = "PLAINTEXT://127.0.0.1:9092"`, ...); flags and environment win over it.
     #[arg(long, env = "KALFKA_CONFIG")]
@@ -152,6 +168,10 @@ pub struct BrokerConfig {
     pub retention_bytes: i64,
     /// Interval of the retention check, in ms.
     pub retention_check_interval_ms: u64,
+    /// `group.consumer.session.timeout.ms`.
+    pub group_consumer_session_timeout_ms: u64,
+    /// `group.consumer.heartbeat.interval.ms`.
+    pub group_consumer_heartbeat_interval_ms: u64,
 }
 
 impl BrokerConfig {
@@ -173,6 +193,8 @@ impl BrokerConfig {
             retention_ms: 168 * 3_600_000,
             retention_bytes: -1,
             retention_check_interval_ms: 300_000,
+            group_consumer_session_timeout_ms: 45_000,
+            group_consumer_heartbeat_interval_ms: 5_000,
         }
     }
 }
@@ -237,6 +259,8 @@ impl TryFrom<Cli> for BrokerConfig {
             },
             retention_bytes: cli.log_retention_bytes,
             retention_check_interval_ms: cli.log_retention_check_interval_ms.max(1),
+            group_consumer_session_timeout_ms: cli.group_consumer_session_timeout_ms,
+            group_consumer_heartbeat_interval_ms: cli.group_consumer_heartbeat_interval_ms,
         })
     }
 }

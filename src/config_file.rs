@@ -35,6 +35,14 @@ pub const FILE_KEYS: &[(&str, &str)] = &[
         "log_retention_check_interval_ms",
     ),
     (
+        "group.consumer.session.timeout.ms",
+        "group_consumer_session_timeout_ms",
+    ),
+    (
+        "group.consumer.heartbeat.interval.ms",
+        "group_consumer_heartbeat_interval_ms",
+    ),
+    (
         "group.initial.rebalance.delay.ms",
         "group_initial_rebalance_delay_ms",
     ),

@@ -126,6 +126,21 @@ pub enum BrokerError {
     /// A record the topic does not accept (e.g. no key on a compacted topic).
     #[error("invalid record: {0}")]
     InvalidRecord(String),
+    /// A consumer-protocol member's epoch is not the one the coordinator knows (KIP-848).
+    #[error("fenced member epoch")]
+    FencedMemberEpoch,
+    /// A commit or fetch with a member epoch other than the member's current one (KIP-848).
+    #[error("stale member epoch")]
+    StaleMemberEpoch,
+    /// A static instance id still held by a member that has not left (KIP-848).
+    #[error("unreleased instance id")]
+    UnreleasedInstanceId,
+    /// A `group.remote.assignor` the broker does not run.
+    #[error("unsupported assignor {0}")]
+    UnsupportedAssignor(String),
+    /// A subscription regex that does not compile.
+    #[error("invalid regular expression: {0}")]
+    InvalidRegularExpression(String),
 }
 
 impl BrokerError {
@@ -164,6 +179,11 @@ impl BrokerError {
             BrokerError::OffsetMetadataTooLarge => ErrorCode::OffsetMetadataTooLarge,
             BrokerError::GroupSubscribedToTopic => ErrorCode::GroupSubscribedToTopic,
             BrokerError::InvalidRecord(_) => ErrorCode::InvalidRecord,
+            BrokerError::FencedMemberEpoch => ErrorCode::FencedMemberEpoch,
+            BrokerError::StaleMemberEpoch => ErrorCode::StaleMemberEpoch,
+            BrokerError::UnreleasedInstanceId => ErrorCode::UnreleasedInstanceId,
+            BrokerError::UnsupportedAssignor(_) => ErrorCode::UnsupportedAssignor,
+            BrokerError::InvalidRegularExpression(_) => ErrorCode::InvalidRegularExpression,
         }
     }
 

@@ -116,6 +116,22 @@ fn python_consumer_groups_share_commit_and_resume() {
 }
 
 #[test]
+fn confluent_kafka_consumer_protocol_groups() {
+    require_python_module("confluent_kafka");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut config = kalfka::config::BrokerConfig::for_tests(dir.path());
+    config.group_consumer_heartbeat_interval_ms = 200;
+    let broker = TestBroker::start_with(config);
+    let mut cmd = Command::new(python());
+    cmd.arg("groups_kip848_python.py").arg(broker.bootstrap());
+    run_scenario(
+        cmd,
+        "confluent-kafka group.protocol=consumer",
+        Duration::from_secs(180),
+    );
+}
+
+#[test]
 fn kcat_balanced_consumer_commits_and_resumes() {
     let found = Command::new("kcat").arg("-V").output().is_ok();
     assert!(

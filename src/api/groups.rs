@@ -324,12 +324,34 @@ pub async fn list_groups(ctx: &RequestContext, req: ListGroupsRequest) -> ListGr
             group_state: g.state.name().into(),
             group_type: "classic".into(),
         })
+        .chain(consumer_protocol_groups(ctx, &req))
         .collect();
     ListGroupsResponse {
         throttle_time_ms: 0,
         error_code: ErrorCode::None.code(),
         groups,
     }
+}
+
+/// Consumer-protocol (KIP-848) groups as ListGroups shows them: type "consumer", protocol
+/// type "consumer".
+fn consumer_protocol_groups(ctx: &RequestContext, req: &ListGroupsRequest) -> Vec<ListedGroup> {
+    let wanted = |s: &str, filter: &[String]| {
+        filter.is_empty() || filter.iter().any(|f| f.eq_ignore_ascii_case(s))
+    };
+    ctx.broker
+        .groups
+        .consumer
+        .list()
+        .into_iter()
+        .filter(|g| wanted(g.state, &req.states_filter) && wanted("consumer", &req.types_filter))
+        .map(|g| ListedGroup {
+            group_id: g.group_id,
+            protocol_type: "consumer".into(),
+            group_state: g.state.into(),
+            group_type: "consumer".into(),
+        })
+        .collect()
 }
 
 /// DeleteGroups: NON_EMPTY_GROUP while members remain, GROUP_ID_NOT_FOUND for unknown ids.

@@ -9,6 +9,7 @@
 mod api_versions;
 mod cluster;
 mod configs;
+mod consumer_groups;
 mod delete_records;
 mod fetch;
 mod groups;
@@ -124,6 +125,7 @@ use kalfka_protocol::messages::{
     ApiVersionsRequest, CreateTopicsRequest, DeleteTopicsRequest, FetchRequest,
     InitProducerIdRequest, ListOffsetsRequest, MetadataRequest, ProduceRequest,
 };
+use kalfka_protocol::messages::{ConsumerGroupDescribeRequest, ConsumerGroupHeartbeatRequest};
 use kalfka_protocol::messages::{
     DeleteGroupsRequest, DescribeGroupsRequest, FindCoordinatorRequest, HeartbeatRequest,
     JoinGroupRequest, LeaveGroupRequest, ListGroupsRequest, OffsetCommitRequest,
@@ -181,6 +183,18 @@ pub static ROUTES: &[Route] = &[
         0,
         2,
         delete_records::handle
+    ),
+    route!(
+        ConsumerGroupHeartbeatRequest,
+        0,
+        1,
+        consumer_groups::heartbeat
+    ),
+    route!(
+        ConsumerGroupDescribeRequest,
+        0,
+        0,
+        consumer_groups::describe
     ),
 ];
 

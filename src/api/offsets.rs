@@ -128,7 +128,17 @@ pub async fn fetch(ctx: &RequestContext, req: OffsetFetchRequest) -> OffsetFetch
                         .map(|t| (t.name, t.partition_indexes))
                         .collect()
                 });
-                match fetched(ctx, &g.group_id, topics) {
+                let member = g.member_id.as_deref().filter(|m| !m.is_empty());
+                let checked = match member {
+                    Some(m) => ctx
+                        .broker
+                        .groups
+                        .consumer
+                        .validate_offset_request(&g.group_id, m, g.member_epoch)
+                        .unwrap_or(Ok(())),
+                    None => Ok(()),
+                };
+                match checked.and_then(|()| fetched(ctx, &g.group_id, topics)) {
                     Err(e) => OffsetFetchResponseGroup {
                         group_id: g.group_id,
                         error_code: e.code_i16(),

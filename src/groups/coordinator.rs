@@ -17,6 +17,8 @@ use kalfka_protocol::messages::{ConsumerProtocolSubscription, Message};
 use tokio::sync::Notify;
 use tokio::time::Instant;
 
+use super::consumer::group::ConsumerSettings;
+use super::consumer::ConsumerGroups;
 use super::group::{Group, GroupState, JoinOutcome, JoinParams, Pending, SyncOutcome};
 use super::offsets::{CommittedOffset, OffsetStore, TopicPartition, MAX_METADATA_BYTES};
 use crate::error::BrokerError;
@@ -73,9 +75,16 @@ pub type FetchedTopic = (String, Vec<(i32, Option<CommittedOffset>)>);
 /// Per-partition outcomes of a commit or offset delete.
 pub type PerPartition = Vec<(TopicPartition, Result<(), BrokerError>)>;
 
-/// All classic groups and their committed offsets.
+/// Default `group.consumer.session.timeout.ms` (Kafka's).
+pub const DEFAULT_CONSUMER_SESSION_TIMEOUT: Duration = Duration::from_secs(45);
+/// Default `group.consumer.heartbeat.interval.ms` (Kafka's).
+pub const DEFAULT_CONSUMER_HEARTBEAT_INTERVAL: Duration = Duration::from_secs(5);
+
+/// All groups (classic and consumer-protocol) and their committed offsets.
 pub struct GroupCoordinator {
     inner: Arc<Inner>,
+    /// Consumer-protocol (KIP-848) groups; a group id is either classic or in here.
+    pub consumer: ConsumerGroups,
 }
 
 impl std::fmt::Debug for GroupCoordinator {
@@ -91,6 +100,20 @@ impl GroupCoordinator {
         initial_delay: Duration,
         retention: Duration,
     ) -> Result<Self, BrokerError> {
+        let consumer = ConsumerSettings {
+            session_timeout: DEFAULT_CONSUMER_SESSION_TIMEOUT,
+            heartbeat_interval: DEFAULT_CONSUMER_HEARTBEAT_INTERVAL,
+        };
+        Self::open_with(data_dir, initial_delay, retention, consumer)
+    }
+
+    /// [`GroupCoordinator::open`] with explicit consumer-protocol group settings.
+    pub fn open_with(
+        data_dir: &Path,
+        initial_delay: Duration,
+        retention: Duration,
+        consumer: ConsumerSettings,
+    ) -> Result<Self, BrokerError> {
         let offsets = OffsetStore::open(data_dir)
             .map_err(|e| BrokerError::Storage(format!("consumer offsets: {e}")))?;
         let inner = Arc::new(Inner {
@@ -102,7 +125,10 @@ impl GroupCoordinator {
         if let Ok(rt) = tokio::runtime::Handle::try_current() {
             rt.spawn(expiry_task(Arc::downgrade(&inner)));
         }
-        Ok(GroupCoordinator { inner })
+        Ok(GroupCoordinator {
+            inner,
+            consumer: ConsumerGroups::new(consumer),
+        })
     }
 
     fn groups(&self) -> MutexGuard<'_, HashMap<String, Entry>> {
@@ -148,6 +174,10 @@ impl GroupCoordinator {
         if group_id.is_empty() {
             return Err(BrokerError::InvalidGroupId);
         }
+        if self.consumer.has_members(group_id) {
+            return Err(BrokerError::InconsistentGroupProtocol);
+        }
+        self.consumer.delete(group_id);
         let delay = self.inner.initial_delay;
         self.with_group(group_id, |g| g.join(params, Instant::now(), delay))
     }
@@ -193,6 +223,23 @@ impl GroupCoordinator {
         .unwrap_or(Err(BrokerError::UnknownMemberId))
     }
 
+    /// Whether `group_id` is a classic group with members (so not usable as a
+    /// consumer-protocol group); an empty classic group is dropped so the id can change type.
+    pub fn claim_for_consumer_protocol(&self, group_id: &str) -> Result<(), BrokerError> {
+        let mut groups = self.groups();
+        match groups.get(group_id).map(|e| e.group.is_empty()) {
+            Some(false) => Err(BrokerError::GroupIdNotFound),
+            Some(true) => {
+                if let Some(mut e) = groups.remove(group_id) {
+                    e.group.mark_dead();
+                    e.wake.notify_one();
+                }
+                Ok(())
+            }
+            None => Ok(()),
+        }
+    }
+
     /// LeaveGroup: one result per (member id, instance id).
     pub fn leave(
         &self,
@@ -229,6 +276,24 @@ impl GroupCoordinator {
         if group_id.is_empty() {
             return Err(BrokerError::InvalidGroupId);
         }
+        if let Some(valid) = self
+            .consumer
+            .validate_offset_request(group_id, member_id, generation)
+        {
+            valid?;
+        } else {
+            self.validate_classic_commit(group_id, generation, member_id, instance_id)?;
+        }
+        self.store_commits(group_id, commits).await
+    }
+
+    fn validate_classic_commit(
+        &self,
+        group_id: &str,
+        generation: i32,
+        member_id: &str,
+        instance_id: Option<&str>,
+    ) -> Result<(), BrokerError> {
         self.with_group(group_id, |g| {
             if generation < 0 && member_id.is_empty() && g.is_empty() {
                 return Ok(());
@@ -241,7 +306,14 @@ impl GroupCoordinator {
             g.validate(member_id, instance_id, generation)?;
             g.touch(member_id, Instant::now());
             Ok(())
-        })?;
+        })
+    }
+
+    async fn store_commits(
+        &self,
+        group_id: &str,
+        commits: Vec<(TopicPartition, CommittedOffset)>,
+    ) -> Result<PerPartition, BrokerError> {
         let mut results = Vec::with_capacity(commits.len());
         let mut accepted = Vec::with_capacity(commits.len());
         for (tp, c) in commits {
@@ -302,6 +374,9 @@ impl GroupCoordinator {
 
     /// DescribeGroups for one group; `None` if it is unknown.
     pub fn describe(&self, group_id: &str) -> Option<GroupDescription> {
+        if self.consumer.contains(group_id) {
+            return None;
+        }
         let described = self.with_existing(group_id, |g| describe(g));
         if described.is_some() {
             return described;
@@ -317,7 +392,7 @@ impl GroupCoordinator {
         let mut out: Vec<GroupDescription> =
             self.groups().values().map(|e| describe(&e.group)).collect();
         for id in self.offsets().groups() {
-            if !out.iter().any(|d| d.group_id == id) {
+            if !out.iter().any(|d| d.group_id == id) && !self.consumer.contains(&id) {
                 out.push(empty_description(&id));
             }
         }
@@ -330,13 +405,17 @@ impl GroupCoordinator {
         if group_id.is_empty() {
             return Err(BrokerError::InvalidGroupId);
         }
+        let consumer = self.consumer.delete(group_id);
+        if let Some(Err(e)) = consumer {
+            return Err(e);
+        }
         let mut groups = self.groups();
         let live = groups.get(group_id).map(|e| e.group.is_empty());
         if live == Some(false) {
             return Err(BrokerError::NonEmptyGroup);
         }
         let mut store = self.offsets();
-        if live.is_none() && store.partitions(group_id).is_empty() {
+        if live.is_none() && consumer.is_none() && store.partitions(group_id).is_empty() {
             return Err(BrokerError::GroupIdNotFound);
         }
         store
@@ -356,7 +435,10 @@ impl GroupCoordinator {
         group_id: &str,
         tps: Vec<TopicPartition>,
     ) -> Result<PerPartition, BrokerError> {
-        let subscribed = self.with_existing(group_id, |g| subscribed_topics(g));
+        let subscribed = self
+            .consumer
+            .subscribed_topics(group_id)
+            .or_else(|| self.with_existing(group_id, |g| subscribed_topics(g)));
         let mut store = self.offsets();
         if subscribed.is_none() && store.partitions(group_id).is_empty() {
             return Err(BrokerError::GroupIdNotFound);

@@ -3,8 +3,10 @@
 //! - [`group`]: one group's state machine, pure and timer-free.
 //! - [`coordinator`]: all groups, their timers, and the entry points handlers call.
 //! - [`requests`]: JoinGroup/SyncGroup parameters and outcomes that travel through held requests.
+//! - [`consumer`]: consumer-protocol groups (KIP-848, ConsumerGroupHeartbeat).
 //! - [`offsets`]: the durable committed-offset log under `<data-dir>/__consumer_offsets/`.
 
+pub mod consumer;
 pub mod coordinator;
 pub mod group;
 pub mod offsets;

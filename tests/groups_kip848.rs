@@ -1,0 +1,434 @@
+//! Consumer-protocol groups (KIP-848) with librdkafka (`group.protocol=consumer`): the broker
+//! assigns partitions, members reconcile with epochs, leave, join late, die, and pick up
+//! topics matching a regex subscription.
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use common::raw::RawClient;
+use common::TestBroker;
+use kalfka::config::BrokerConfig;
+use kalfka_protocol::messages::{ConsumerGroupHeartbeatRequest, ConsumerGroupHeartbeatResponse};
+use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
+use rdkafka::client::DefaultClientContext;
+use rdkafka::config::ClientConfig;
+use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
+use rdkafka::message::Message;
+use rdkafka::producer::{BaseRecord, DefaultProducerContext, Producer, ThreadedProducer};
+
+const PARTITIONS: i32 = 3;
+const SETTLE: Duration = Duration::from_secs(30);
+
+fn start_broker(dir: &std::path::Path) -> TestBroker {
+    let mut config = BrokerConfig::for_tests(dir);
+    config.group_consumer_heartbeat_interval_ms = 100;
+    config.group_consumer_session_timeout_ms = 3_000;
+    TestBroker::start_with(config)
+}
+
+fn admin(bootstrap: &str) -> AdminClient<DefaultClientContext> {
+    ClientConfig::new()
+        .set("bootstrap.servers", bootstrap)
+        .create()
+        .expect("admin client")
+}
+
+fn create_topic(bootstrap: &str, topic: &str, partitions: i32) {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let results = rt
+        .block_on(admin(bootstrap).create_topics(
+            &[NewTopic::new(topic, partitions, TopicReplication::Fixed(1))],
+            &AdminOptions::new().operation_timeout(Some(Duration::from_secs(10))),
+        ))
+        .expect("create_topics");
+    for r in results {
+        r.expect("topic created");
+    }
+}
+
+/// Produces values `from..to` round-robin over the partitions.
+fn produce(bootstrap: &str, topic: &str, from: usize, to: usize) {
+    let producer: ThreadedProducer<DefaultProducerContext> = ClientConfig::new()
+        .set("bootstrap.servers", bootstrap)
+        .set("linger.ms", "5")
+        .create()
+        .expect("producer");
+    for i in from..to {
+        let value = i.to_string();
+        let partition = (i % PARTITIONS as usize) as i32;
+        producer
+            .send(
+                BaseRecord::<(), String>::to(topic)
+                    .payload(&value)
+                    .partition(partition),
+            )
+            .expect("enqueue");
+    }
+    producer.flush(Duration::from_secs(30)).expect("flush");
+}
+
+#[derive(Default)]
+struct Seen {
+    assigned: BTreeSet<(String, i32)>,
+    values: Vec<usize>,
+    emptied: usize,
+    changes: usize,
+}
+
+/// One `group.protocol=consumer` consumer polling in a thread of its own.
+struct Member {
+    seen: Arc<Mutex<Seen>>,
+    stop: Arc<AtomicBool>,
+    commit_on_stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Member {
+    fn start(bootstrap: &str, group: &str, subscription: &str, extra: &[(&str, &str)]) -> Member {
+        let mut c = ClientConfig::new();
+        c.set("bootstrap.servers", bootstrap)
+            .set("group.id", group)
+            .set("group.protocol", "consumer")
+            .set("auto.offset.reset", "earliest")
+            .set("enable.auto.commit", "false")
+            .set("topic.metadata.refresh.interval.ms", "500");
+        for (k, v) in extra {
+            c.set(*k, *v);
+        }
+        let consumer: BaseConsumer = c.create().expect("consumer");
+        consumer.subscribe(&[subscription]).expect("subscribe");
+        let seen = Arc::new(Mutex::new(Seen::default()));
+        let stop = Arc::new(AtomicBool::new(false));
+        let commit_on_stop = Arc::new(AtomicBool::new(false));
+        let (s, st, cm) = (seen.clone(), stop.clone(), commit_on_stop.clone());
+        let thread = std::thread::spawn(move || {
+            while !st.load(Ordering::SeqCst) {
+                if let Some(Ok(m)) = consumer.poll(Duration::from_millis(20)) {
+                    let v: usize = m
+                        .payload_view::<str>()
+                        .and_then(Result::ok)
+                        .and_then(|v| v.parse().ok())
+                        .expect("numeric value");
+                    s.lock().expect("seen").values.push(v);
+                }
+                let assigned: BTreeSet<(String, i32)> = consumer
+                    .assignment()
+                    .map(|tpl| {
+                        tpl.elements()
+                            .iter()
+                            .map(|e| (e.topic().to_string(), e.partition()))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                let mut seen = s.lock().expect("seen");
+                if !seen.assigned.is_empty() && assigned.is_empty() {
+                    seen.emptied += 1;
+                }
+                if seen.assigned != assigned {
+                    seen.changes += 1;
+                }
+                seen.assigned = assigned;
+            }
+            if cm.load(Ordering::SeqCst) {
+                let _ = consumer.commit_consumer_state(CommitMode::Sync);
+            }
+            drop(consumer);
+        });
+        Member {
+            seen,
+            stop,
+            commit_on_stop,
+            thread: Some(thread),
+        }
+    }
+
+    fn assigned(&self) -> BTreeSet<(String, i32)> {
+        self.seen.lock().expect("seen").assigned.clone()
+    }
+
+    fn values(&self) -> Vec<usize> {
+        self.seen.lock().expect("seen").values.clone()
+    }
+
+    fn emptied(&self) -> usize {
+        self.seen.lock().expect("seen").emptied
+    }
+
+    fn changes(&self) -> usize {
+        self.seen.lock().expect("seen").changes
+    }
+
+    /// Stops polling and closes the consumer (leaving the group), optionally committing.
+    fn close(mut self, commit: bool) -> Vec<usize> {
+        self.commit_on_stop.store(commit, Ordering::SeqCst);
+        self.stop.store(true, Ordering::SeqCst);
+        if let Some(t) = self.thread.take() {
+            t.join().expect("consumer thread");
+        }
+        self.values()
+    }
+}
+
+impl Drop for Member {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+fn wait_until(what: &str, timeout: Duration, mut cond: impl FnMut() -> bool) {
+    let deadline = Instant::now() + timeout;
+    while !cond() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// True when the members' assignments are disjoint, non-empty and cover `partitions`.
+fn partitioned(members: &[&Member], partitions: usize) -> bool {
+    let mut all = Vec::new();
+    for m in members {
+        let a = m.assigned();
+        if a.is_empty() {
+            return false;
+        }
+        all.extend(a);
+    }
+    let distinct: BTreeSet<_> = all.iter().cloned().collect();
+    all.len() == partitions && distinct.len() == partitions
+}
+
+fn all_values(members: &[&Member]) -> Vec<usize> {
+    let mut v: Vec<usize> = members.iter().flat_map(|m| m.values()).collect();
+    v.sort_unstable();
+    v
+}
+
+/// User plus system CPU time of this process in clock ticks (Linux `/proc/self/stat`).
+fn process_cpu_ticks() -> u64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    let after_name = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+    let fields: Vec<&str> = after_name.split_whitespace().collect();
+    let field = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|f| f.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+    field(11) + field(12)
+}
+
+#[test]
+fn librdkafka_is_new_enough_for_the_consumer_protocol() {
+    let (_, version) = rdkafka::util::get_rdkafka_version();
+    println!("librdkafka {version}");
+    let mut parts = version.split('.').filter_map(|p| p.parse::<u32>().ok());
+    let (major, minor) = (parts.next().unwrap_or(0), parts.next().unwrap_or(0));
+    assert!(
+        (major, minor) >= (2, 4),
+        "librdkafka {version} predates KIP-848 support"
+    );
+}
+
+#[test]
+fn two_groups_each_consume_every_record_once_and_three_members_share_three_partitions() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let broker = start_broker(dir.path());
+    let bs = broker.bootstrap();
+    create_topic(&bs, "kip848-two", PARTITIONS);
+    let started = Instant::now();
+    let a: Vec<Member> = (0..3)
+        .map(|_| Member::start(&bs, "kip848-a", "kip848-two", &[]))
+        .collect();
+    let refs: Vec<&Member> = a.iter().collect();
+    wait_until("3 members to hold one partition each", SETTLE, || {
+        partitioned(&refs, 3)
+    });
+    println!(
+        "3 group.protocol=consumer members hold their partitions after {:?}",
+        started.elapsed()
+    );
+    // Produced once the group is steady: before any commit, a partition that moved would be
+    // read again from the start by its new owner (as with Kafka).
+    produce(&bs, "kip848-two", 0, 300);
+    let cpu_before = process_cpu_ticks();
+    std::thread::sleep(Duration::from_secs(2));
+    println!(
+        "steady group, 3 members heartbeating every 100 ms: {} CPU ticks (1/100 s) in 2 s, \
+         broker and librdkafka together",
+        process_cpu_ticks().saturating_sub(cpu_before)
+    );
+    let b = Member::start(
+        &bs,
+        "kip848-b",
+        "kip848-two",
+        &[("group.remote.assignor", "range")],
+    );
+    wait_until("every record in both groups", SETTLE, || {
+        all_values(&refs).len() >= 300 && b.values().len() >= 300
+    });
+    std::thread::sleep(Duration::from_millis(300));
+    let expected: Vec<usize> = (0..300).collect();
+    assert_eq!(all_values(&refs), expected, "group a: every record once");
+    let mut bv = b.values();
+    bv.sort_unstable();
+    assert_eq!(bv, expected, "group b: every record once");
+    for m in &a {
+        assert_eq!(m.assigned().len(), 1);
+    }
+}
+
+#[test]
+fn member_leaves_and_the_rest_take_over_after_its_commit() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let broker = start_broker(dir.path());
+    let bs = broker.bootstrap();
+    create_topic(&bs, "kip848-leave", PARTITIONS);
+    let m1 = Member::start(&bs, "kip848-leave", "kip848-leave", &[]);
+    let m2 = Member::start(&bs, "kip848-leave", "kip848-leave", &[]);
+    wait_until("both members to share the partitions", SETTLE, || {
+        partitioned(&[&m1, &m2], 3)
+    });
+    produce(&bs, "kip848-leave", 0, 90);
+    wait_until("the first 90 records", SETTLE, || {
+        all_values(&[&m1, &m2]).len() >= 90
+    });
+    let left = m2.close(true);
+    produce(&bs, "kip848-leave", 90, 180);
+    wait_until("the remaining member to own all partitions", SETTLE, || {
+        m1.assigned().len() == 3
+    });
+    wait_until("every record", SETTLE, || {
+        m1.values().len() + left.len() >= 180
+    });
+    std::thread::sleep(Duration::from_millis(300));
+    let mut all: Vec<usize> = m1.values().into_iter().chain(left).collect();
+    all.sort_unstable();
+    assert_eq!(
+        all,
+        (0..180).collect::<Vec<_>>(),
+        "nothing lost, nothing twice"
+    );
+}
+
+#[test]
+fn member_added_later_gets_partitions_without_the_others_stopping() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let broker = start_broker(dir.path());
+    let bs = broker.bootstrap();
+    create_topic(&bs, "kip848-late", PARTITIONS);
+    let m1 = Member::start(&bs, "kip848-late", "kip848-late", &[]);
+    let m2 = Member::start(&bs, "kip848-late", "kip848-late", &[]);
+    wait_until("two members to share the partitions", SETTLE, || {
+        partitioned(&[&m1, &m2], 3)
+    });
+    let m3 = Member::start(&bs, "kip848-late", "kip848-late", &[]);
+    wait_until("the late member to get a partition", SETTLE, || {
+        partitioned(&[&m1, &m2, &m3], 3)
+    });
+    assert_eq!(m1.emptied() + m2.emptied(), 0, "nobody gave up everything");
+}
+
+#[test]
+fn regex_subscription_picks_up_a_new_topic() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let broker = start_broker(dir.path());
+    let bs = broker.bootstrap();
+    create_topic(&bs, "kip848-re-a", 2);
+    let m1 = Member::start(&bs, "kip848-re", "^kip848-re-.*", &[]);
+    let m2 = Member::start(&bs, "kip848-re", "^kip848-re-.*", &[]);
+    wait_until("both members to hold kip848-re-a", SETTLE, || {
+        partitioned(&[&m1, &m2], 2)
+    });
+    create_topic(&bs, "kip848-re-b", 4);
+    wait_until("the new topic to be assigned too", SETTLE, || {
+        partitioned(&[&m1, &m2], 6)
+    });
+}
+
+#[test]
+fn member_that_stops_heartbeating_is_expired_after_its_session_timeout() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let broker = start_broker(dir.path());
+    let bs = broker.bootstrap();
+    create_topic(&bs, "kip848-dead", PARTITIONS);
+    // A member that joins over the wire and then goes silent, as a killed process would.
+    let mut raw = RawClient::connect(broker.addr);
+    let joined: ConsumerGroupHeartbeatResponse = raw.call(
+        1,
+        &ConsumerGroupHeartbeatRequest {
+            group_id: "kip848-dead".into(),
+            member_id: "silent-member".into(),
+            member_epoch: 0,
+            rebalance_timeout_ms: 10_000,
+            subscribed_topic_names: Some(vec!["kip848-dead".into()]),
+            ..ConsumerGroupHeartbeatRequest::default()
+        },
+    );
+    assert_eq!(joined.error_code, 0);
+    let started = Instant::now();
+    let live = Member::start(&bs, "kip848-dead", "kip848-dead", &[]);
+    wait_until("the live member to take every partition", SETTLE, || {
+        live.assigned().len() == 3
+    });
+    let waited = started.elapsed();
+    println!("silent member expired; live member owns all after {waited:?}");
+    assert!(
+        waited >= Duration::from_secs(2),
+        "not before the session timeout"
+    );
+}
+
+#[test]
+fn static_member_comes_back_to_its_partitions() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let broker = start_broker(dir.path());
+    let bs = broker.bootstrap();
+    create_topic(&bs, "kip848-static", PARTITIONS);
+    let s1 = Member::start(
+        &bs,
+        "kip848-static",
+        "kip848-static",
+        &[("group.instance.id", "s1")],
+    );
+    let s2 = Member::start(
+        &bs,
+        "kip848-static",
+        "kip848-static",
+        &[("group.instance.id", "s2")],
+    );
+    wait_until("static members to share the partitions", SETTLE, || {
+        partitioned(&[&s1, &s2], 3)
+    });
+    let before = s1.assigned();
+    let others = s2.assigned();
+    let changes = s2.changes();
+    s1.close(false);
+    let s1 = Member::start(
+        &bs,
+        "kip848-static",
+        "kip848-static",
+        &[("group.instance.id", "s1")],
+    );
+    wait_until("the static member to be back", SETTLE, || {
+        !s1.assigned().is_empty()
+    });
+    assert_eq!(s1.assigned(), before, "same partitions again");
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(
+        s2.assigned(),
+        others,
+        "the other member kept its partitions"
+    );
+    assert_eq!(s2.changes(), changes, "and was not rebalanced meanwhile");
+}
