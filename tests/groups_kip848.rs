@@ -357,6 +357,56 @@ fn regex_subscription_picks_up_a_new_topic() {
 }
 
 #[test]
+fn partitions_added_while_the_group_runs_are_assigned_and_consumed() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let broker = start_broker(dir.path());
+    let bs = broker.bootstrap();
+    create_topic(&bs, "kip848-grow", 2);
+    let m1 = Member::start(&bs, "kip848-grow", "kip848-grow", &[]);
+    let m2 = Member::start(&bs, "kip848-grow", "kip848-grow", &[]);
+    wait_until("two members to share 2 partitions", SETTLE, || {
+        partitioned(&[&m1, &m2], 2)
+    });
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let results = rt
+        .block_on(admin(&bs).create_partitions(
+            &[rdkafka::admin::NewPartitions::new("kip848-grow", 4)],
+            &AdminOptions::new().operation_timeout(Some(Duration::from_secs(10))),
+        ))
+        .expect("create_partitions");
+    for r in results {
+        r.expect("partitions added");
+    }
+    wait_until("the 2 new partitions to be assigned", SETTLE, || {
+        partitioned(&[&m1, &m2], 4)
+    });
+    // Records on the new partitions reach the group.
+    let producer: ThreadedProducer<DefaultProducerContext> = ClientConfig::new()
+        .set("bootstrap.servers", &bs)
+        .create()
+        .expect("producer");
+    for (i, partition) in [(1000usize, 2), (1001, 3)] {
+        let value = i.to_string();
+        producer
+            .send(
+                BaseRecord::<(), String>::to("kip848-grow")
+                    .payload(&value)
+                    .partition(partition),
+            )
+            .expect("enqueue");
+    }
+    producer.flush(Duration::from_secs(30)).expect("flush");
+    wait_until(
+        "records of the new partitions to be consumed",
+        SETTLE,
+        || all_values(&[&m1, &m2]) == vec![1000, 1001],
+    );
+}
+
+#[test]
 fn member_that_stops_heartbeating_is_expired_after_its_session_timeout() {
     let dir = tempfile::tempdir().expect("tempdir");
     let broker = start_broker(dir.path());
