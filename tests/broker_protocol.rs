@@ -596,3 +596,45 @@ fn init_producer_id_allocates_distinct_ids() {
     assert_ne!(a.producer_id, b.producer_id);
     assert!(a.producer_id >= 0 && b.producer_id >= 0);
 }
+
+#[test]
+fn pipelined_acks_all_produces_are_answered_in_order_with_offsets_in_send_order() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let broker = TestBroker::start(dir.path());
+    let mut c = RawClient::connect(broker.addr);
+    create_topic(&mut c, "pipe", 1);
+    // Ten acks=all produces written back to back, then a Metadata request behind them.
+    let mut frames = Vec::new();
+    let mut ids = Vec::new();
+    for i in 0..10u8 {
+        let (f, id) = c.frame(9, &produce_req("pipe", 0, batch(&[&[i]], 0), -1));
+        frames.push(f);
+        ids.push(id);
+    }
+    let (meta, meta_id) = c.frame(
+        12,
+        &MetadataRequest {
+            topics: None,
+            ..Default::default()
+        },
+    );
+    frames.push(meta);
+    c.send_raw(&frames.concat());
+    for (n, id) in ids.into_iter().enumerate() {
+        let r: ProduceResponse = c.recv::<ProduceRequest, _>(9, id);
+        let p = &r.responses[0].partition_responses[0];
+        assert_eq!((p.error_code, p.base_offset), (0, n as i64));
+    }
+    let m: MetadataResponse = c.recv::<MetadataRequest, _>(12, meta_id);
+    assert!(m.topics.iter().any(|t| t.name.as_deref() == Some("pipe")));
+    // Every record is where its response said, in send order.
+    let resp: FetchResponse = c.call(11, &fetch_req("pipe", 0, 0, 1 << 20));
+    let got = record_values(
+        resp.responses[0].partitions[0]
+            .records
+            .as_ref()
+            .expect("records"),
+    );
+    let expected: Vec<(i64, Vec<u8>)> = (0..10u8).map(|i| (i64::from(i), vec![i])).collect();
+    assert_eq!(got, expected);
+}

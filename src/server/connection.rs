@@ -1,16 +1,27 @@
 //! One client connection: read frames, answer each in order, write the responses.
 //!
-//! Requests on a connection are handled one after another, as Kafka does (it "mutes" a
-//! connection while a request is in flight), so responses go out in request order and a
-//! pipelining client's produce requests reach the log in the order they were sent. Responses
-//! are buffered and flushed when no further complete request is already waiting.
+//! Requests on a connection are answered strictly in request order. Most requests are also
+//! *handled* one after another, as Kafka does (it "mutes" a connection while a request is in
+//! flight). The exception is a run of Produce requests: a produce appends to the logs as soon
+//! as it is first polled (before its first await), then may wait for a group-commit fsync; the
+//! next pipelined produce is started while the previous one waits, so a pipelining producer
+//! (librdkafka, Java: up to 5 in flight) shares fsyncs instead of paying one per request, and
+//! its batches still reach each partition in send order. Any other request waits until every
+//! earlier one has been answered. Responses are buffered and flushed when nothing further is
+//! ready to write.
 
+use std::collections::VecDeque;
+use std::future::{poll_fn, Future};
 use std::net::SocketAddr;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::Poll;
 
 use bytes::{Bytes, BytesMut};
 use kalfka_protocol::frame::{check_frame, FrameError};
+use kalfka_protocol::header::peek_api_key_version;
 use tokio::io::{AsyncReadExt, AsyncWriteExt, BufWriter};
+use tokio::net::tcp::OwnedWriteHalf;
 use tokio::net::TcpStream;
 use tokio::sync::watch;
 
@@ -18,6 +29,28 @@ use crate::api::{self, DispatchOutcome};
 use crate::broker::Broker;
 
 const READ_CHUNK: usize = 64 * 1024;
+/// Produce requests that may be in flight (appended, waiting for fsync) on one connection.
+const MAX_IN_FLIGHT_PRODUCES: usize = 16;
+/// API key of Produce, the one request that may start before earlier ones are answered.
+const PRODUCE_KEY: i16 = 0;
+
+type Pending = Pin<Box<dyn Future<Output = DispatchOutcome> + Send>>;
+
+/// A request in the connection's answer queue.
+enum InFlight {
+    /// Answered; waiting for the requests before it.
+    Done(DispatchOutcome),
+    /// Still running (a produce waiting for its fsync).
+    Running(Pending),
+}
+
+/// Why the connection loop stops.
+enum Stop {
+    /// Client closed, I/O error or broker shutdown (logged at debug where useful).
+    Quiet,
+    /// A protocol violation: logged as a warning.
+    Violation(String),
+}
 
 /// Serves one connection until the client closes it, a protocol violation closes it, or the
 /// broker shuts down.
@@ -25,63 +58,154 @@ pub async fn serve(
     stream: TcpStream,
     peer: SocketAddr,
     broker: Arc<Broker>,
-    mut stop: watch::Receiver<bool>,
+    stop: watch::Receiver<bool>,
 ) {
     let _ = stream.set_nodelay(true);
-    let (mut reader, writer) = stream.into_split();
-    let mut writer = BufWriter::with_capacity(READ_CHUNK, writer);
-    let mut buf = BytesMut::with_capacity(READ_CHUNK);
-    let max_frame = broker.config.max_frame_bytes;
     tracing::debug!(%peer, "connection opened");
-    loop {
-        match check_frame(&buf, max_frame) {
-            Ok(len) => {
-                let frame: Bytes = buf.split_to(len).freeze();
-                let body = frame.slice(4..);
-                match api::dispatch(&broker, body).await {
-                    DispatchOutcome::Respond(response) => {
-                        if let Err(e) = writer.write_all(&response).await {
-                            tracing::debug!(%peer, error = %e, "write failed");
-                            return;
-                        }
-                    }
-                    DispatchOutcome::NoResponse => {}
-                    DispatchOutcome::Close(reason) => {
-                        tracing::warn!(%peer, "closing connection: {reason}");
-                        let _ = writer.flush().await;
-                        return;
-                    }
+    let mut conn = Connection::new(stream, broker, stop);
+    match conn.run(peer).await {
+        Stop::Quiet => {}
+        Stop::Violation(reason) => tracing::warn!(%peer, "closing connection: {reason}"),
+    }
+    let _ = conn.writer.flush().await;
+}
+
+struct Connection {
+    reader: tokio::net::tcp::OwnedReadHalf,
+    writer: BufWriter<OwnedWriteHalf>,
+    buf: BytesMut,
+    broker: Arc<Broker>,
+    stop: watch::Receiver<bool>,
+    queue: VecDeque<InFlight>,
+    /// Whether every request in `queue` is a produce.
+    only_produces: bool,
+}
+
+impl Connection {
+    fn new(stream: TcpStream, broker: Arc<Broker>, stop: watch::Receiver<bool>) -> Self {
+        let (reader, writer) = stream.into_split();
+        Connection {
+            reader,
+            writer: BufWriter::with_capacity(READ_CHUNK, writer),
+            buf: BytesMut::with_capacity(READ_CHUNK),
+            broker,
+            stop,
+            queue: VecDeque::new(),
+            only_produces: true,
+        }
+    }
+
+    async fn run(&mut self, peer: SocketAddr) -> Stop {
+        loop {
+            // Start every buffered request that may start now.
+            loop {
+                match self.next_frame() {
+                    Ok(Some(body)) => self.start(body).await,
+                    Ok(None) => break,
+                    Err(stop) => return stop,
                 }
+            }
+            // Write out answered requests, in order.
+            if let Err(stop) = self.write_done().await {
+                return stop;
+            }
+            if let Err(e) = self.writer.flush().await {
+                tracing::debug!(%peer, error = %e, "write failed");
+                return Stop::Quiet;
+            }
+            // Writing emptied the queue: a request that had to wait may start now.
+            let can_read = !self.frame_waiting();
+            if !can_read && self.queue.is_empty() {
                 continue;
             }
-            Err(FrameError::Incomplete { .. }) => {}
-            Err(e) => {
-                tracing::warn!(%peer, "closing connection: bad frame: {e}");
-                let _ = writer.flush().await;
-                return;
+            // Wait for the oldest running request, more bytes, or shutdown.
+            self.buf.reserve(READ_CHUNK);
+            let head = poll_fn(|cx| match self.queue.front_mut() {
+                Some(InFlight::Running(fut)) => fut.as_mut().poll(cx),
+                _ => Poll::Pending,
+            });
+            tokio::select! {
+                outcome = head => {
+                    if let Some(front) = self.queue.front_mut() {
+                        *front = InFlight::Done(outcome);
+                    }
+                }
+                read = self.reader.read_buf(&mut self.buf), if can_read => match read {
+                    Ok(0) => {
+                        if !self.buf.is_empty() {
+                            tracing::debug!(%peer, pending = self.buf.len(), "client closed mid-frame");
+                        }
+                        return Stop::Quiet;
+                    }
+                    Ok(_) => {}
+                    Err(e) => {
+                        tracing::debug!(%peer, error = %e, "read failed");
+                        return Stop::Quiet;
+                    }
+                },
+                _ = self.stop.changed() => return Stop::Quiet,
             }
         }
-        // No complete request is waiting: send what we have, then read more.
-        if let Err(e) = writer.flush().await {
-            tracing::debug!(%peer, error = %e, "write failed");
-            return;
+    }
+
+    /// The body of the next complete frame if that request may start now; `None` when no
+    /// complete frame is buffered or it must wait for earlier requests.
+    fn next_frame(&mut self) -> Result<Option<Bytes>, Stop> {
+        let len = match check_frame(&self.buf, self.broker.config.max_frame_bytes) {
+            Ok(len) => len,
+            Err(FrameError::Incomplete { .. }) => return Ok(None),
+            Err(e) => return Err(Stop::Violation(format!("bad frame: {e}"))),
+        };
+        let is_produce =
+            peek_api_key_version(&self.buf[4..len]).is_some_and(|(key, _, _)| key == PRODUCE_KEY);
+        let may_start = self.queue.is_empty()
+            || (is_produce && self.only_produces && self.queue.len() < MAX_IN_FLIGHT_PRODUCES);
+        if !may_start {
+            return Ok(None);
         }
-        buf.reserve(READ_CHUNK);
-        tokio::select! {
-            read = reader.read_buf(&mut buf) => match read {
-                Ok(0) => {
-                    if !buf.is_empty() {
-                        tracing::debug!(%peer, pending = buf.len(), "client closed mid-frame");
+        if self.queue.is_empty() {
+            self.only_produces = true;
+        }
+        self.only_produces &= is_produce;
+        let frame = self.buf.split_to(len).freeze();
+        Ok(Some(frame.slice(4..)))
+    }
+
+    /// True when a complete frame is buffered but had to wait (so reading more can wait too,
+    /// bounding the buffer).
+    fn frame_waiting(&self) -> bool {
+        check_frame(&self.buf, self.broker.config.max_frame_bytes).is_ok()
+    }
+
+    /// Starts a request: polls it once right away, so a produce's appends happen now, in
+    /// request order, and queues it for its answer.
+    async fn start(&mut self, body: Bytes) {
+        let broker = Arc::clone(&self.broker);
+        let mut fut: Pending = Box::pin(async move { api::dispatch(&broker, body).await });
+        let first = poll_fn(|cx| Poll::Ready(fut.as_mut().poll(cx))).await;
+        self.queue.push_back(match first {
+            Poll::Ready(outcome) => InFlight::Done(outcome),
+            Poll::Pending => InFlight::Running(fut),
+        });
+    }
+
+    /// Writes the answers at the head of the queue that are done.
+    async fn write_done(&mut self) -> Result<(), Stop> {
+        while let Some(InFlight::Done(_)) = self.queue.front() {
+            let Some(InFlight::Done(outcome)) = self.queue.pop_front() else {
+                break;
+            };
+            match outcome {
+                DispatchOutcome::Respond(response) => {
+                    if let Err(e) = self.writer.write_all(&response).await {
+                        tracing::debug!(error = %e, "write failed");
+                        return Err(Stop::Quiet);
                     }
-                    return;
                 }
-                Ok(_) => {}
-                Err(e) => {
-                    tracing::debug!(%peer, error = %e, "read failed");
-                    return;
-                }
-            },
-            _ = stop.changed() => return,
+                DispatchOutcome::NoResponse => {}
+                DispatchOutcome::Close(reason) => return Err(Stop::Violation(reason)),
+            }
         }
+        Ok(())
     }
 }
