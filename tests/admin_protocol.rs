@@ -11,7 +11,6 @@ use kalfka_protocol::error_code::ErrorCode;
 use kalfka_protocol::messages::create_partitions_request::{
     CreatePartitionsAssignment, CreatePartitionsTopic,
 };
-use kalfka_protocol::messages::create_topics_request::{CreatableTopic, CreatableTopicConfig};
 use kalfka_protocol::messages::describe_configs_request::DescribeConfigsResource;
 use kalfka_protocol::messages::describe_configs_response::DescribeConfigsResult;
 use kalfka_protocol::messages::produce_request::{PartitionProduceData, TopicProduceData};
@@ -23,34 +22,6 @@ const BROKER: i8 = 4;
 
 fn code(e: ErrorCode) -> i16 {
     e.code()
-}
-
-fn create_topic(c: &mut RawClient, name: &str, partitions: i32, configs: &[(&str, &str)]) {
-    let resp: CreateTopicsResponse = c.call(
-        7,
-        &CreateTopicsRequest {
-            topics: vec![CreatableTopic {
-                name: name.into(),
-                num_partitions: partitions,
-                replication_factor: 1,
-                configs: configs
-                    .iter()
-                    .map(|(n, v)| CreatableTopicConfig {
-                        name: n.to_string(),
-                        value: Some(v.to_string()),
-                    })
-                    .collect(),
-                ..Default::default()
-            }],
-            timeout_ms: 5000,
-            ..Default::default()
-        },
-    );
-    assert_eq!(
-        resp.topics[0].error_code, 0,
-        "{:?}",
-        resp.topics[0].error_message
-    );
 }
 
 fn describe(c: &mut RawClient, version: i16, rtype: i8, name: &str) -> DescribeConfigsResult {
@@ -210,7 +181,7 @@ fn describe_configs_returns_every_config_with_its_source() {
     let dir = tempfile::tempdir().expect("tempdir");
     let broker = TestBroker::start(dir.path());
     let mut c = RawClient::connect(broker.addr);
-    create_topic(&mut c, "conf", 1, &[("retention.ms", "60000")]);
+    c.create_topic("conf", 1, &[("retention.ms", "60000")]);
 
     let r = describe(&mut c, 4, TOPIC, "conf");
     assert_eq!(r.error_code, 0);
@@ -256,7 +227,7 @@ fn alter_configs_replace_the_override_set_and_persist() {
     let dir = tempfile::tempdir().expect("tempdir");
     let broker = TestBroker::start(dir.path());
     let mut c = RawClient::connect(broker.addr);
-    create_topic(&mut c, "alt", 1, &[("retention.ms", "60000")]);
+    c.create_topic("alt", 1, &[("retention.ms", "60000")]);
 
     assert_eq!(
         alter(&mut c, TOPIC, "alt", &[("segment.ms", "1000")], true),
@@ -314,7 +285,7 @@ fn incremental_alter_configs_set_delete_append_subtract() {
     let dir = tempfile::tempdir().expect("tempdir");
     let broker = TestBroker::start(dir.path());
     let mut c = RawClient::connect(broker.addr);
-    create_topic(&mut c, "inc", 1, &[("retention.ms", "60000")]);
+    c.create_topic("inc", 1, &[("retention.ms", "60000")]);
 
     let (e, _) = incremental(
         &mut c,
@@ -424,7 +395,7 @@ fn create_partitions_grows_topics_and_rejects_shrinking() {
     let dir = tempfile::tempdir().expect("tempdir");
     let broker = TestBroker::start(dir.path());
     let mut c = RawClient::connect(broker.addr);
-    create_topic(&mut c, "grow", 1, &[]);
+    c.create_topic("grow", 1, &[]);
 
     assert_eq!(create_partitions(&mut c, "grow", 3, None, true), 0);
     assert_eq!(partition_count(&mut c, "grow"), 1, "validate only");
@@ -465,7 +436,7 @@ fn cluster_log_dirs_and_elections() {
     let dir = tempfile::tempdir().expect("tempdir");
     let broker = TestBroker::start(dir.path());
     let mut c = RawClient::connect(broker.addr);
-    create_topic(&mut c, "sized", 2, &[]);
+    c.create_topic("sized", 2, &[]);
     assert_eq!(produce_one(&mut c, "sized", 1), 0);
 
     let cluster: DescribeClusterResponse = c.call(1, &DescribeClusterRequest::default());
@@ -516,8 +487,8 @@ fn describe_topic_partitions_pages_with_a_cursor() {
     let dir = tempfile::tempdir().expect("tempdir");
     let broker = TestBroker::start(dir.path());
     let mut c = RawClient::connect(broker.addr);
-    create_topic(&mut c, "a-pages", 3, &[]);
-    create_topic(&mut c, "b-pages", 2, &[]);
+    c.create_topic("a-pages", 3, &[]);
+    c.create_topic("b-pages", 2, &[]);
     let ask = |cursor: Option<Cursor>| DescribeTopicPartitionsRequest {
         topics: ["b-pages", "a-pages", "zz-missing"]
             .iter()

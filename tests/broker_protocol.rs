@@ -28,27 +28,6 @@ fn batch(values: &[&[u8]], base_ts: i64) -> Bytes {
     b.build().expect("batch")
 }
 
-fn create_topic(c: &mut RawClient, name: &str, partitions: i32) {
-    let resp: CreateTopicsResponse = c.call(
-        7,
-        &CreateTopicsRequest {
-            topics: vec![CreatableTopic {
-                name: name.into(),
-                num_partitions: partitions,
-                replication_factor: 1,
-                ..Default::default()
-            }],
-            timeout_ms: 5000,
-            ..Default::default()
-        },
-    );
-    assert_eq!(
-        resp.topics[0].error_code, 0,
-        "create {name}: {:?}",
-        resp.topics[0].error_message
-    );
-}
-
 fn produce_req(topic: &str, partition: i32, records: Bytes, acks: i16) -> ProduceRequest {
     ProduceRequest {
         acks,
@@ -297,7 +276,7 @@ fn produce_validates_before_writing() {
     config.message_max_bytes = 2048;
     let broker = TestBroker::start_with(config);
     let mut c = RawClient::connect(broker.addr);
-    create_topic(&mut c, "p", 1);
+    c.create_topic("p", 1, &[]);
 
     let good = batch(&[b"one", b"two"], 1000);
     assert_eq!(produce(&mut c, 9, "p", 0, good.clone()), (0, 0));
@@ -350,7 +329,7 @@ fn acks_zero_gets_no_response_and_pipelined_responses_keep_order() {
     let dir = tempfile::tempdir().expect("tempdir");
     let broker = TestBroker::start(dir.path());
     let mut c = RawClient::connect(broker.addr);
-    create_topic(&mut c, "q", 1);
+    c.create_topic("q", 1, &[]);
     // Several requests written back to back, one of them acks=0.
     let (f1, id1) = c.frame(9, &produce_req("q", 0, batch(&[b"a"], 0), 1));
     let (f2, _) = c.frame(9, &produce_req("q", 0, batch(&[b"b"], 0), 0));
@@ -373,7 +352,7 @@ fn fetch_long_poll_is_woken_by_an_append() {
     let dir = tempfile::tempdir().expect("tempdir");
     let broker = TestBroker::start(dir.path());
     let mut c = RawClient::connect(broker.addr);
-    create_topic(&mut c, "w", 1);
+    c.create_topic("w", 1, &[]);
     let addr = broker.addr;
     let waiter = thread::spawn(move || {
         let mut c = RawClient::connect(addr);
@@ -396,7 +375,7 @@ fn fetch_limits_offsets_and_errors() {
     let dir = tempfile::tempdir().expect("tempdir");
     let broker = TestBroker::start(dir.path());
     let mut c = RawClient::connect(broker.addr);
-    create_topic(&mut c, "f", 1);
+    c.create_topic("f", 1, &[]);
     let big = vec![1u8; 3000];
     produce(&mut c, 9, "f", 0, batch(&[&big, &big], 0)); // offsets 0-1
     produce(&mut c, 9, "f", 0, batch(&[b"x", b"y", b"z"], 0)); // offsets 2-4
@@ -460,7 +439,7 @@ fn list_offsets_by_timestamp_and_special_values() {
     let dir = tempfile::tempdir().expect("tempdir");
     let broker = TestBroker::start(dir.path());
     let mut c = RawClient::connect(broker.addr);
-    create_topic(&mut c, "ts", 1);
+    c.create_topic("ts", 1, &[]);
     produce(&mut c, 9, "ts", 0, batch(&[b"a", b"b"], 1_000)); // ts 1000, 1001
     produce(&mut c, 9, "ts", 0, batch(&[b"c"], 5_000)); // ts 5000
     produce(&mut c, 9, "ts", 0, batch(&[b"d"], 3_000)); // ts 3000 (out of order)
@@ -602,7 +581,7 @@ fn pipelined_acks_all_produces_are_answered_in_order_with_offsets_in_send_order(
     let dir = tempfile::tempdir().expect("tempdir");
     let broker = TestBroker::start(dir.path());
     let mut c = RawClient::connect(broker.addr);
-    create_topic(&mut c, "pipe", 1);
+    c.create_topic("pipe", 1, &[]);
     // Ten acks=all produces written back to back, then a Metadata request behind them.
     let mut frames = Vec::new();
     let mut ids = Vec::new();

@@ -8,7 +8,6 @@ use common::raw::RawClient;
 use common::TestBroker;
 use kalfka::config::BrokerConfig;
 use kalfka_protocol::error_code::ErrorCode;
-use kalfka_protocol::messages::create_topics_request::CreatableTopic;
 use kalfka_protocol::messages::join_group_request::JoinGroupRequestProtocol;
 use kalfka_protocol::messages::offset_commit_request::{
     OffsetCommitRequestPartition, OffsetCommitRequestTopic,
@@ -21,10 +20,10 @@ use kalfka_protocol::messages::offset_fetch_request::{
 };
 use kalfka_protocol::messages::{
     ConsumerGroupDescribeRequest, ConsumerGroupDescribeResponse, ConsumerGroupHeartbeatRequest,
-    ConsumerGroupHeartbeatResponse, CreateTopicsRequest, CreateTopicsResponse,
-    DescribeGroupsRequest, DescribeGroupsResponse, JoinGroupRequest, JoinGroupResponse,
-    ListGroupsRequest, ListGroupsResponse, OffsetCommitRequest, OffsetCommitResponse,
-    OffsetDeleteRequest, OffsetDeleteResponse, OffsetFetchRequest, OffsetFetchResponse,
+    ConsumerGroupHeartbeatResponse, DescribeGroupsRequest, DescribeGroupsResponse,
+    JoinGroupRequest, JoinGroupResponse, ListGroupsRequest, ListGroupsResponse,
+    OffsetCommitRequest, OffsetCommitResponse, OffsetDeleteRequest, OffsetDeleteResponse,
+    OffsetFetchRequest, OffsetFetchResponse,
 };
 
 fn code(e: ErrorCode) -> i16 {
@@ -35,23 +34,6 @@ fn start(dir: &std::path::Path) -> TestBroker {
     let mut config = BrokerConfig::for_tests(dir);
     config.group_consumer_heartbeat_interval_ms = 200;
     TestBroker::start_with(config)
-}
-
-fn create_topic(c: &mut RawClient, name: &str, partitions: i32) {
-    let r: CreateTopicsResponse = c.call(
-        7,
-        &CreateTopicsRequest {
-            topics: vec![CreatableTopic {
-                name: name.into(),
-                num_partitions: partitions,
-                replication_factor: 1,
-                ..CreatableTopic::default()
-            }],
-            timeout_ms: 10_000,
-            ..CreateTopicsRequest::default()
-        },
-    );
-    assert_eq!(r.topics[0].error_code, 0);
 }
 
 fn join_req(group: &str, member: &str, topic: &str) -> ConsumerGroupHeartbeatRequest {
@@ -129,7 +111,7 @@ fn fencing_errors_as_kafka_returns_them() {
     let dir = tempfile::tempdir().expect("tempdir");
     let broker = start(dir.path());
     let mut c = RawClient::connect(broker.addr);
-    create_topic(&mut c, "t", 2);
+    c.create_topic("t", 2, &[]);
     let a = hb(&mut c, &join_req("g", "member-a", "t"));
     assert_eq!(a.error_code, 0);
     assert!(a.member_epoch > 0);
@@ -204,7 +186,7 @@ fn offset_commit_and_fetch_check_member_epochs() {
     let dir = tempfile::tempdir().expect("tempdir");
     let broker = start(dir.path());
     let mut c = RawClient::connect(broker.addr);
-    create_topic(&mut c, "t", 1);
+    c.create_topic("t", 1, &[]);
     let a = hb(&mut c, &join_req("g", "member-a", "t"));
     let epoch = a.member_epoch;
     assert_eq!(
@@ -247,7 +229,7 @@ fn classic_and_consumer_groups_coexist_and_keep_their_type() {
     let dir = tempfile::tempdir().expect("tempdir");
     let broker = start(dir.path());
     let mut c = RawClient::connect(broker.addr);
-    create_topic(&mut c, "t", 1);
+    c.create_topic("t", 1, &[]);
     assert_eq!(hb(&mut c, &join_req("new", "member-a", "t")).error_code, 0);
     let classic_join = |c: &mut RawClient, group: &str, member: &str| -> JoinGroupResponse {
         c.call(
@@ -339,7 +321,7 @@ fn after_a_restart_members_rejoin_and_committed_offsets_stay() {
     let dir = tempfile::tempdir().expect("tempdir");
     let broker = start(dir.path());
     let mut c = RawClient::connect(broker.addr);
-    create_topic(&mut c, "t", 1);
+    c.create_topic("t", 1, &[]);
     let a = hb(&mut c, &join_req("g", "member-a", "t"));
     assert_eq!(commit(&mut c, "g", "member-a", a.member_epoch), 0);
     drop(c);

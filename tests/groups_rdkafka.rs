@@ -4,6 +4,8 @@
 
 mod common;
 
+use common::clients::{admin, runtime, wait_until};
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -18,8 +20,7 @@ use kalfka_protocol::messages::offset_delete_request::{
     OffsetDeleteRequestPartition, OffsetDeleteRequestTopic,
 };
 use kalfka_protocol::messages::{OffsetDeleteRequest, OffsetDeleteResponse};
-use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
-use rdkafka::client::DefaultClientContext;
+use rdkafka::admin::AdminOptions;
 use rdkafka::config::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
 use rdkafka::message::Message;
@@ -35,30 +36,9 @@ fn start_broker(dir: &std::path::Path) -> TestBroker {
     TestBroker::start_with(config)
 }
 
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime")
-}
-
-fn admin(bootstrap: &str) -> AdminClient<DefaultClientContext> {
-    ClientConfig::new()
-        .set("bootstrap.servers", bootstrap)
-        .create()
-        .expect("admin client")
-}
-
+/// Creates a topic with the tests' partition count.
 fn create_topic(bootstrap: &str, topic: &str) {
-    let results = runtime()
-        .block_on(admin(bootstrap).create_topics(
-            &[NewTopic::new(topic, PARTITIONS, TopicReplication::Fixed(1))],
-            &AdminOptions::new().operation_timeout(Some(Duration::from_secs(10))),
-        ))
-        .expect("create_topics");
-    for r in results {
-        r.expect("topic created");
-    }
+    common::clients::create_topic(bootstrap, topic, PARTITIONS);
 }
 
 /// Produces values `from..to` round-robin over the partitions.
@@ -186,14 +166,6 @@ impl Drop for Member {
         if let Some(t) = self.thread.take() {
             let _ = t.join();
         }
-    }
-}
-
-fn wait_until(what: &str, timeout: Duration, mut cond: impl FnMut() -> bool) {
-    let deadline = Instant::now() + timeout;
-    while !cond() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(50));
     }
 }
 

@@ -3,6 +3,7 @@
 
 #![allow(dead_code)]
 
+pub mod clients;
 pub mod raw;
 
 use std::net::SocketAddr;

@@ -109,4 +109,38 @@ impl RawClient {
         let mut byte = [0u8; 1];
         matches!(self.stream.read(&mut byte), Ok(0) | Err(_))
     }
+
+    /// Creates a topic (CreateTopics v7) with config overrides; panics unless it was created.
+    pub fn create_topic(&mut self, name: &str, partitions: i32, configs: &[(&str, &str)]) {
+        use kalfka_protocol::messages::create_topics_request::{
+            CreatableTopic, CreatableTopicConfig,
+        };
+        use kalfka_protocol::messages::{CreateTopicsRequest, CreateTopicsResponse};
+        let resp: CreateTopicsResponse = self.call(
+            7,
+            &CreateTopicsRequest {
+                topics: vec![CreatableTopic {
+                    name: name.into(),
+                    num_partitions: partitions,
+                    replication_factor: 1,
+                    configs: configs
+                        .iter()
+                        .map(|(n, v)| CreatableTopicConfig {
+                            name: n.to_string(),
+                            value: Some(v.to_string()),
+                        })
+                        .collect(),
+                    ..Default::default()
+                }],
+                timeout_ms: 5000,
+                ..Default::default()
+            },
+        );
+        let result = &resp.topics[0];
+        assert_eq!(
+            result.error_code, 0,
+            "create {name}: {:?}",
+            result.error_message
+        );
+    }
 }
