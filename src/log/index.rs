@@ -13,7 +13,7 @@ use memmap2::MmapMut;
 use super::config::{OFFSET_INDEX_ENTRY_SIZE, TIME_INDEX_ENTRY_SIZE};
 
 /// A preallocated, memory-mapped file of fixed-size entries.
-struct IndexFile {
+pub(crate) struct IndexFile {
     path: PathBuf,
     /// Open while the index can still grow; closed by [`IndexFile::trim`] (a sealed segment's
     /// index is only read, through the mapping), reopened on demand.
@@ -100,7 +100,7 @@ impl IndexFile {
     }
 
     /// Forgets entries from `n` on and zeroes their bytes so a later load cannot resurrect them.
-    fn truncate(&mut self, n: usize) {
+    pub(crate) fn truncate(&mut self, n: usize) {
         if n < self.entries {
             let (from, to) = (n * self.entry_size, self.entries * self.entry_size);
             if let Some(m) = self.mmap.as_mut() {
@@ -111,7 +111,7 @@ impl IndexFile {
     }
 
     /// Zeroes every non-zero byte after the entries in use (stale data from before a crash).
-    fn clear_tail(&mut self) {
+    pub(crate) fn clear_tail(&mut self) {
         let from = self.entries * self.entry_size;
         if let Some(m) = self.mmap.as_mut() {
             for chunk in m[from..].chunks_mut(64 * 1024) {
@@ -122,7 +122,8 @@ impl IndexFile {
         }
     }
 
-    fn flush(&self) -> io::Result<()> {
+    /// Writes dirty pages to disk.
+    pub(crate) fn flush(&self) -> io::Result<()> {
         match &self.mmap {
             Some(m) => m.flush(),
             None => Ok(()),
@@ -132,7 +133,7 @@ impl IndexFile {
     /// Flushes and shrinks the file to the entries in use; the index becomes full. Closes the
     /// file descriptor afterwards (the mapping stays), so a sealed segment costs one open file
     /// (its `.log`) instead of three.
-    fn trim(&mut self) -> io::Result<()> {
+    pub(crate) fn trim(&mut self) -> io::Result<()> {
         self.flush()?;
         if self.capacity != self.entries {
             self.mmap = None;
@@ -147,7 +148,7 @@ impl IndexFile {
     }
 
     /// Grows the file to `capacity` entries (zero-filled) so it can be appended to.
-    fn reserve(&mut self, capacity: usize) -> io::Result<()> {
+    pub(crate) fn reserve(&mut self, capacity: usize) -> io::Result<()> {
         if capacity <= self.capacity {
             return Ok(());
         }
@@ -157,6 +158,11 @@ impl IndexFile {
         self.file()?.set_len(len)?;
         self.capacity = capacity;
         self.remap()
+    }
+
+    /// Whether no further entry fits.
+    pub(crate) fn is_full(&self) -> bool {
+        self.entries >= self.capacity
     }
 }
 
@@ -179,6 +185,20 @@ fn be_i64(b: &[u8], at: usize) -> i64 {
 /// The `.index` file: `relative_offset: u32 | position: u32` entries, both strictly increasing.
 pub(crate) struct OffsetIndex {
     file: IndexFile,
+}
+
+/// Truncation, flushing, trimming and growth are the file's own.
+impl std::ops::Deref for OffsetIndex {
+    type Target = IndexFile;
+    fn deref(&self) -> &IndexFile {
+        &self.file
+    }
+}
+
+impl std::ops::DerefMut for OffsetIndex {
+    fn deref_mut(&mut self) -> &mut IndexFile {
+        &mut self.file
+    }
 }
 
 impl OffsetIndex {
@@ -248,42 +268,26 @@ impl OffsetIndex {
         e[4..].copy_from_slice(&pos.to_be_bytes());
         self.file.push(&e)
     }
-
-    /// Keeps only the first `n` entries.
-    pub fn truncate(&mut self, n: usize) {
-        self.file.truncate(n);
-    }
-
-    /// Whether no further entry fits.
-    pub fn is_full(&self) -> bool {
-        self.file.entries >= self.file.capacity
-    }
-
-    /// See [`IndexFile::clear_tail`].
-    pub fn clear_tail(&mut self) {
-        self.file.clear_tail();
-    }
-
-    /// Writes dirty pages to disk.
-    pub fn flush(&self) -> io::Result<()> {
-        self.file.flush()
-    }
-
-    /// Shrinks the file to the entries in use.
-    pub fn trim(&mut self) -> io::Result<()> {
-        self.file.trim()
-    }
-
-    /// Grows the capacity to at least `capacity` entries.
-    pub fn reserve(&mut self, capacity: usize) -> io::Result<()> {
-        self.file.reserve(capacity)
-    }
 }
 
 /// The `.timeindex` file: `timestamp: i64 | relative_offset: u32` entries, timestamps strictly
 /// increasing and offsets non-decreasing.
 pub(crate) struct TimeIndex {
     file: IndexFile,
+}
+
+/// Truncation, flushing, trimming and growth are the file's own.
+impl std::ops::Deref for TimeIndex {
+    type Target = IndexFile;
+    fn deref(&self) -> &IndexFile {
+        &self.file
+    }
+}
+
+impl std::ops::DerefMut for TimeIndex {
+    fn deref_mut(&mut self) -> &mut IndexFile {
+        &mut self.file
+    }
 }
 
 impl TimeIndex {
@@ -357,36 +361,6 @@ impl TimeIndex {
         e[..8].copy_from_slice(&ts.to_be_bytes());
         e[8..].copy_from_slice(&rel.to_be_bytes());
         self.file.push(&e)
-    }
-
-    /// Keeps only the first `n` entries.
-    pub fn truncate(&mut self, n: usize) {
-        self.file.truncate(n);
-    }
-
-    /// Whether no further entry fits.
-    pub fn is_full(&self) -> bool {
-        self.file.entries >= self.file.capacity
-    }
-
-    /// See [`IndexFile::clear_tail`].
-    pub fn clear_tail(&mut self) {
-        self.file.clear_tail();
-    }
-
-    /// Writes dirty pages to disk.
-    pub fn flush(&self) -> io::Result<()> {
-        self.file.flush()
-    }
-
-    /// Shrinks the file to the entries in use.
-    pub fn trim(&mut self) -> io::Result<()> {
-        self.file.trim()
-    }
-
-    /// Grows the capacity to at least `capacity` entries.
-    pub fn reserve(&mut self, capacity: usize) -> io::Result<()> {
-        self.file.reserve(capacity)
     }
 }
 
