@@ -369,6 +369,7 @@ fn rebuild_producer_state(log: &PartitionLog) -> Result<ProducerStates, BrokerEr
             (ProducerStates::default(), log.log_start_offset())
         }
     };
+    let now = now_ms();
     // Each read returns at least one batch and moves `offset` past it, so this ends at `end`.
     while offset < end {
         let read = log.read(offset, 1 << 20)?;
@@ -380,7 +381,7 @@ fn rebuild_producer_state(log: &PartitionLog) -> Result<ProducerStates, BrokerEr
         while let Some(rest) = read.bytes.get(pos..).filter(|r| !r.is_empty()) {
             let header = RecordBatchHeader::parse(rest)?;
             if header.last_offset() >= offset {
-                states.replay(&header);
+                states.replay(&header, now);
             }
             offset = offset.max(header.next_offset());
             pos += header.total_size().max(1);

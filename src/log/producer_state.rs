@@ -236,15 +236,16 @@ impl ProducerStates {
         entry.last_update_ms = entry.last_update_ms.max(now_ms);
     }
 
-    /// Updates the state with a batch read back from the log (recovery): the batch's max
-    /// timestamp stands in for the time of the append.
-    pub fn replay(&mut self, header: &RecordBatchHeader) {
+    /// Updates the state with a batch read back from the log (recovery). `now_ms` (the time of
+    /// the rebuild) stands in for the time of the append: client timestamps may be anything,
+    /// so a restart never expires a producer early (it may extend its life by one period).
+    pub fn replay(&mut self, header: &RecordBatchHeader, now_ms: i64) {
         if header.is_control() {
             return;
         }
         if let Some(batch) = ProducerBatch::from_header(header) {
             let base = header.base_offset;
-            self.record(&batch, base, header.last_offset(), header.max_timestamp);
+            self.record(&batch, base, header.last_offset(), now_ms);
         }
     }
 
