@@ -170,6 +170,20 @@ impl Partition {
         Ok(AppendOutcome::Appended(base..next))
     }
 
+    /// The producers this partition remembers and that have not expired, by id:
+    /// `(producer id, epoch, last sequence, last append time in ms)`.
+    pub fn active_producers(&self, now_ms: i64, expiration_ms: i64) -> Vec<(i64, i16, i32, i64)> {
+        let producers = self.producers.lock().unwrap_or_else(|p| p.into_inner());
+        producers
+            .live(now_ms, expiration_ms)
+            .into_iter()
+            .map(|(id, e)| {
+                let last_seq = e.batches.back().map_or(-1, |b| b.last_seq);
+                (id, e.epoch, last_seq, e.last_update_ms)
+            })
+            .collect()
+    }
+
     /// How many producers this partition remembers (expired ones until the next snapshot).
     pub fn producer_count(&self) -> usize {
         self.producers

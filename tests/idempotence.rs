@@ -323,3 +323,39 @@ fn rdkafka_idempotent_producer_across_a_broker_restart() {
     let got: Vec<String> = values.into_iter().map(|(_, v)| v).collect();
     assert_eq!(got, expected, "every record exactly once, in order");
 }
+
+#[test]
+fn describe_producers_lists_the_partition_producers() {
+    use kalfka_protocol::messages::describe_producers_request::TopicRequest;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let broker = TestBroker::start(dir.path());
+    let mut c = RawClient::connect(broker.addr);
+    create_topic(&mut c, TOPIC, 1);
+    let (pid, epoch) = init_producer_id(&mut c);
+    assert_eq!(produce(&mut c, batch(pid, epoch, 0, 4)), (0, 0));
+    let resp: DescribeProducersResponse = c.call(
+        0,
+        &DescribeProducersRequest {
+            topics: vec![
+                TopicRequest {
+                    name: TOPIC.into(),
+                    partition_indexes: vec![0, 7],
+                },
+                TopicRequest {
+                    name: "missing".into(),
+                    partition_indexes: vec![0],
+                },
+            ],
+        },
+    );
+    let parts = &resp.topics[0].partitions;
+    assert_eq!(parts[0].error_code, 0);
+    let producers = &parts[0].active_producers;
+    assert_eq!(producers.len(), 1);
+    assert_eq!(producers[0].producer_id, pid);
+    assert_eq!(producers[0].producer_epoch, i32::from(epoch));
+    assert_eq!(producers[0].last_sequence, 3);
+    assert_eq!(producers[0].current_txn_start_offset, -1);
+    assert_eq!(parts[1].error_code, 3, "unknown partition");
+    assert_eq!(resp.topics[1].partitions[0].error_code, 3, "unknown topic");
+}

@@ -152,6 +152,18 @@ impl ProducerStates {
             .filter(|e| now_ms.saturating_sub(e.last_update_ms) < expiration_ms)
     }
 
+    /// The live producers, by id: `(producer id, entry)`.
+    pub fn live(&self, now_ms: i64, expiration_ms: i64) -> Vec<(i64, &ProducerEntry)> {
+        let mut out: Vec<(i64, &ProducerEntry)> = self
+            .producers
+            .iter()
+            .filter(|(_, e)| now_ms.saturating_sub(e.last_update_ms) < expiration_ms)
+            .map(|(id, e)| (*id, e))
+            .collect();
+        out.sort_by_key(|(id, _)| *id);
+        out
+    }
+
     /// Checks `batch` against the producer's state (see the [module docs](self)).
     pub fn check(
         &self,
