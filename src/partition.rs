@@ -122,6 +122,7 @@ impl Partition {
         expiration_ms: i64,
     ) -> Result<AppendOutcome, BrokerError> {
         let mut producers = self.producers.lock().unwrap_or_else(|p| p.into_inner());
+        producers.maybe_remove_expired(now_ms, expiration_ms);
         let mut staged: Vec<Option<ProducerBatch>> = Vec::with_capacity(batches.len());
         // Later batches of one request are checked against the earlier ones (placeholder
         // offsets: only sequences matter for the check).

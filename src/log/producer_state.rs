@@ -124,7 +124,13 @@ pub enum SequenceError {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ProducerStates {
     producers: HashMap<i64, ProducerEntry>,
+    /// When expired producers were last removed (not persisted).
+    #[serde(skip)]
+    last_expiry_ms: i64,
 }
+
+/// How often [`ProducerStates::maybe_remove_expired`] actually scans.
+const EXPIRY_SCAN_INTERVAL_MS: i64 = 60_000;
 
 /// The snapshot file's content.
 #[derive(Debug, Serialize, Deserialize)]
@@ -267,6 +273,15 @@ impl ProducerStates {
             .retain(|_, e| now_ms.saturating_sub(e.last_update_ms) < expiration_ms);
     }
 
+    /// [`remove_expired`](Self::remove_expired), at most once per minute (called on appends,
+    /// so that idle producers do not accumulate).
+    pub fn maybe_remove_expired(&mut self, now_ms: i64, expiration_ms: i64) {
+        if now_ms.saturating_sub(self.last_expiry_ms) >= EXPIRY_SCAN_INTERVAL_MS {
+            self.last_expiry_ms = now_ms;
+            self.remove_expired(now_ms, expiration_ms);
+        }
+    }
+
     /// Loads the snapshot in `dir`: the states and the offset they cover. `None` when there is
     /// none or it cannot be read (the caller then rebuilds from the whole log).
     pub fn load_snapshot(dir: &Path) -> Option<(ProducerStates, i64)> {
@@ -360,6 +375,16 @@ mod tests {
         assert_eq!(add_seq(i32::MAX, 1), 0);
         s.record(&b(2, 0, i32::MAX - 1, i32::MAX), 10, 11, 0);
         assert_eq!(s.check(&b(2, 0, 0, 3), 0, DAY), Ok(SequenceCheck::Append));
+    }
+
+    #[test]
+    fn idle_producers_are_removed() {
+        let mut s = ProducerStates::default();
+        s.record(&b(1, 0, 0, 0), 0, 0, 1_000);
+        s.record(&b(2, 0, 0, 0), 1, 1, 100_000);
+        s.maybe_remove_expired(120_000, 60_000);
+        assert_eq!(s.len(), 1);
+        assert!(s.get(2, 120_000, 60_000).is_some());
     }
 
     #[test]
