@@ -103,6 +103,14 @@ pub struct Cli {
         default_value_t = 5_000
     )]
     pub group_consumer_heartbeat_interval_ms: u64,
+    /// How long a partition remembers an idle idempotent producer's sequence numbers
+    /// (`producer.id.expiration.ms`).
+    #[arg(
+        long,
+        env = "KALFKA_PRODUCER_ID_EXPIRATION_MS",
+        default_value_t = 86_400_000
+    )]
+    pub producer_id_expiration_ms: u64,
     /// TOML file of Kafka broker properties (`num.partitions = 3`, `log.dirs = "/var/kalfka"`,
     /// `listeners = "PLAINTEXT://127.0.0.1:9092"`, ...); flags and environment win over it.
     #[arg(long, env = "KALFKA_CONFIG")]
@@ -172,6 +180,8 @@ pub struct BrokerConfig {
     pub group_consumer_session_timeout_ms: u64,
     /// `group.consumer.heartbeat.interval.ms`.
     pub group_consumer_heartbeat_interval_ms: u64,
+    /// `producer.id.expiration.ms`.
+    pub producer_id_expiration_ms: u64,
 }
 
 impl BrokerConfig {
@@ -195,6 +205,7 @@ impl BrokerConfig {
             retention_check_interval_ms: 300_000,
             group_consumer_session_timeout_ms: 45_000,
             group_consumer_heartbeat_interval_ms: 5_000,
+            producer_id_expiration_ms: 86_400_000,
         }
     }
 }
@@ -261,6 +272,7 @@ impl TryFrom<Cli> for BrokerConfig {
             retention_check_interval_ms: cli.log_retention_check_interval_ms.max(1),
             group_consumer_session_timeout_ms: cli.group_consumer_session_timeout_ms,
             group_consumer_heartbeat_interval_ms: cli.group_consumer_heartbeat_interval_ms,
+            producer_id_expiration_ms: cli.producer_id_expiration_ms,
         })
     }
 }

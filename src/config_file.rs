@@ -46,6 +46,7 @@ pub const FILE_KEYS: &[(&str, &str)] = &[
         "group.initial.rebalance.delay.ms",
         "group_initial_rebalance_delay_ms",
     ),
+    ("producer.id.expiration.ms", "producer_id_expiration_ms"),
 ];
 
 /// Why the config file could not be used.

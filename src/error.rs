@@ -141,6 +141,12 @@ pub enum BrokerError {
     /// A subscription regex that does not compile.
     #[error("invalid regular expression: {0}")]
     InvalidRegularExpression(String),
+    /// A produce whose producer epoch is older than the one the partition knows.
+    #[error("invalid producer epoch: {0}")]
+    InvalidProducerEpoch(String),
+    /// A produce whose sequence number does not continue the producer's sequence.
+    #[error("out of order sequence number: {0}")]
+    OutOfOrderSequence(String),
 }
 
 impl BrokerError {
@@ -184,12 +190,28 @@ impl BrokerError {
             BrokerError::UnreleasedInstanceId => ErrorCode::UnreleasedInstanceId,
             BrokerError::UnsupportedAssignor(_) => ErrorCode::UnsupportedAssignor,
             BrokerError::InvalidRegularExpression(_) => ErrorCode::InvalidRegularExpression,
+            BrokerError::InvalidProducerEpoch(_) => ErrorCode::InvalidProducerEpoch,
+            BrokerError::OutOfOrderSequence(_) => ErrorCode::OutOfOrderSequenceNumber,
         }
     }
 
     /// The numeric code, as it goes on the wire.
     pub fn code_i16(&self) -> i16 {
         self.code().code()
+    }
+}
+
+impl From<crate::log::producer_state::SequenceError> for BrokerError {
+    fn from(e: crate::log::producer_state::SequenceError) -> Self {
+        use crate::log::producer_state::SequenceError;
+        match e {
+            SequenceError::InvalidProducerEpoch { .. } => {
+                BrokerError::InvalidProducerEpoch(e.to_string())
+            }
+            SequenceError::OutOfOrderSequence { .. } => {
+                BrokerError::OutOfOrderSequence(e.to_string())
+            }
+        }
     }
 }
 

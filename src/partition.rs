@@ -17,9 +17,10 @@ use std::time::Instant;
 use bytes::Bytes;
 use tokio::sync::Notify;
 
-use kalfka_protocol::records::batches;
+use kalfka_protocol::records::{batches, RecordBatchHeader};
 
 use crate::error::BrokerError;
+use crate::log::producer_state::{ProducerBatch, ProducerStates, SequenceCheck};
 use crate::log::{CompactionStats, LogConfig, PartitionLog, Recovery, RetentionPolicy};
 
 /// One partition of a topic.
@@ -37,6 +38,17 @@ pub struct Partition {
     last_sync: Mutex<Instant>,
     /// fsyncs done by [`sync_to`](Self::sync_to) (group commits).
     sync_count: std::sync::atomic::AtomicU64,
+    /// Idempotent-producer state; held across check and append, so it also serializes appends.
+    producers: Mutex<ProducerStates>,
+}
+
+/// What [`Partition::append_checked`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AppendOutcome {
+    /// The batches were written at these offsets.
+    Appended(std::ops::Range<i64>),
+    /// A retried batch that is already in the log at these offsets; nothing was written.
+    Duplicate(std::ops::Range<i64>),
 }
 
 /// Where a partition's log stands.
@@ -67,6 +79,7 @@ impl Partition {
         recovery: Recovery,
     ) -> Result<Self, BrokerError> {
         let log = PartitionLog::open_with(dir, config, recovery)?;
+        let producers = rebuild_producer_state(&log)?;
         // What recovery found is what the next start would find: count it as synced.
         let synced = AtomicI64::new(log.log_end_offset());
         Ok(Partition {
@@ -77,6 +90,7 @@ impl Partition {
             sync_lock: tokio::sync::Mutex::new(()),
             last_sync: Mutex::new(Instant::now()),
             sync_count: std::sync::atomic::AtomicU64::new(0),
+            producers: Mutex::new(producers),
         })
     }
 
@@ -92,14 +106,91 @@ impl Partition {
     /// Returns the offsets the batches got (`base..next`). Wakes fetches waiting on this
     /// partition. Nothing is fsynced here (see [`sync_to`](Self::sync_to)).
     pub fn append(&self, batches: &mut [Vec<u8>]) -> Result<std::ops::Range<i64>, BrokerError> {
+        match self.append_checked(batches, now_ms(), i64::MAX)? {
+            AppendOutcome::Appended(range) | AppendOutcome::Duplicate(range) => Ok(range),
+        }
+    }
+
+    /// Like [`append`](Self::append), but first checks the producer id, epoch and sequence of
+    /// every batch (see [`crate::log::producer_state`]): a retried batch already in the log is
+    /// reported as [`AppendOutcome::Duplicate`] and not written again; an old epoch or a
+    /// sequence gap fails the whole append. Producers idle for `expiration_ms` are forgotten.
+    pub fn append_checked(
+        &self,
+        batches: &mut [Vec<u8>],
+        now_ms: i64,
+        expiration_ms: i64,
+    ) -> Result<AppendOutcome, BrokerError> {
+        let mut producers = self.producers.lock().unwrap_or_else(|p| p.into_inner());
+        producers.maybe_remove_expired(now_ms, expiration_ms);
+        let mut staged: Vec<Option<ProducerBatch>> = Vec::with_capacity(batches.len());
+        // Later batches of one request are checked against the earlier ones (placeholder
+        // offsets: only sequences matter for the check).
+        let mut scratch: Option<ProducerStates> = None;
+        for batch in batches.iter() {
+            let header = RecordBatchHeader::parse(batch)?;
+            let Some(pb) = ProducerBatch::from_header(&header) else {
+                staged.push(None);
+                continue;
+            };
+            let states = scratch.as_ref().unwrap_or(&producers);
+            match states.check(&pb, now_ms, expiration_ms)? {
+                SequenceCheck::Duplicate(dup) => {
+                    tracing::debug!(
+                        partition = self.index,
+                        producer_id = pb.producer_id,
+                        first_seq = pb.first_seq,
+                        "duplicate batch; answering its original offset"
+                    );
+                    return Ok(AppendOutcome::Duplicate(
+                        dup.base_offset..dup.last_offset + 1,
+                    ));
+                }
+                SequenceCheck::Append => {}
+            }
+            if batches.len() > 1 {
+                scratch
+                    .get_or_insert_with(|| producers.clone())
+                    .record(&pb, 0, 0, now_ms);
+            }
+            staged.push(Some(pb));
+        }
         let appended = self
             .log
             .append_batches(batches.iter_mut().map(|b| b.as_mut_slice()))?;
+        for (info, pb) in appended.iter().zip(&staged) {
+            if let Some(pb) = pb {
+                producers.record(pb, info.base_offset, info.last_offset, now_ms);
+            }
+        }
+        drop(producers);
         let end = self.log.log_end_offset();
         let base = appended.first().map_or(end, |a| a.base_offset);
         let next = appended.last().map_or(end, |a| a.last_offset + 1);
         self.wake_waiters();
-        Ok(base..next)
+        Ok(AppendOutcome::Appended(base..next))
+    }
+
+    /// The producers this partition remembers and that have not expired, by id:
+    /// `(producer id, epoch, last sequence, last append time in ms)`.
+    pub fn active_producers(&self, now_ms: i64, expiration_ms: i64) -> Vec<(i64, i16, i32, i64)> {
+        let producers = self.producers.lock().unwrap_or_else(|p| p.into_inner());
+        producers
+            .live(now_ms, expiration_ms)
+            .into_iter()
+            .map(|(id, e)| {
+                let last_seq = e.batches.back().map_or(-1, |b| b.last_seq);
+                (id, e.epoch, last_seq, e.last_update_ms)
+            })
+            .collect()
+    }
+
+    /// How many producers this partition remembers (expired ones until the next snapshot).
+    pub fn producer_count(&self) -> usize {
+        self.producers
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .len()
     }
 
     /// Reads whole batches from the one containing `offset`, up to about `max_bytes` (the first
@@ -153,10 +244,21 @@ impl Partition {
     }
 
     /// Fsyncs the log (data and indexes).
+    /// Also snapshots the producer state (covering the flushed offsets) so that the next
+    /// start rebuilds it from the snapshot instead of scanning the whole log.
     pub fn flush(&self) -> Result<(), BrokerError> {
+        let (states, covered) = {
+            let producers = self.producers.lock().unwrap_or_else(|p| p.into_inner());
+            (producers.clone(), self.log.log_end_offset())
+        };
         let end = self.log.log_end_offset();
         self.log.flush()?;
         self.mark_synced(end);
+        if !states.is_empty() {
+            states
+                .write_snapshot(self.log.dir(), covered)
+                .map_err(|e| BrokerError::Storage(format!("producer-state snapshot: {e}")))?;
+        }
         Ok(())
     }
 
@@ -256,6 +358,54 @@ impl Partition {
             w.notify_one();
         }
     }
+}
+
+/// Wall-clock milliseconds since the Unix epoch.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+/// Rebuilds the producer state of an opened log: from the snapshot when it covers no more
+/// than the log holds, replaying the batch headers after it; from the whole log otherwise.
+fn rebuild_producer_state(log: &PartitionLog) -> Result<ProducerStates, BrokerError> {
+    let end = log.log_end_offset();
+    let (mut states, mut offset) = match ProducerStates::load_snapshot(log.dir()) {
+        Some((states, covered)) if covered <= end => (states, covered.max(log.log_start_offset())),
+        stale => {
+            if stale.is_some() {
+                // It describes batches recovery dropped: never use it again.
+                let path = log.dir().join(crate::log::producer_state::SNAPSHOT_FILE);
+                if let Err(e) = std::fs::remove_file(&path) {
+                    tracing::warn!(path = %path.display(), error = %e, "cannot remove a stale producer-state snapshot");
+                }
+            }
+            (ProducerStates::default(), log.log_start_offset())
+        }
+    };
+    let now = now_ms();
+    // Each read returns at least one batch and moves `offset` past it, so this ends at `end`.
+    while offset < end {
+        let read = log.read(offset, 1 << 20)?;
+        if read.bytes.is_empty() {
+            break;
+        }
+        let before = offset;
+        let mut pos = 0usize;
+        while let Some(rest) = read.bytes.get(pos..).filter(|r| !r.is_empty()) {
+            let header = RecordBatchHeader::parse(rest)?;
+            if header.last_offset() >= offset {
+                states.replay(&header, now);
+            }
+            offset = offset.max(header.next_offset());
+            pos += header.total_size().max(1);
+        }
+        if offset <= before {
+            break;
+        }
+    }
+    Ok(states)
 }
 
 #[cfg(test)]

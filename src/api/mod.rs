@@ -19,6 +19,7 @@ mod offsets;
 mod partitions;
 mod produce;
 mod producer_id;
+mod producers;
 mod quotas;
 mod topic_partitions;
 mod topics;
@@ -195,6 +196,12 @@ pub static ROUTES: &[Route] = &[
         0,
         0,
         consumer_groups::describe
+    ),
+    route!(
+        kalfka_protocol::messages::DescribeProducersRequest,
+        0,
+        0,
+        producers::describe
     ),
 ];
 

@@ -11,6 +11,11 @@
 //! once that many records are unsynced, whatever the acks; `flush.ms` is served by the
 //! periodic flusher in [`crate::server`].
 //!
+//! Idempotence: batches carrying a producer id are checked by the partition's producer state
+//! ([`crate::log::producer_state`]): a retried batch is answered with its original offset and
+//! not written again; a sequence gap answers OUT_OF_ORDER_SEQUENCE_NUMBER and an old producer
+//! epoch INVALID_PRODUCER_EPOCH.
+//!
 //! On a topic whose `cleanup.policy` includes `compact`, batches are decoded once more to check
 //! that every record has a key (INVALID_RECORD otherwise, as in Kafka).
 
@@ -26,7 +31,7 @@ use kalfka_protocol::records::{batches, validate_batch, Compression};
 use super::RequestContext;
 use crate::error::BrokerError;
 use crate::metadata::Topic;
-use crate::partition::Partition;
+use crate::partition::{now_ms, AppendOutcome, Partition};
 
 /// First Produce version that carries record batch v2; older ones are answered with
 /// UNSUPPORTED_VERSION (as Kafka 4 does).
@@ -168,6 +173,11 @@ fn produce_partition(
                 topic.name
             )));
         }
+        if header.is_control() {
+            return Err(BrokerError::InvalidRecord(
+                "clients may not produce control batches".into(),
+            ));
+        }
         if header.compression()? == Compression::Zstd && version < FIRST_ZSTD_VERSION {
             return Err(BrokerError::UnsupportedCompressionType);
         }
@@ -179,7 +189,14 @@ fn produce_partition(
             "produce request without record batches".into(),
         ));
     }
-    let offsets = partition.append(&mut validated)?;
+    let expiration_ms =
+        i64::try_from(ctx.broker.config.producer_id_expiration_ms).unwrap_or(i64::MAX);
+    let offsets = match partition.append_checked(&mut validated, now_ms(), expiration_ms)? {
+        AppendOutcome::Appended(offsets) => offsets,
+        // A retry of a batch already written: answered with its offsets once it is as durable
+        // as the acks ask (the first attempt may still be waiting for its fsync).
+        AppendOutcome::Duplicate(offsets) => offsets,
+    };
     let sync_to = needs_sync(ctx, topic, partition, acks).then_some(offsets.end);
     Ok(Appended {
         base_offset: offsets.start,

@@ -1,7 +1,10 @@
 //! InitProducerId (key 22): allocates producer ids for idempotent producers.
 //!
-//! Sequence checking and transactions are not served yet: a request with a transactional id
-//! is refused with INVALID_REQUEST (and a log line) rather than pretending to be transactional.
+//! As in Kafka, a request without a transactional id always gets a fresh producer id with
+//! epoch 0, also when it names its current id and epoch (v3+): the partitions check the
+//! sequences of each id (see [`crate::log::producer_state`]), so a fresh id is a fresh start.
+//! Transactions are not served yet: a request with a transactional id is refused with
+//! INVALID_REQUEST (and a log line) rather than pretending to be transactional.
 
 use kalfka_protocol::error_code::ErrorCode;
 use kalfka_protocol::messages::{InitProducerIdRequest, InitProducerIdResponse};

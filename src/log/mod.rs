@@ -55,6 +55,7 @@ pub mod config;
 pub mod error;
 mod index;
 mod partition;
+pub mod producer_state;
 mod recovery;
 mod retention;
 mod segment;
