@@ -5,7 +5,7 @@
 //!
 //! [`Partition::sync_to`] waits until everything below an offset is fsynced. Callers queue on
 //! one async mutex per partition; the holder fsyncs the active segment file *once* for every
-//! append published so far (see [`PartitionLog::sync_data`]) and advances the synced offset, so
+//! append published so far (see [`LogEngine::sync_data`]) and advances the synced offset, so
 //! the callers queued behind it usually find their offset already covered and return without
 //! an fsync of their own. Appends are not blocked while an fsync runs.
 
@@ -21,14 +21,16 @@ use kalfka_protocol::records::{batches, RecordBatchHeader};
 
 use crate::error::BrokerError;
 use crate::log::producer_state::{ProducerBatch, ProducerStates, SequenceCheck};
-use crate::log::{CompactionStats, LogConfig, PartitionLog, Recovery, RetentionPolicy};
+use crate::log::{
+    CompactionStats, LogConfig, LogEngine, MemoryLog, PartitionLog, Recovery, RetentionPolicy,
+};
 
 /// One partition of a topic.
 #[derive(Debug)]
 pub struct Partition {
     /// Partition number within its topic.
     pub index: i32,
-    log: PartitionLog,
+    log: Box<dyn LogEngine>,
     waiters: Mutex<Vec<Arc<Notify>>>,
     /// Every offset below this is known to be fsynced.
     synced: AtomicI64,
@@ -79,10 +81,26 @@ impl Partition {
         recovery: Recovery,
     ) -> Result<Self, BrokerError> {
         let log = PartitionLog::open_with(dir, config, recovery)?;
-        let producers = rebuild_producer_state(&log)?;
+        Self::with_engine(index, Box::new(log))
+    }
+
+    /// A partition whose log lives only in memory ([`MemoryLog`]): nothing is written to disk
+    /// and everything is lost when the broker stops (`--memory`).
+    pub fn in_memory(index: i32) -> Self {
+        Partition::new(index, Box::new(MemoryLog::new()), ProducerStates::default())
+    }
+
+    /// A partition served from an already-open `log`; the producer state is rebuilt from the
+    /// log (and its snapshot, for an engine with a directory).
+    pub fn with_engine(index: i32, log: Box<dyn LogEngine>) -> Result<Self, BrokerError> {
+        let producers = rebuild_producer_state(log.as_ref())?;
+        Ok(Partition::new(index, log, producers))
+    }
+
+    fn new(index: i32, log: Box<dyn LogEngine>, producers: ProducerStates) -> Self {
         // What recovery found is what the next start would find: count it as synced.
         let synced = AtomicI64::new(log.log_end_offset());
-        Ok(Partition {
+        Partition {
             index,
             log,
             waiters: Mutex::new(Vec::new()),
@@ -91,7 +109,7 @@ impl Partition {
             last_sync: Mutex::new(Instant::now()),
             sync_count: std::sync::atomic::AtomicU64::new(0),
             producers: Mutex::new(producers),
-        })
+        }
     }
 
     /// The log start and end offsets.
@@ -155,9 +173,10 @@ impl Partition {
             }
             staged.push(Some(pb));
         }
-        let appended = self
-            .log
-            .append_batches(batches.iter_mut().map(|b| b.as_mut_slice()))?;
+        let appended = batches
+            .iter_mut()
+            .map(|b| self.log.append(b.as_mut_slice()))
+            .collect::<Result<Vec<_>, _>>()?;
         for (info, pb) in appended.iter().zip(&staged) {
             if let Some(pb) = pb {
                 producers.record(pb, info.base_offset, info.last_offset, now_ms);
@@ -254,9 +273,9 @@ impl Partition {
         let end = self.log.log_end_offset();
         self.log.flush()?;
         self.mark_synced(end);
-        if !states.is_empty() {
+        if let (false, Some(dir)) = (states.is_empty(), self.log.dir()) {
             states
-                .write_snapshot(self.log.dir(), covered)
+                .write_snapshot(dir, covered)
                 .map_err(|e| BrokerError::Storage(format!("producer-state snapshot: {e}")))?;
         }
         Ok(())
@@ -307,6 +326,11 @@ impl Partition {
     /// How many group-commit fsyncs [`sync_to`](Self::sync_to) has done.
     pub fn sync_count(&self) -> u64 {
         self.sync_count.load(Ordering::Relaxed)
+    }
+
+    /// Bytes of record data the partition's log holds.
+    pub fn size_bytes(&self) -> u64 {
+        self.log.size_bytes()
     }
 
     /// DeleteRecords: moves the log start offset to `offset` (-1: the high watermark) and
@@ -369,14 +393,15 @@ pub fn now_ms() -> i64 {
 
 /// Rebuilds the producer state of an opened log: from the snapshot when it covers no more
 /// than the log holds, replaying the batch headers after it; from the whole log otherwise.
-fn rebuild_producer_state(log: &PartitionLog) -> Result<ProducerStates, BrokerError> {
+fn rebuild_producer_state(log: &dyn LogEngine) -> Result<ProducerStates, BrokerError> {
     let end = log.log_end_offset();
-    let (mut states, mut offset) = match ProducerStates::load_snapshot(log.dir()) {
+    let snapshot = log.dir().and_then(ProducerStates::load_snapshot);
+    let (mut states, mut offset) = match snapshot {
         Some((states, covered)) if covered <= end => (states, covered.max(log.log_start_offset())),
         stale => {
-            if stale.is_some() {
+            if let (Some(_), Some(dir)) = (stale, log.dir()) {
                 // It describes batches recovery dropped: never use it again.
-                let path = log.dir().join(crate::log::producer_state::SNAPSHOT_FILE);
+                let path = dir.join(crate::log::producer_state::SNAPSHOT_FILE);
                 if let Err(e) = std::fs::remove_file(&path) {
                     tracing::warn!(path = %path.display(), error = %e, "cannot remove a stale producer-state snapshot");
                 }

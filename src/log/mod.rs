@@ -44,7 +44,10 @@
 //! Durability: `append` only writes to the OS; [`PartitionLog::sync_data`] fsyncs the active
 //! segment without blocking appends (the broker's group commit builds on it).
 //!
-//! Files: [`config`] (tuning), [`error`] (errors), [`batch`] (batch-header access),
+//! [`LogEngine`] is the narrow interface the broker uses; [`PartitionLog`] implements it on
+//! disk and [`MemoryLog`] in memory (`--memory`, tests).
+//!
+//! Files: [`engine`] (the trait), [`memory`] (the in-memory engine), [`config`] (tuning), [`error`] (errors), [`batch`] (batch-header access),
 //! [`index`] (offset and time index files), [`segment`] (one segment), [`recovery`] (load and
 //! repair), [`retention`] (log start offset, deleting segments),
 //! [`compaction`] (the cleaner), [`partition`] (the partition log).
@@ -52,8 +55,10 @@
 mod batch;
 mod compaction;
 pub mod config;
+mod engine;
 pub mod error;
 mod index;
+mod memory;
 mod partition;
 pub mod producer_state;
 mod recovery;
@@ -62,7 +67,9 @@ mod segment;
 
 pub use compaction::CompactionStats;
 pub use config::LogConfig;
+pub use engine::LogEngine;
 pub use error::LogError;
+pub use memory::MemoryLog;
 pub use partition::{AppendInfo, PartitionLog, ReadResult};
 pub use recovery::Recovery;
 pub use retention::RetentionPolicy;

@@ -320,6 +320,12 @@ impl PartitionLog {
         self.read_state().ok().and_then(|s| s.max_timestamp)
     }
 
+    /// Bytes of record data in the log's segment files.
+    pub fn size_bytes(&self) -> u64 {
+        self.read_state()
+            .map_or(0, |s| s.segments.iter().map(Segment::size).sum())
+    }
+
     /// fsyncs the active segment's `.log` and flushes its indexes. (Sealed segments were synced
     /// when they were rolled.)
     /// Also records the log end offset as the partition's recovery point, so the next
