@@ -111,6 +111,10 @@ pub struct Cli {
         default_value_t = 86_400_000
     )]
     pub producer_id_expiration_ms: u64,
+    /// Keep topics and partition logs in memory only (an ephemeral dev broker): nothing of
+    /// them is written to the data directory and everything is lost when the broker stops.
+    #[arg(long, env = "KALFKA_MEMORY", default_value_t = false, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true")]
+    pub memory: bool,
     /// TOML file of Kafka broker properties (`num.partitions = 3`, `log.dirs = "/var/kalfka"`,
     /// `listeners = "PLAINTEXT://127.0.0.1:9092"`, ...); flags and environment win over it.
     #[arg(long, env = "KALFKA_CONFIG")]
@@ -182,6 +186,8 @@ pub struct BrokerConfig {
     pub group_consumer_heartbeat_interval_ms: u64,
     /// `producer.id.expiration.ms`.
     pub producer_id_expiration_ms: u64,
+    /// `--memory`: topics and partition logs live in memory only (see [`Cli::memory`]).
+    pub memory: bool,
 }
 
 impl BrokerConfig {
@@ -206,6 +212,7 @@ impl BrokerConfig {
             group_consumer_session_timeout_ms: 45_000,
             group_consumer_heartbeat_interval_ms: 5_000,
             producer_id_expiration_ms: 86_400_000,
+            memory: false,
         }
     }
 }
@@ -273,6 +280,7 @@ impl TryFrom<Cli> for BrokerConfig {
             group_consumer_session_timeout_ms: cli.group_consumer_session_timeout_ms,
             group_consumer_heartbeat_interval_ms: cli.group_consumer_heartbeat_interval_ms,
             producer_id_expiration_ms: cli.producer_id_expiration_ms,
+            memory: cli.memory,
         })
     }
 }

@@ -51,6 +51,7 @@ fn serve(args: Vec<std::ffi::OsString>) -> ExitCode {
     };
     runtime.block_on(async move {
         let data_dir = config.data_dir.clone();
+        let memory = config.memory;
         let server = match Server::bind(config).await {
             Ok(s) => s,
             Err(e) => {
@@ -66,6 +67,9 @@ fn serve(args: Vec<std::ffi::OsString>) -> ExitCode {
             startup_ms = started.elapsed().as_secs_f64() * 1000.0,
             "kalfka is ready"
         );
+        if memory {
+            tracing::warn!("--memory: topics and records are kept in memory only and are lost when the broker stops");
+        }
         server.run(shutdown_signal()).await;
         ExitCode::SUCCESS
     })

@@ -1,7 +1,5 @@
 //! DescribeCluster (key 60) and DescribeLogDirs (key 35).
 
-use std::path::Path;
-
 use kalfka_protocol::error_code::ErrorCode;
 use kalfka_protocol::messages::describe_cluster_response::DescribeClusterBroker;
 use kalfka_protocol::messages::describe_log_dirs_response::{
@@ -19,8 +17,6 @@ use crate::metadata::Topic;
 const OPERATIONS_NOT_REQUESTED: i32 = i32::MIN;
 /// DescribeCluster endpoint type "brokers".
 const ENDPOINT_BROKERS: i8 = 1;
-/// Deepest directory nesting walked when sizing a partition directory.
-const MAX_DIR_DEPTH: usize = 4;
 
 /// Describes the cluster: its id, the controller and the one broker.
 pub async fn describe_cluster(
@@ -90,7 +86,11 @@ pub async fn describe_log_dirs(
                 .into_iter()
                 .map(|p| DescribeLogDirsPartition {
                     partition_index: p,
-                    partition_size: dir_size(&registry.partition_dir(&topic.name, p), 0) as i64,
+                    partition_size: usize::try_from(p)
+                        .ok()
+                        .and_then(|i| topic.partitions.get(i))
+                        .map_or(0, |part| part.size_bytes())
+                        as i64,
                     offset_lag: 0,
                     is_future_key: false,
                 })
@@ -112,20 +112,4 @@ pub async fn describe_log_dirs(
             usable_bytes,
         }],
     }
-}
-
-/// Bytes of the segment (`.log`) files under `dir`, as Kafka reports a partition's size;
-/// preallocated index files are not counted.
-fn dir_size(dir: &Path, depth: usize) -> u64 {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return 0;
-    };
-    entries
-        .flatten()
-        .map(|e| match e.metadata() {
-            Ok(m) if m.is_file() && e.path().extension().is_some_and(|x| x == "log") => m.len(),
-            Ok(m) if m.is_dir() && depth < MAX_DIR_DEPTH => dir_size(&e.path(), depth + 1),
-            _ => 0,
-        })
-        .sum()
 }

@@ -45,17 +45,26 @@ pub struct TopicRegistry {
     recovery: Recovery,
     /// Serializes creations and deletions, and with them writes of the metadata file.
     changes: Mutex<()>,
+    /// `--memory`: partitions live in memory and topic metadata is never read or written.
+    memory: bool,
 }
 
 impl TopicRegistry {
     /// Opens the registry of `config.data_dir`, creating the directory on first start and
     /// opening (recovering) every partition log it lists.
+    ///
+    /// With `config.memory` the registry starts empty and keeps everything in memory: no
+    /// metadata file is read or written and no partition directory is created.
     pub fn open(config: &BrokerConfig) -> Result<Self, BrokerError> {
         let data_dir = config.data_dir.clone();
         std::fs::create_dir_all(&data_dir).map_err(storage_error(&data_dir))?;
-        let recovery = take_clean_shutdown_marker(&data_dir)?;
         let store = MetaStore::new(&data_dir);
-        let stored = store.load().map_err(storage_error(&data_dir))?;
+        let (recovery, stored) = if config.memory {
+            (Recovery::Clean, None)
+        } else {
+            let recovery = take_clean_shutdown_marker(&data_dir)?;
+            (recovery, store.load().map_err(storage_error(&data_dir))?)
+        };
         let defaults = TopicDefaults {
             num_partitions: config.num_partitions,
             message_max_bytes: config.message_max_bytes,
@@ -74,6 +83,7 @@ impl TopicRegistry {
             ids: DashMap::new(),
             recovery,
             changes: Mutex::new(()),
+            memory: config.memory,
         };
         for t in stored_topics {
             let id = parse_uuid(&t.id).ok_or_else(|| {
@@ -189,7 +199,7 @@ impl TopicRegistry {
             .ok_or(BrokerError::UnknownTopicOrPartition)?;
         self.ids.remove(&topic.id);
         self.persist()?;
-        for p in 0..topic.partitions.len() {
+        for p in (0..topic.partitions.len()).filter(|_| !self.memory) {
             let dir = self.partition_dir(name, p as i32);
             if let Err(e) = std::fs::remove_dir_all(&dir) {
                 tracing::warn!(dir = %dir.display(), error = %e, "could not remove partition directory");
@@ -263,9 +273,8 @@ impl TopicRegistry {
         };
         let mut partitions = old.partitions.clone();
         for p in first_new..count {
-            let dir = self.partition_dir(name, p);
             // A new partition's directory is empty: nothing to recover.
-            match Partition::open(p, &dir, log_config.clone(), Recovery::Clean) {
+            match self.open_partition(name, p, &log_config, Recovery::Clean) {
                 Ok(partition) => partitions.push(Arc::new(partition)),
                 Err(e) => {
                     discard_new();
@@ -323,6 +332,9 @@ impl TopicRegistry {
     /// Clean shutdown: fsyncs every log and, if that worked, leaves the clean-shutdown marker
     /// so the next start skips the full validation of unflushed log data.
     pub fn close_all(&self) {
+        if self.memory {
+            return;
+        }
         if !self.flush_all() {
             tracing::warn!("not every log could be flushed; the next start will recover");
             return;
@@ -343,13 +355,8 @@ impl TopicRegistry {
         let log_config = self.log_config(&configs);
         let parts = (0..partitions)
             .map(|p| {
-                Partition::open(
-                    p,
-                    &self.partition_dir(name, p),
-                    log_config.clone(),
-                    self.recovery,
-                )
-                .map(Arc::new)
+                self.open_partition(name, p, &log_config, self.recovery)
+                    .map(Arc::new)
             })
             .collect::<Result<Vec<_>, _>>()?;
         Ok(Arc::new(Topic {
@@ -358,6 +365,21 @@ impl TopicRegistry {
             partitions: parts,
             configs,
         }))
+    }
+
+    /// Opens partition `p` of `name`: from its directory, or empty in memory (`--memory`).
+    fn open_partition(
+        &self,
+        name: &str,
+        p: i32,
+        log_config: &LogConfig,
+        recovery: Recovery,
+    ) -> Result<Partition, BrokerError> {
+        if self.memory {
+            return Ok(Partition::in_memory(p));
+        }
+        let dir = self.partition_dir(name, p);
+        Partition::open(p, &dir, log_config.clone(), recovery)
     }
 
     fn log_config(&self, configs: &TopicConfigs) -> LogConfig {
@@ -377,6 +399,9 @@ impl TopicRegistry {
     }
 
     fn persist(&self) -> Result<(), BrokerError> {
+        if self.memory {
+            return Ok(());
+        }
         let meta = StoredMeta {
             version: 1,
             cluster_id: self.cluster_id.clone(),
