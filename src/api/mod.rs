@@ -24,6 +24,7 @@ mod quotas;
 mod topic_partitions;
 mod topics;
 
+use std::collections::HashSet;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -204,6 +205,17 @@ pub static ROUTES: &[Route] = &[
         producers::describe
     ),
 ];
+
+/// Names that occur more than once in a request (Kafka answers every occurrence of such a
+/// topic with INVALID_REQUEST).
+pub fn repeated_names<'a>(names: impl IntoIterator<Item = &'a str>) -> HashSet<String> {
+    let mut seen = HashSet::new();
+    names
+        .into_iter()
+        .filter(|n| !seen.insert(*n))
+        .map(str::to_string)
+        .collect()
+}
 
 /// The route serving `api_key`.
 pub fn route(api_key: i16) -> Option<&'static Route> {

@@ -3,8 +3,6 @@
 //! A single node leads every partition, so leader elections have nothing to change: existing
 //! partitions succeed, unknown ones get UNKNOWN_TOPIC_OR_PARTITION.
 
-use std::collections::HashSet;
-
 use kalfka_protocol::error_code::ErrorCode;
 use kalfka_protocol::messages::create_partitions_request::CreatePartitionsTopic;
 use kalfka_protocol::messages::create_partitions_response::CreatePartitionsTopicResult;
@@ -21,13 +19,7 @@ pub async fn create(
     ctx: &RequestContext,
     req: CreatePartitionsRequest,
 ) -> CreatePartitionsResponse {
-    let mut seen = HashSet::new();
-    let duplicates: HashSet<String> = req
-        .topics
-        .iter()
-        .filter(|t| !seen.insert(t.name.clone()))
-        .map(|t| t.name.clone())
-        .collect();
+    let duplicates = super::repeated_names(req.topics.iter().map(|t| t.name.as_str()));
     let results = req
         .topics
         .iter()

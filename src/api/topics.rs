@@ -1,7 +1,5 @@
 //! CreateTopics (key 19) and DeleteTopics (key 20).
 
-use std::collections::HashSet;
-
 use kalfka_protocol::error_code::ErrorCode;
 use kalfka_protocol::messages::create_topics_request::CreatableTopic;
 use kalfka_protocol::messages::create_topics_response::{
@@ -19,13 +17,7 @@ use crate::metadata::{topic_config, TopicConfigs};
 
 /// Creates topics (or only validates them, with `validate_only`).
 pub async fn create(ctx: &RequestContext, req: CreateTopicsRequest) -> CreateTopicsResponse {
-    let mut seen = HashSet::new();
-    let duplicates: HashSet<String> = req
-        .topics
-        .iter()
-        .filter(|t| !seen.insert(t.name.clone()))
-        .map(|t| t.name.clone())
-        .collect();
+    let duplicates = super::repeated_names(req.topics.iter().map(|t| t.name.as_str()));
     let topics = req
         .topics
         .into_iter()

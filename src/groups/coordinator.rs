@@ -522,31 +522,30 @@ pub fn now_ms() -> i64 {
 }
 
 async fn group_task(inner: Weak<Inner>, group_id: String, wake: Arc<Notify>) {
-    loop {
-        let next = {
-            let Some(inner) = inner.upgrade() else { return };
+    let owned = |e: &Entry| Arc::ptr_eq(&e.wake, &wake);
+    super::timer::run_group_timer(
+        Arc::clone(&wake),
+        || {
+            let inner = inner.upgrade()?;
             let groups = inner.groups.lock().unwrap_or_else(|e| e.into_inner());
-            match groups.get(&group_id) {
-                Some(e) if Arc::ptr_eq(&e.wake, &wake) => e.group.next_deadline(),
-                _ => return,
-            }
-        };
-        match next {
-            Some(at) => {
-                tokio::select! {
-                    _ = tokio::time::sleep_until(at) => {}
-                    _ = wake.notified() => {}
+            let entry = groups.get(&group_id).filter(|e| owned(e))?;
+            Some(entry.group.next_deadline())
+        },
+        || {
+            let Some(inner) = inner.upgrade() else {
+                return false;
+            };
+            let mut groups = inner.groups.lock().unwrap_or_else(|e| e.into_inner());
+            match groups.get_mut(&group_id) {
+                Some(e) if owned(e) => {
+                    e.group.tick(Instant::now());
+                    true
                 }
+                _ => false,
             }
-            None => wake.notified().await,
-        }
-        let Some(inner) = inner.upgrade() else { return };
-        let mut groups = inner.groups.lock().unwrap_or_else(|e| e.into_inner());
-        match groups.get_mut(&group_id) {
-            Some(e) if Arc::ptr_eq(&e.wake, &wake) => e.group.tick(Instant::now()),
-            _ => return,
-        }
-    }
+        },
+    )
+    .await;
 }
 
 async fn expiry_task(inner: Weak<Inner>) {

@@ -11,5 +11,6 @@ pub mod coordinator;
 pub mod group;
 pub mod offsets;
 pub mod requests;
+mod timer;
 
 pub use coordinator::GroupCoordinator;
