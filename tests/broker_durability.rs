@@ -11,9 +11,6 @@ use common::raw::RawClient;
 use kalfka::broker::Broker;
 use kalfka::config::BrokerConfig;
 use kalfka::server::Server;
-use kalfka_protocol::messages::create_topics_request::{CreatableTopic, CreatableTopicConfig};
-use kalfka_protocol::messages::produce_request::{PartitionProduceData, TopicProduceData};
-use kalfka_protocol::messages::*;
 use kalfka_protocol::records::{Compression, RecordBatchBuilder};
 
 struct Running {
@@ -66,46 +63,13 @@ fn start(config: BrokerConfig) -> Running {
 }
 
 fn create(c: &mut RawClient, name: &str, configs: &[(&str, &str)]) {
-    let resp: CreateTopicsResponse = c.call(
-        7,
-        &CreateTopicsRequest {
-            topics: vec![CreatableTopic {
-                name: name.into(),
-                num_partitions: 1,
-                replication_factor: 1,
-                configs: configs
-                    .iter()
-                    .map(|(k, v)| CreatableTopicConfig {
-                        name: (*k).into(),
-                        value: Some((*v).into()),
-                    })
-                    .collect(),
-                ..Default::default()
-            }],
-            timeout_ms: 5000,
-            ..Default::default()
-        },
-    );
-    assert_eq!(resp.topics[0].error_code, 0);
+    c.create_topic(name, 1, configs);
 }
 
 fn produce(c: &mut RawClient, topic: &str, acks: i16) {
     let mut b = RecordBatchBuilder::new(Compression::None);
     b.append(0, Some(b"k"), Some(b"v"), &[]);
-    let req = ProduceRequest {
-        acks,
-        timeout_ms: 5000,
-        topic_data: vec![TopicProduceData {
-            name: topic.into(),
-            partition_data: vec![PartitionProduceData {
-                index: 0,
-                records: Some(b.build().expect("batch")),
-            }],
-        }],
-        ..Default::default()
-    };
-    let resp: ProduceResponse = c.call(9, &req);
-    assert_eq!(resp.responses[0].partition_responses[0].error_code, 0);
+    assert_eq!(c.produce(topic, b.build().expect("batch"), acks).0, 0);
 }
 
 fn synced(r: &Running, topic: &str) -> (i64, i64) {
@@ -173,26 +137,10 @@ fn flush_messages_and_flush_ms_force_fsyncs() {
     assert_eq!(synced(&r, "by-time"), (1, 1), "the flusher fsynced it");
 }
 
-/// Produces one record and returns the partition's error code.
 fn produce_code(c: &mut RawClient, topic: &str) -> i16 {
     let mut b = RecordBatchBuilder::new(Compression::None);
     b.append(0, Some(b"k"), Some(b"v"), &[]);
-    let resp: ProduceResponse = c.call(
-        9,
-        &ProduceRequest {
-            acks: -1,
-            timeout_ms: 5000,
-            topic_data: vec![TopicProduceData {
-                name: topic.into(),
-                partition_data: vec![PartitionProduceData {
-                    index: 0,
-                    records: Some(b.build().expect("batch")),
-                }],
-            }],
-            ..Default::default()
-        },
-    );
-    resp.responses[0].partition_responses[0].error_code
+    c.produce(topic, b.build().expect("batch"), -1).0
 }
 
 #[cfg(target_os = "linux")]

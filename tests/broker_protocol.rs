@@ -51,9 +51,7 @@ fn produce(
     partition: i32,
     records: Bytes,
 ) -> (i16, i64) {
-    let resp: ProduceResponse = c.call(version, &produce_req(topic, partition, records, -1));
-    let p = &resp.responses[0].partition_responses[0];
-    (p.error_code, p.base_offset)
+    c.produce_at(version, topic, partition, records, -1)
 }
 
 fn list_offset(c: &mut RawClient, topic: &str, partition: i32, timestamp: i64) -> (i16, i64, i64) {

@@ -11,12 +11,10 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use bytes::Bytes;
 use common::raw::RawClient;
 use common::TestBroker;
 use kalfka::config::BrokerConfig;
 use kalfka_protocol::messages::create_topics_request::CreatableTopic;
-use kalfka_protocol::messages::produce_request::{PartitionProduceData, TopicProduceData};
 use kalfka_protocol::messages::*;
 use kalfka_protocol::records::{Compression, RecordBatchBuilder};
 use rdkafka::config::ClientConfig;
@@ -41,25 +39,9 @@ fn value(i: usize) -> Vec<u8> {
 fn produce_one(c: &mut RawClient, i: usize) -> i64 {
     let mut b = RecordBatchBuilder::new(Compression::None);
     b.append(i as i64, Some(b"k"), Some(&value(i)), &[]);
-    let records: Bytes = b.build().expect("batch");
-    let resp: ProduceResponse = c.call(
-        9,
-        &ProduceRequest {
-            acks: -1,
-            timeout_ms: 5000,
-            topic_data: vec![TopicProduceData {
-                name: TOPIC.into(),
-                partition_data: vec![PartitionProduceData {
-                    index: 0,
-                    records: Some(records),
-                }],
-            }],
-            ..Default::default()
-        },
-    );
-    let p = &resp.responses[0].partition_responses[0];
-    assert_eq!(p.error_code, 0);
-    p.base_offset
+    let (code, offset) = c.produce(TOPIC, b.build().expect("batch"), -1);
+    assert_eq!(code, 0);
+    offset
 }
 
 /// A stopped broker's data directory holding `RECORDS` one-record batches in several segments.

@@ -7,12 +7,10 @@ mod common;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use bytes::Bytes;
 use common::raw::RawClient;
 use common::TestBroker;
 use kalfka::config::BrokerConfig;
 use kalfka_protocol::error_code::ErrorCode;
-use kalfka_protocol::messages::create_topics_request::{CreatableTopic, CreatableTopicConfig};
 use kalfka_protocol::messages::delete_records_request::{
     DeleteRecordsPartition, DeleteRecordsTopic,
 };
@@ -34,27 +32,7 @@ fn broker(dir: &std::path::Path) -> TestBroker {
 }
 
 fn create(c: &mut RawClient, topic: &str, configs: &[(&str, &str)]) {
-    let resp: CreateTopicsResponse = c.call(
-        7,
-        &CreateTopicsRequest {
-            topics: vec![CreatableTopic {
-                name: topic.into(),
-                num_partitions: 1,
-                replication_factor: 1,
-                configs: configs
-                    .iter()
-                    .map(|(k, v)| CreatableTopicConfig {
-                        name: (*k).into(),
-                        value: Some((*v).into()),
-                    })
-                    .collect(),
-                ..Default::default()
-            }],
-            timeout_ms: 5000,
-            ..Default::default()
-        },
-    );
-    assert_eq!(resp.topics[0].error_code, 0, "{:?}", resp.topics[0]);
+    c.create_topic(topic, 1, configs);
 }
 
 fn now_ms() -> i64 {
@@ -73,24 +51,10 @@ fn produce(c: &mut RawClient, topic: &str, range: std::ops::Range<usize>, ts: i6
     for i in range {
         let mut b = RecordBatchBuilder::new(Compression::None);
         b.append(ts, Some(b"k"), Some(&value(i)), &[]);
-        let records: Bytes = b.build().expect("batch");
-        let resp: ProduceResponse = c.call(
-            9,
-            &ProduceRequest {
-                acks: 1,
-                timeout_ms: 5000,
-                topic_data: vec![TopicProduceData {
-                    name: topic.into(),
-                    partition_data: vec![PartitionProduceData {
-                        index: 0,
-                        records: Some(records),
-                    }],
-                }],
-                ..Default::default()
-            },
+        assert_eq!(
+            c.produce(topic, b.build().expect("batch"), 1),
+            (0, i as i64)
         );
-        let p = &resp.responses[0].partition_responses[0];
-        assert_eq!((p.error_code, p.base_offset), (0, i as i64));
     }
 }
 
@@ -312,24 +276,9 @@ fn produce_keyed(c: &mut RawClient, topic: &str, key: &str, value: Option<&str>)
         value.map(str::as_bytes),
         &[],
     );
-    let resp: ProduceResponse = c.call(
-        9,
-        &ProduceRequest {
-            acks: 1,
-            timeout_ms: 5000,
-            topic_data: vec![TopicProduceData {
-                name: topic.into(),
-                partition_data: vec![PartitionProduceData {
-                    index: 0,
-                    records: Some(b.build().expect("batch")),
-                }],
-            }],
-            ..Default::default()
-        },
-    );
-    let p = &resp.responses[0].partition_responses[0];
-    assert_eq!(p.error_code, 0);
-    p.base_offset
+    let (code, offset) = c.produce(topic, b.build().expect("batch"), 1);
+    assert_eq!(code, 0);
+    offset
 }
 
 #[test]

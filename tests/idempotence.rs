@@ -14,9 +14,7 @@ use bytes::Bytes;
 use common::raw::RawClient;
 use common::TestBroker;
 use kalfka::config::BrokerConfig;
-use kalfka_protocol::messages::create_topics_request::CreatableTopic;
 use kalfka_protocol::messages::fetch_request::{FetchPartition, FetchTopic};
-use kalfka_protocol::messages::produce_request::{PartitionProduceData, TopicProduceData};
 use kalfka_protocol::messages::*;
 use kalfka_protocol::records::{batches, Compression, RecordBatchBuilder};
 
@@ -25,20 +23,7 @@ const OUT_OF_ORDER_SEQUENCE_NUMBER: i16 = 45;
 const INVALID_PRODUCER_EPOCH: i16 = 47;
 
 fn create_topic(c: &mut RawClient, name: &str, partitions: i32) {
-    let resp: CreateTopicsResponse = c.call(
-        7,
-        &CreateTopicsRequest {
-            topics: vec![CreatableTopic {
-                name: name.into(),
-                num_partitions: partitions,
-                replication_factor: 1,
-                ..Default::default()
-            }],
-            timeout_ms: 5000,
-            ..Default::default()
-        },
-    );
-    assert_eq!(resp.topics[0].error_code, 0);
+    c.create_topic(name, partitions, &[]);
 }
 
 fn init_producer_id(c: &mut RawClient) -> (i64, i16) {
@@ -68,23 +53,7 @@ fn batch(pid: i64, epoch: i16, seq: i32, n: usize) -> Bytes {
 
 /// Produces `records` (acks=all) and returns (error code, base offset).
 fn produce(c: &mut RawClient, records: Bytes) -> (i16, i64) {
-    let resp: ProduceResponse = c.call(
-        9,
-        &ProduceRequest {
-            acks: -1,
-            timeout_ms: 5000,
-            topic_data: vec![TopicProduceData {
-                name: TOPIC.into(),
-                partition_data: vec![PartitionProduceData {
-                    index: 0,
-                    records: Some(records),
-                }],
-            }],
-            ..Default::default()
-        },
-    );
-    let p = &resp.responses[0].partition_responses[0];
-    (p.error_code, p.base_offset)
+    c.produce(TOPIC, records, -1)
 }
 
 /// Every record value in partition 0, in offset order.

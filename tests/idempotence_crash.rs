@@ -12,7 +12,6 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use common::raw::RawClient;
 use kalfka_protocol::messages::create_topics_request::CreatableTopic;
-use kalfka_protocol::messages::produce_request::{PartitionProduceData, TopicProduceData};
 use kalfka_protocol::messages::*;
 use kalfka_protocol::records::{Compression, RecordBatchBuilder};
 
@@ -88,23 +87,7 @@ fn batch(pid: i64, seq: i32) -> Bytes {
 }
 
 fn produce(c: &mut RawClient, records: Bytes) -> (i16, i64) {
-    let resp: ProduceResponse = c.call(
-        9,
-        &ProduceRequest {
-            acks: -1,
-            timeout_ms: 5000,
-            topic_data: vec![TopicProduceData {
-                name: TOPIC.into(),
-                partition_data: vec![PartitionProduceData {
-                    index: 0,
-                    records: Some(records),
-                }],
-            }],
-            ..Default::default()
-        },
-    );
-    let p = &resp.responses[0].partition_responses[0];
-    (p.error_code, p.base_offset)
+    c.produce(TOPIC, records, -1)
 }
 
 #[test]

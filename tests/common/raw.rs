@@ -143,4 +143,40 @@ impl RawClient {
             result.error_message
         );
     }
+
+    /// Produces `records` to one partition with Produce `version` and `acks`; returns the
+    /// partition's (error code, base offset).
+    pub fn produce_at(
+        &mut self,
+        version: i16,
+        topic: &str,
+        partition: i32,
+        records: Bytes,
+        acks: i16,
+    ) -> (i16, i64) {
+        use kalfka_protocol::messages::produce_request::{PartitionProduceData, TopicProduceData};
+        use kalfka_protocol::messages::{ProduceRequest, ProduceResponse};
+        let resp: ProduceResponse = self.call(
+            version,
+            &ProduceRequest {
+                acks,
+                timeout_ms: 5000,
+                topic_data: vec![TopicProduceData {
+                    name: topic.into(),
+                    partition_data: vec![PartitionProduceData {
+                        index: partition,
+                        records: Some(records),
+                    }],
+                }],
+                ..Default::default()
+            },
+        );
+        let p = &resp.responses[0].partition_responses[0];
+        (p.error_code, p.base_offset)
+    }
+
+    /// [`produce_at`](Self::produce_at) with Produce v9 to partition 0.
+    pub fn produce(&mut self, topic: &str, records: Bytes, acks: i16) -> (i16, i64) {
+        self.produce_at(9, topic, 0, records, acks)
+    }
 }
