@@ -6,17 +6,17 @@
 //! mode, `KALFKA_CRASH_SEED=<u64>` picks another (reproducible) sequence of kill moments.
 //! The run ends with a SIGTERM, which must leave the clean-shutdown marker.
 
+mod common;
+
 use std::collections::HashMap;
-use std::fs::File;
 use std::io::{self, Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
 use bytes::{BufMut, Bytes, BytesMut};
+use common::process::BrokerProcess;
 use kalfka_protocol::header::{
     request_header_version, response_header_version, RequestHeader, ResponseHeader,
 };
@@ -102,94 +102,6 @@ impl Conn {
             return Err(bad("correlation id"));
         }
         Resp::decode(&mut d, version).map_err(|_| bad("response body"))
-    }
-}
-
-/// The broker binary running as a child process.
-struct BrokerProcess {
-    child: Arc<Mutex<Child>>,
-    addr: SocketAddr,
-}
-
-fn free_port() -> u16 {
-    let l = TcpListener::bind("127.0.0.1:0").expect("bind an ephemeral port");
-    l.local_addr().expect("local addr").port()
-}
-
-impl BrokerProcess {
-    /// Starts the broker on a free port and waits (bounded) until it accepts connections.
-    fn start(data_dir: &Path, log: &Path) -> BrokerProcess {
-        for _attempt in 0..5 {
-            let addr = SocketAddr::from(([127, 0, 0, 1], free_port()));
-            let log_file = File::options()
-                .create(true)
-                .append(true)
-                .open(log)
-                .expect("broker log file");
-            let child = Command::new(env!("CARGO_BIN_EXE_kalfka"))
-                .arg("--listen")
-                .arg(addr.to_string())
-                .arg("--data-dir")
-                .arg(data_dir)
-                .arg("--segment-bytes")
-                .arg("20000")
-                .env("RUST_LOG", "info")
-                .stdin(Stdio::null())
-                .stdout(log_file.try_clone().expect("log fd"))
-                .stderr(log_file)
-                .spawn()
-                .expect("spawn the kalfka binary");
-            let mut broker = BrokerProcess {
-                child: Arc::new(Mutex::new(child)),
-                addr,
-            };
-            let deadline = Instant::now() + Duration::from_secs(30);
-            while Instant::now() < deadline {
-                if let Ok(Some(_)) = broker.child.lock().unwrap().try_wait() {
-                    break; // exited (port taken?): try another port
-                }
-                if TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok() {
-                    return broker;
-                }
-                thread::sleep(Duration::from_millis(20));
-            }
-            broker.kill();
-        }
-        panic!(
-            "broker did not start; its log:\n{}",
-            std::fs::read_to_string(log).unwrap_or_default()
-        );
-    }
-
-    /// SIGKILL, then reap.
-    fn kill(&mut self) {
-        let mut child = self.child.lock().unwrap();
-        let _ = child.kill();
-        let _ = child.wait();
-    }
-
-    /// SIGTERM, then wait (bounded) for a clean exit.
-    fn terminate(&mut self) -> bool {
-        let pid = self.child.lock().unwrap().id();
-        let pid = libc::pid_t::try_from(pid).expect("pid fits pid_t");
-        // SAFETY: kill(2) on the pid of our own child, which has not been reaped yet.
-        let sent = unsafe { libc::kill(pid, libc::SIGTERM) } == 0;
-        assert!(sent, "could not send SIGTERM to {pid}");
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while Instant::now() < deadline {
-            if let Ok(Some(status)) = self.child.lock().unwrap().try_wait() {
-                return status.success();
-            }
-            thread::sleep(Duration::from_millis(20));
-        }
-        self.kill();
-        false
-    }
-}
-
-impl Drop for BrokerProcess {
-    fn drop(&mut self) {
-        self.kill();
     }
 }
 
@@ -356,15 +268,15 @@ fn acknowledged_records_survive_sigkill() {
     let mut acked: Vec<(i64, Vec<u8>)> = Vec::new();
     let mut seqs = [0u64; PRODUCERS as usize];
 
-    let first = BrokerProcess::start(&data, &log);
+    let first = BrokerProcess::start(&data, &["--segment-bytes", "20000"], Some(&log));
     create_topic(first.addr);
     drop(first); // SIGKILL right after creating the topic: the topic must survive too.
 
     for cycle in 0..cycles as usize {
-        let mut broker = BrokerProcess::start(&data, &log);
+        let mut broker = BrokerProcess::start(&data, &["--segment-bytes", "20000"], Some(&log));
         check(broker.addr, &acked, cycle, &log);
         let kill_after = Duration::from_millis(20 + rng.below(300));
-        let child = Arc::clone(&broker.child);
+        let child = broker.killer();
         let killer = thread::spawn(move || {
             thread::sleep(kill_after);
             let mut child = child.lock().unwrap();
@@ -403,14 +315,14 @@ fn acknowledged_records_survive_sigkill() {
     );
 
     // A clean stop leaves the marker; the next start removes it and serves everything.
-    let mut broker = BrokerProcess::start(&data, &log);
+    let mut broker = BrokerProcess::start(&data, &["--segment-bytes", "20000"], Some(&log));
     check(broker.addr, &acked, cycles as usize, &log);
     assert!(broker.terminate(), "SIGTERM gives a clean exit");
     assert!(
         data.join(".clean-shutdown").exists(),
         "clean-shutdown marker"
     );
-    let broker = BrokerProcess::start(&data, &log);
+    let broker = BrokerProcess::start(&data, &["--segment-bytes", "20000"], Some(&log));
     assert!(
         !data.join(".clean-shutdown").exists(),
         "marker removed at start"

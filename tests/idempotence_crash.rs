@@ -4,80 +4,16 @@
 
 mod common;
 
-use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use bytes::Bytes;
+use common::process::BrokerProcess;
 use common::raw::RawClient;
 use kalfka_protocol::messages::create_topics_request::CreatableTopic;
 use kalfka_protocol::messages::*;
 use kalfka_protocol::records::{Compression, RecordBatchBuilder};
 
 const TOPIC: &str = "idem-crash";
-
-/// A broker process we started; SIGKILLed (by its own id) when dropped.
-struct BrokerProcess {
-    child: Child,
-    addr: SocketAddr,
-}
-
-impl BrokerProcess {
-    fn start(data_dir: &Path) -> BrokerProcess {
-        for _attempt in 0..5 {
-            let port = TcpListener::bind("127.0.0.1:0")
-                .and_then(|l| l.local_addr())
-                .expect("free port")
-                .port();
-            if let Some(broker) = Self::start_at(data_dir, SocketAddr::from(([127, 0, 0, 1], port)))
-            {
-                return broker;
-            }
-        }
-        panic!("broker did not start");
-    }
-
-    /// Starts the broker on `addr`; `None` if it did not come up within 30 s.
-    fn start_at(data_dir: &Path, addr: SocketAddr) -> Option<BrokerProcess> {
-        {
-            let child = Command::new(env!("CARGO_BIN_EXE_kalfka"))
-                .arg("--listen")
-                .arg(addr.to_string())
-                .arg("--data-dir")
-                .arg(data_dir)
-                .stdin(Stdio::null())
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-                .expect("spawn the kalfka binary");
-            let mut broker = BrokerProcess { child, addr };
-            let deadline = Instant::now() + Duration::from_secs(30);
-            while Instant::now() < deadline {
-                if let Ok(Some(_)) = broker.child.try_wait() {
-                    break;
-                }
-                if TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok() {
-                    return Some(broker);
-                }
-                std::thread::sleep(Duration::from_millis(20));
-            }
-            broker.kill();
-        }
-        None
-    }
-
-    fn kill(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Drop for BrokerProcess {
-    fn drop(&mut self) {
-        self.kill();
-    }
-}
 
 fn batch(pid: i64, seq: i32) -> Bytes {
     let mut b = RecordBatchBuilder::new(Compression::None);
@@ -93,7 +29,7 @@ fn produce(c: &mut RawClient, records: Bytes) -> (i16, i64) {
 #[test]
 fn dedup_holds_after_sigkill() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let mut broker = BrokerProcess::start(dir.path());
+    let mut broker = BrokerProcess::start(dir.path(), &[], None);
     let mut c = RawClient::connect(broker.addr);
     let resp: CreateTopicsResponse = c.call(
         7,
@@ -125,7 +61,7 @@ fn dedup_holds_after_sigkill() {
     }
     broker.kill();
 
-    let broker = BrokerProcess::start(dir.path());
+    let broker = BrokerProcess::start(dir.path(), &[], None);
     let mut c = RawClient::connect(broker.addr);
     for seq in 15..20 {
         assert_eq!(
@@ -155,7 +91,7 @@ fn rdkafka_idempotent_producer_across_sigkills() {
     const RECORDS: usize = 6000;
 
     let dir = tempfile::tempdir().expect("tempdir");
-    let mut broker = BrokerProcess::start(dir.path());
+    let mut broker = BrokerProcess::start(dir.path(), &[], None);
     let addr = broker.addr;
     let mut c = RawClient::connect(addr);
     let resp: CreateTopicsResponse = c.call(
@@ -204,7 +140,7 @@ fn rdkafka_idempotent_producer_across_sigkills() {
             broker.kill();
             broker = (0..50)
                 .find_map(|_| {
-                    let b = BrokerProcess::start_at(dir.path(), addr);
+                    let b = BrokerProcess::start_at(dir.path(), addr, &[], None);
                     if b.is_none() {
                         std::thread::sleep(Duration::from_millis(100));
                     }
