@@ -5,20 +5,16 @@
 mod common;
 
 use std::collections::BTreeSet;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
-use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use common::clients::{admin, create_topic, wait_until};
+use common::member::{all_values, Member};
 use common::raw::RawClient;
 use common::TestBroker;
 use kalfka::config::BrokerConfig;
 use kalfka_protocol::messages::{ConsumerGroupHeartbeatRequest, ConsumerGroupHeartbeatResponse};
 use rdkafka::admin::AdminOptions;
 use rdkafka::config::ClientConfig;
-use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
-use rdkafka::message::Message;
 use rdkafka::producer::{BaseRecord, DefaultProducerContext, Producer, ThreadedProducer};
 
 const PARTITIONS: i32 = 3;
@@ -52,118 +48,21 @@ fn produce(bootstrap: &str, topic: &str, from: usize, to: usize) {
     producer.flush(Duration::from_secs(30)).expect("flush");
 }
 
-#[derive(Default)]
-struct Seen {
-    assigned: BTreeSet<(String, i32)>,
-    values: Vec<usize>,
-    emptied: usize,
-    changes: usize,
+/// A `group.protocol=consumer` member of `group`.
+fn member(bootstrap: &str, group: &str, subscription: &str, extra: &[(&str, &str)]) -> Member {
+    let mut c = ClientConfig::new();
+    c.set("bootstrap.servers", bootstrap)
+        .set("group.id", group)
+        .set("group.protocol", "consumer")
+        .set("auto.offset.reset", "earliest")
+        .set("enable.auto.commit", "false")
+        .set("topic.metadata.refresh.interval.ms", "500");
+    for (k, v) in extra {
+        c.set(*k, *v);
+    }
+    Member::start(&c, subscription)
 }
 
-/// One `group.protocol=consumer` consumer polling in a thread of its own.
-struct Member {
-    seen: Arc<Mutex<Seen>>,
-    stop: Arc<AtomicBool>,
-    commit_on_stop: Arc<AtomicBool>,
-    thread: Option<JoinHandle<()>>,
-}
-
-impl Member {
-    fn start(bootstrap: &str, group: &str, subscription: &str, extra: &[(&str, &str)]) -> Member {
-        let mut c = ClientConfig::new();
-        c.set("bootstrap.servers", bootstrap)
-            .set("group.id", group)
-            .set("group.protocol", "consumer")
-            .set("auto.offset.reset", "earliest")
-            .set("enable.auto.commit", "false")
-            .set("topic.metadata.refresh.interval.ms", "500");
-        for (k, v) in extra {
-            c.set(*k, *v);
-        }
-        let consumer: BaseConsumer = c.create().expect("consumer");
-        consumer.subscribe(&[subscription]).expect("subscribe");
-        let seen = Arc::new(Mutex::new(Seen::default()));
-        let stop = Arc::new(AtomicBool::new(false));
-        let commit_on_stop = Arc::new(AtomicBool::new(false));
-        let (s, st, cm) = (seen.clone(), stop.clone(), commit_on_stop.clone());
-        let thread = std::thread::spawn(move || {
-            while !st.load(Ordering::SeqCst) {
-                if let Some(Ok(m)) = consumer.poll(Duration::from_millis(20)) {
-                    let v: usize = m
-                        .payload_view::<str>()
-                        .and_then(Result::ok)
-                        .and_then(|v| v.parse().ok())
-                        .expect("numeric value");
-                    s.lock().expect("seen").values.push(v);
-                }
-                let assigned: BTreeSet<(String, i32)> = consumer
-                    .assignment()
-                    .map(|tpl| {
-                        tpl.elements()
-                            .iter()
-                            .map(|e| (e.topic().to_string(), e.partition()))
-                            .collect()
-                    })
-                    .unwrap_or_default();
-                let mut seen = s.lock().expect("seen");
-                if !seen.assigned.is_empty() && assigned.is_empty() {
-                    seen.emptied += 1;
-                }
-                if seen.assigned != assigned {
-                    seen.changes += 1;
-                }
-                seen.assigned = assigned;
-            }
-            if cm.load(Ordering::SeqCst) {
-                let _ = consumer.commit_consumer_state(CommitMode::Sync);
-            }
-            drop(consumer);
-        });
-        Member {
-            seen,
-            stop,
-            commit_on_stop,
-            thread: Some(thread),
-        }
-    }
-
-    fn assigned(&self) -> BTreeSet<(String, i32)> {
-        self.seen.lock().expect("seen").assigned.clone()
-    }
-
-    fn values(&self) -> Vec<usize> {
-        self.seen.lock().expect("seen").values.clone()
-    }
-
-    fn emptied(&self) -> usize {
-        self.seen.lock().expect("seen").emptied
-    }
-
-    fn changes(&self) -> usize {
-        self.seen.lock().expect("seen").changes
-    }
-
-    /// Stops polling and closes the consumer (leaving the group), optionally committing.
-    fn close(mut self, commit: bool) -> Vec<usize> {
-        self.commit_on_stop.store(commit, Ordering::SeqCst);
-        self.stop.store(true, Ordering::SeqCst);
-        if let Some(t) = self.thread.take() {
-            t.join().expect("consumer thread");
-        }
-        self.values()
-    }
-}
-
-impl Drop for Member {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::SeqCst);
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
-    }
-}
-
-/// True when the members' assignments are disjoint, non-empty and cover `partitions`.
 fn partitioned(members: &[&Member], partitions: usize) -> bool {
     let mut all = Vec::new();
     for m in members {
@@ -175,12 +74,6 @@ fn partitioned(members: &[&Member], partitions: usize) -> bool {
     }
     let distinct: BTreeSet<_> = all.iter().cloned().collect();
     all.len() == partitions && distinct.len() == partitions
-}
-
-fn all_values(members: &[&Member]) -> Vec<usize> {
-    let mut v: Vec<usize> = members.iter().flat_map(|m| m.values()).collect();
-    v.sort_unstable();
-    v
 }
 
 /// User plus system CPU time of this process in clock ticks (Linux `/proc/self/stat`).
@@ -217,7 +110,7 @@ fn two_groups_each_consume_every_record_once_and_three_members_share_three_parti
     create_topic(&bs, "kip848-two", PARTITIONS);
     let started = Instant::now();
     let a: Vec<Member> = (0..3)
-        .map(|_| Member::start(&bs, "kip848-a", "kip848-two", &[]))
+        .map(|_| member(&bs, "kip848-a", "kip848-two", &[]))
         .collect();
     let refs: Vec<&Member> = a.iter().collect();
     wait_until("3 members to hold one partition each", SETTLE, || {
@@ -237,7 +130,7 @@ fn two_groups_each_consume_every_record_once_and_three_members_share_three_parti
          broker and librdkafka together",
         process_cpu_ticks().saturating_sub(cpu_before)
     );
-    let b = Member::start(
+    let b = member(
         &bs,
         "kip848-b",
         "kip848-two",
@@ -263,8 +156,8 @@ fn member_leaves_and_the_rest_take_over_after_its_commit() {
     let broker = start_broker(dir.path());
     let bs = broker.bootstrap();
     create_topic(&bs, "kip848-leave", PARTITIONS);
-    let m1 = Member::start(&bs, "kip848-leave", "kip848-leave", &[]);
-    let m2 = Member::start(&bs, "kip848-leave", "kip848-leave", &[]);
+    let m1 = member(&bs, "kip848-leave", "kip848-leave", &[]);
+    let m2 = member(&bs, "kip848-leave", "kip848-leave", &[]);
     wait_until("both members to share the partitions", SETTLE, || {
         partitioned(&[&m1, &m2], 3)
     });
@@ -296,12 +189,12 @@ fn member_added_later_gets_partitions_without_the_others_stopping() {
     let broker = start_broker(dir.path());
     let bs = broker.bootstrap();
     create_topic(&bs, "kip848-late", PARTITIONS);
-    let m1 = Member::start(&bs, "kip848-late", "kip848-late", &[]);
-    let m2 = Member::start(&bs, "kip848-late", "kip848-late", &[]);
+    let m1 = member(&bs, "kip848-late", "kip848-late", &[]);
+    let m2 = member(&bs, "kip848-late", "kip848-late", &[]);
     wait_until("two members to share the partitions", SETTLE, || {
         partitioned(&[&m1, &m2], 3)
     });
-    let m3 = Member::start(&bs, "kip848-late", "kip848-late", &[]);
+    let m3 = member(&bs, "kip848-late", "kip848-late", &[]);
     wait_until("the late member to get a partition", SETTLE, || {
         partitioned(&[&m1, &m2, &m3], 3)
     });
@@ -314,8 +207,8 @@ fn regex_subscription_picks_up_a_new_topic() {
     let broker = start_broker(dir.path());
     let bs = broker.bootstrap();
     create_topic(&bs, "kip848-re-a", 2);
-    let m1 = Member::start(&bs, "kip848-re", "^kip848-re-.*", &[]);
-    let m2 = Member::start(&bs, "kip848-re", "^kip848-re-.*", &[]);
+    let m1 = member(&bs, "kip848-re", "^kip848-re-.*", &[]);
+    let m2 = member(&bs, "kip848-re", "^kip848-re-.*", &[]);
     wait_until("both members to hold kip848-re-a", SETTLE, || {
         partitioned(&[&m1, &m2], 2)
     });
@@ -331,8 +224,8 @@ fn partitions_added_while_the_group_runs_are_assigned_and_consumed() {
     let broker = start_broker(dir.path());
     let bs = broker.bootstrap();
     create_topic(&bs, "kip848-grow", 2);
-    let m1 = Member::start(&bs, "kip848-grow", "kip848-grow", &[]);
-    let m2 = Member::start(&bs, "kip848-grow", "kip848-grow", &[]);
+    let m1 = member(&bs, "kip848-grow", "kip848-grow", &[]);
+    let m2 = member(&bs, "kip848-grow", "kip848-grow", &[]);
     wait_until("two members to share 2 partitions", SETTLE, || {
         partitioned(&[&m1, &m2], 2)
     });
@@ -396,7 +289,7 @@ fn member_that_stops_heartbeating_is_expired_after_its_session_timeout() {
     );
     assert_eq!(joined.error_code, 0);
     let started = Instant::now();
-    let live = Member::start(&bs, "kip848-dead", "kip848-dead", &[]);
+    let live = member(&bs, "kip848-dead", "kip848-dead", &[]);
     wait_until("the live member to take every partition", SETTLE, || {
         live.assigned().len() == 3
     });
@@ -414,13 +307,13 @@ fn static_member_comes_back_to_its_partitions() {
     let broker = start_broker(dir.path());
     let bs = broker.bootstrap();
     create_topic(&bs, "kip848-static", PARTITIONS);
-    let s1 = Member::start(
+    let s1 = member(
         &bs,
         "kip848-static",
         "kip848-static",
         &[("group.instance.id", "s1")],
     );
-    let s2 = Member::start(
+    let s2 = member(
         &bs,
         "kip848-static",
         "kip848-static",
@@ -433,7 +326,7 @@ fn static_member_comes_back_to_its_partitions() {
     let others = s2.assigned();
     let changes = s2.changes();
     s1.close(false);
-    let s1 = Member::start(
+    let s1 = member(
         &bs,
         "kip848-static",
         "kip848-static",

@@ -8,11 +8,9 @@ use common::clients::{admin, runtime, wait_until};
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
-use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+use common::member::{all_values, Member};
 use common::raw::RawClient;
 use common::TestBroker;
 use kalfka::config::BrokerConfig;
@@ -62,21 +60,6 @@ fn produce(bootstrap: &str, topic: &str, from: usize, to: usize) {
     producer.flush(Duration::from_secs(30)).expect("flush");
 }
 
-#[derive(Default)]
-struct Seen {
-    assigned: BTreeSet<i32>,
-    values: Vec<usize>,
-    assignment_changes: usize,
-}
-
-/// One consumer in a thread of its own, polling until stopped.
-struct Member {
-    seen: Arc<Mutex<Seen>>,
-    stop: Arc<AtomicBool>,
-    commit_on_stop: Arc<AtomicBool>,
-    thread: Option<JoinHandle<()>>,
-}
-
 fn consumer_config(bootstrap: &str, group: &str, extra: &[(&str, &str)]) -> ClientConfig {
     let mut c = ClientConfig::new();
     c.set("bootstrap.servers", bootstrap)
@@ -92,81 +75,9 @@ fn consumer_config(bootstrap: &str, group: &str, extra: &[(&str, &str)]) -> Clie
     c
 }
 
-impl Member {
-    fn start(bootstrap: &str, group: &str, topic: &str, extra: &[(&str, &str)]) -> Member {
-        let consumer: BaseConsumer = consumer_config(bootstrap, group, extra)
-            .create()
-            .expect("consumer");
-        consumer.subscribe(&[topic]).expect("subscribe");
-        let seen = Arc::new(Mutex::new(Seen::default()));
-        let stop = Arc::new(AtomicBool::new(false));
-        let commit_on_stop = Arc::new(AtomicBool::new(false));
-        let (s, st, c) = (seen.clone(), stop.clone(), commit_on_stop.clone());
-        let thread = std::thread::spawn(move || {
-            while !st.load(Ordering::SeqCst) {
-                if let Some(Ok(m)) = consumer.poll(Duration::from_millis(50)) {
-                    let v: usize = m
-                        .payload_view::<str>()
-                        .and_then(Result::ok)
-                        .and_then(|v| v.parse().ok())
-                        .expect("numeric value");
-                    s.lock().expect("seen").values.push(v);
-                }
-                let assigned: BTreeSet<i32> = consumer
-                    .assignment()
-                    .map(|tpl| tpl.elements().iter().map(|e| e.partition()).collect())
-                    .unwrap_or_default();
-                let mut seen = s.lock().expect("seen");
-                if seen.assigned != assigned {
-                    seen.assigned = assigned;
-                    seen.assignment_changes += 1;
-                }
-            }
-            if c.load(Ordering::SeqCst) {
-                consumer
-                    .commit_consumer_state(CommitMode::Sync)
-                    .expect("commit");
-            }
-            drop(consumer);
-        });
-        Member {
-            seen,
-            stop,
-            commit_on_stop,
-            thread: Some(thread),
-        }
-    }
-
-    fn assigned(&self) -> BTreeSet<i32> {
-        self.seen.lock().expect("seen").assigned.clone()
-    }
-
-    fn values(&self) -> Vec<usize> {
-        self.seen.lock().expect("seen").values.clone()
-    }
-
-    fn changes(&self) -> usize {
-        self.seen.lock().expect("seen").assignment_changes
-    }
-
-    /// Stops polling and closes the consumer (leaving the group), optionally committing.
-    fn close(mut self, commit: bool) -> Vec<usize> {
-        self.commit_on_stop.store(commit, Ordering::SeqCst);
-        self.stop.store(true, Ordering::SeqCst);
-        if let Some(t) = self.thread.take() {
-            t.join().expect("consumer thread");
-        }
-        self.values()
-    }
-}
-
-impl Drop for Member {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::SeqCst);
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
-    }
+/// A classic-protocol member of `group`.
+fn member(bootstrap: &str, group: &str, topic: &str, extra: &[(&str, &str)]) -> Member {
+    Member::start(&consumer_config(bootstrap, group, extra), topic)
 }
 
 /// True when the members' assignments are disjoint and cover every partition.
@@ -175,14 +86,8 @@ fn partitioned(members: &[&Member]) -> bool {
     for m in members {
         all.extend(m.assigned());
     }
-    let distinct: BTreeSet<i32> = all.iter().copied().collect();
+    let distinct: BTreeSet<_> = all.iter().cloned().collect();
     all.len() == PARTITIONS as usize && distinct.len() == PARTITIONS as usize
-}
-
-fn all_values(members: &[&Member]) -> Vec<usize> {
-    let mut v: Vec<usize> = members.iter().flat_map(|m| m.values()).collect();
-    v.sort_unstable();
-    v
 }
 
 #[test]
@@ -193,10 +98,10 @@ fn two_groups_each_consume_every_record_once() {
     create_topic(&bs, "shared");
     let started = Instant::now();
     let search: Vec<Member> = (0..3)
-        .map(|_| Member::start(&bs, "search", "shared", &[]))
+        .map(|_| member(&bs, "search", "shared", &[]))
         .collect();
     let counter: Vec<Member> = (0..3)
-        .map(|_| Member::start(&bs, "counter", "shared", &[]))
+        .map(|_| member(&bs, "counter", "shared", &[]))
         .collect();
     let s: Vec<&Member> = search.iter().collect();
     let c: Vec<&Member> = counter.iter().collect();
@@ -228,9 +133,7 @@ fn idle_member_takes_over_from_one_that_leaves() {
     let broker = start_broker(dir.path());
     let bs = broker.bootstrap();
     create_topic(&bs, "five");
-    let mut members: Vec<Member> = (0..5)
-        .map(|_| Member::start(&bs, "g5", "five", &[]))
-        .collect();
+    let mut members: Vec<Member> = (0..5).map(|_| member(&bs, "g5", "five", &[])).collect();
     {
         let refs: Vec<&Member> = members.iter().collect();
         wait_until("3 busy and 2 idle members", SETTLE, || {
@@ -311,7 +214,7 @@ fn committed_offsets_survive_a_broker_restart() {
 
     let broker = start_broker(dir.path());
     let bs = broker.bootstrap();
-    let m = Member::start(&bs, "resumer", "resume", &[]);
+    let m = member(&bs, "resumer", "resume", &[]);
     let rest_len = 300 - consumed.len();
     wait_until("the rest", SETTLE, || m.values().len() >= rest_len);
     std::thread::sleep(Duration::from_millis(300));
@@ -359,7 +262,7 @@ fn child_consumer() {
     let Ok(bs) = std::env::var("KALFKA_CHILD_BOOTSTRAP") else {
         return;
     };
-    let m = Member::start(&bs, "evict", "evict", &[]);
+    let m = member(&bs, "evict", "evict", &[]);
     let deadline = Instant::now() + Duration::from_secs(120);
     while Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(100));
@@ -373,8 +276,8 @@ fn dead_member_is_evicted_after_session_timeout() {
     let broker = start_broker(dir.path());
     let bs = broker.bootstrap();
     create_topic(&bs, "evict");
-    let a = Member::start(&bs, "evict", "evict", &[]);
-    let b = Member::start(&bs, "evict", "evict", &[]);
+    let a = member(&bs, "evict", "evict", &[]);
+    let b = member(&bs, "evict", "evict", &[]);
     let mut child = spawn_child(&bs);
     wait_until("the child to hold a partition", SETTLE, || {
         a.assigned().len() == 1 && b.assigned().len() == 1
@@ -408,15 +311,15 @@ fn static_member_restart_keeps_its_partitions_without_rebalance() {
     let broker = start_broker(dir.path());
     let bs = broker.bootstrap();
     create_topic(&bs, "static");
-    let s1 = Member::start(&bs, "statics", "static", &[("group.instance.id", "s1")]);
-    let s2 = Member::start(&bs, "statics", "static", &[("group.instance.id", "s2")]);
+    let s1 = member(&bs, "statics", "static", &[("group.instance.id", "s1")]);
+    let s2 = member(&bs, "statics", "static", &[("group.instance.id", "s2")]);
     wait_until("both static members assigned", SETTLE, || {
         partitioned(&[&s1, &s2]) && !s1.assigned().is_empty() && !s2.assigned().is_empty()
     });
     let before = s1.assigned();
     let s2_changes = s2.changes();
     s1.close(false);
-    let s1 = Member::start(&bs, "statics", "static", &[("group.instance.id", "s1")]);
+    let s1 = member(&bs, "statics", "static", &[("group.instance.id", "s1")]);
     wait_until("the restarted member's assignment", SETTLE, || {
         !s1.assigned().is_empty()
     });
@@ -437,7 +340,7 @@ fn admin_lists_describes_and_deletes() {
     let bs = broker.bootstrap();
     create_topic(&bs, "adm");
     produce(&bs, "adm", 0, 30);
-    let m = Member::start(&bs, "admin-g", "adm", &[]);
+    let m = member(&bs, "admin-g", "adm", &[]);
     wait_until("all records", SETTLE, || m.values().len() == 30);
     let probe: BaseConsumer = consumer_config(&bs, "admin-g", &[])
         .create()
@@ -515,7 +418,7 @@ fn cooperative_sticky_converges_as_members_come_and_go() {
     let extra = [("partition.assignment.strategy", "cooperative-sticky")];
     let mut members: Vec<Member> = Vec::new();
     for n in 1..=3 {
-        members.push(Member::start(&bs, "coop", "coop", &extra));
+        members.push(member(&bs, "coop", "coop", &extra));
         let refs: Vec<&Member> = members.iter().collect();
         wait_until(&format!("{n} cooperative members"), SETTLE, || {
             partitioned(&refs) && refs.iter().all(|m| !m.assigned().is_empty())
