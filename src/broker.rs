@@ -11,6 +11,7 @@ use crate::groups::GroupCoordinator;
 use crate::metadata::TopicRegistry;
 use crate::producer_ids::ProducerIdAllocator;
 use crate::quotas::QuotaStore;
+use crate::txn::{TransactionCoordinator, TxnDeps, TxnSettings};
 
 /// Everything request handlers share: configuration, topics and id allocation.
 #[derive(Debug)]
@@ -25,6 +26,8 @@ pub struct Broker {
     pub groups: GroupCoordinator,
     /// Client quotas (stored, not enforced).
     pub quotas: QuotaStore,
+    /// Transactional ids and their transactions.
+    pub txns: TransactionCoordinator,
     advertised_host: String,
     advertised_port: i32,
 }
@@ -46,6 +49,19 @@ impl Broker {
             },
         )?;
         let quotas = QuotaStore::open(&config.data_dir)?;
+        let txns = TransactionCoordinator::open(
+            &config.data_dir,
+            TxnSettings {
+                max_timeout_ms: config.transaction_max_timeout_ms,
+                id_expiration_ms: i64::try_from(config.transactional_id_expiration_ms)
+                    .unwrap_or(i64::MAX),
+            },
+        )?;
+        txns.recover(TxnDeps {
+            topics: &topics,
+            groups: &groups,
+            producer_ids: &producer_ids,
+        });
         let advertised_host = config.advertised_host.clone().unwrap_or_else(|| {
             if bound.ip().is_unspecified() {
                 "127.0.0.1".to_string()
@@ -60,9 +76,19 @@ impl Broker {
             producer_ids,
             groups,
             quotas,
+            txns,
             advertised_host,
             advertised_port,
         })
+    }
+
+    /// What the transaction coordinator needs from the rest of the broker.
+    pub fn txn_deps(&self) -> TxnDeps<'_> {
+        TxnDeps {
+            topics: &self.topics,
+            groups: &self.groups,
+            producer_ids: &self.producer_ids,
+        }
     }
 
     /// This broker's node id.

@@ -111,6 +111,22 @@ pub struct Cli {
         default_value_t = 86_400_000
     )]
     pub producer_id_expiration_ms: u64,
+    /// Largest `transaction.timeout.ms` a transactional producer may ask for
+    /// (`transaction.max.timeout.ms`).
+    #[arg(
+        long,
+        env = "KALFKA_TRANSACTION_MAX_TIMEOUT_MS",
+        default_value_t = 900_000
+    )]
+    pub transaction_max_timeout_ms: i32,
+    /// Forget a transactional id idle this long without an open transaction
+    /// (`transactional.id.expiration.ms`).
+    #[arg(
+        long,
+        env = "KALFKA_TRANSACTIONAL_ID_EXPIRATION_MS",
+        default_value_t = 604_800_000
+    )]
+    pub transactional_id_expiration_ms: u64,
     /// Keep topics and partition logs in memory only (an ephemeral dev broker): nothing of
     /// them is written to the data directory and everything is lost when the broker stops.
     #[arg(long, env = "KALFKA_MEMORY", default_value_t = false, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true")]
@@ -186,6 +202,10 @@ pub struct BrokerConfig {
     pub group_consumer_heartbeat_interval_ms: u64,
     /// `producer.id.expiration.ms`.
     pub producer_id_expiration_ms: u64,
+    /// `transaction.max.timeout.ms`.
+    pub transaction_max_timeout_ms: i32,
+    /// `transactional.id.expiration.ms`.
+    pub transactional_id_expiration_ms: u64,
     /// `--memory`: topics and partition logs live in memory only (see [`Cli::memory`]).
     pub memory: bool,
 }
@@ -212,6 +232,8 @@ impl BrokerConfig {
             group_consumer_session_timeout_ms: 45_000,
             group_consumer_heartbeat_interval_ms: 5_000,
             producer_id_expiration_ms: 86_400_000,
+            transaction_max_timeout_ms: 900_000,
+            transactional_id_expiration_ms: 604_800_000,
             memory: false,
         }
     }
@@ -280,6 +302,8 @@ impl TryFrom<Cli> for BrokerConfig {
             group_consumer_session_timeout_ms: cli.group_consumer_session_timeout_ms,
             group_consumer_heartbeat_interval_ms: cli.group_consumer_heartbeat_interval_ms,
             producer_id_expiration_ms: cli.producer_id_expiration_ms,
+            transaction_max_timeout_ms: cli.transaction_max_timeout_ms,
+            transactional_id_expiration_ms: cli.transactional_id_expiration_ms,
             memory: cli.memory,
         })
     }

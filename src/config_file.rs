@@ -47,6 +47,11 @@ pub const FILE_KEYS: &[(&str, &str)] = &[
         "group_initial_rebalance_delay_ms",
     ),
     ("producer.id.expiration.ms", "producer_id_expiration_ms"),
+    ("transaction.max.timeout.ms", "transaction_max_timeout_ms"),
+    (
+        "transactional.id.expiration.ms",
+        "transactional_id_expiration_ms",
+    ),
 ];
 
 /// Why the config file could not be used.

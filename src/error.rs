@@ -147,6 +147,25 @@ pub enum BrokerError {
     /// A produce whose sequence number does not continue the producer's sequence.
     #[error("out of order sequence number: {0}")]
     OutOfOrderSequence(String),
+    /// A transactional request from a producer whose epoch was superseded (another instance
+    /// with the same transactional id, or a broker-side abort).
+    #[error("producer fenced: {0}")]
+    ProducerFenced(String),
+    /// The producer id does not belong to the transactional id.
+    #[error("the producer id is not the one of this transactional id")]
+    InvalidProducerIdMapping,
+    /// The previous transaction is still completing; retriable.
+    #[error("the previous transaction is still completing")]
+    ConcurrentTransactions,
+    /// A transactional request that the transaction's state does not allow.
+    #[error("invalid transaction state: {0}")]
+    InvalidTxnState(String),
+    /// `transaction.timeout.ms` outside `1..=transaction.max.timeout.ms`.
+    #[error("transaction timeout {0} ms is not allowed")]
+    InvalidTransactionTimeout(i32),
+    /// No transaction state exists for the transactional id.
+    #[error("unknown transactional id")]
+    TransactionalIdNotFound,
 }
 
 impl BrokerError {
@@ -192,6 +211,12 @@ impl BrokerError {
             BrokerError::InvalidRegularExpression(_) => ErrorCode::InvalidRegularExpression,
             BrokerError::InvalidProducerEpoch(_) => ErrorCode::InvalidProducerEpoch,
             BrokerError::OutOfOrderSequence(_) => ErrorCode::OutOfOrderSequenceNumber,
+            BrokerError::ProducerFenced(_) => ErrorCode::ProducerFenced,
+            BrokerError::InvalidProducerIdMapping => ErrorCode::InvalidProducerIdMapping,
+            BrokerError::ConcurrentTransactions => ErrorCode::ConcurrentTransactions,
+            BrokerError::InvalidTxnState(_) => ErrorCode::InvalidTxnState,
+            BrokerError::InvalidTransactionTimeout(_) => ErrorCode::InvalidTransactionTimeout,
+            BrokerError::TransactionalIdNotFound => ErrorCode::TransactionalIdNotFound,
         }
     }
 

@@ -12,7 +12,9 @@
 //! - [`cli`]: the `kalfka topic|produce|consume|group` client commands.
 //! - [`broker`]: the shared state handed to handlers.
 //! - [`error`]: typed errors and their single mapping to Kafka error codes.
-//! - [`producer_ids`], [`fsutil`]: producer id allocation and atomic state-file writes.
+//! - [`txn`]: the transaction coordinator (transactional ids, their durable state, markers).
+//! - [`producer_ids`], [`fsutil`], [`framed_log`]: producer id allocation, atomic state-file
+//!   writes, and the CRC-framed append log behind the offsets and transaction state.
 //! - [`quotas`]: client quotas (stored durably, not enforced).
 
 pub mod api;
@@ -21,6 +23,7 @@ pub mod cli;
 pub mod config;
 pub mod config_file;
 pub mod error;
+pub mod framed_log;
 pub mod fsutil;
 pub mod groups;
 pub mod log;
@@ -29,3 +32,4 @@ pub mod partition;
 pub mod producer_ids;
 pub mod quotas;
 pub mod server;
+pub mod txn;

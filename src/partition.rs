@@ -8,6 +8,15 @@
 //! append published so far (see [`LogEngine::sync_data`]) and advances the synced offset, so
 //! the callers queued behind it usually find their offset already covered and return without
 //! an fsync of their own. Appends are not blocked while an fsync runs.
+//!
+//! # Transactions
+//!
+//! The partition tracks each producer's open transaction (see
+//! [`crate::log::producer_state`]). The *last stable offset* is the first offset of the
+//! earliest open transaction (the log end when none is open): read_committed fetches stop
+//! there. It is published through an atomic that is lowered *before* a transactional batch is
+//! appended, so a reader that sees the batch in the log always sees the bound too.
+//! [`Partition::write_txn_marker`] appends the coordinator's COMMIT/ABORT marker.
 
 use std::path::Path;
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -17,7 +26,9 @@ use std::time::Instant;
 use bytes::Bytes;
 use tokio::sync::Notify;
 
-use kalfka_protocol::records::{batches, RecordBatchHeader};
+use kalfka_protocol::records::{
+    batches, ControlRecordType, EndTransactionMarker, RecordBatchHeader,
+};
 
 use crate::error::BrokerError;
 use crate::log::producer_state::{ProducerBatch, ProducerStates, SequenceCheck};
@@ -42,6 +53,8 @@ pub struct Partition {
     sync_count: std::sync::atomic::AtomicU64,
     /// Idempotent-producer state; held across check and append, so it also serializes appends.
     producers: Mutex<ProducerStates>,
+    /// First offset of the earliest open transaction (`i64::MAX`: none); see the module docs.
+    first_open_txn: AtomicI64,
 }
 
 /// What [`Partition::append_checked`] did.
@@ -51,6 +64,21 @@ pub enum AppendOutcome {
     Appended(std::ops::Range<i64>),
     /// A retried batch that is already in the log at these offsets; nothing was written.
     Duplicate(std::ops::Range<i64>),
+}
+
+/// One producer as DescribeProducers reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ActiveProducer {
+    /// Producer id.
+    pub producer_id: i64,
+    /// Its current epoch.
+    pub epoch: i16,
+    /// Sequence of its last record (-1: none).
+    pub last_sequence: i32,
+    /// When it last appended, ms since the epoch.
+    pub last_update_ms: i64,
+    /// First offset of its open transaction, if any.
+    pub txn_first_offset: Option<i64>,
 }
 
 /// Where a partition's log stands.
@@ -100,7 +128,9 @@ impl Partition {
     fn new(index: i32, log: Box<dyn LogEngine>, producers: ProducerStates) -> Self {
         // What recovery found is what the next start would find: count it as synced.
         let synced = AtomicI64::new(log.log_end_offset());
+        let first_open_txn = AtomicI64::new(producers.first_open_txn_offset().unwrap_or(i64::MAX));
         Partition {
+            first_open_txn,
             index,
             log,
             waiters: Mutex::new(Vec::new()),
@@ -168,19 +198,38 @@ impl Partition {
             }
             if batches.len() > 1 {
                 scratch
-                    .get_or_insert_with(|| producers.clone())
+                    .get_or_insert_with(|| producers.entries_only())
                     .record(&pb, 0, 0, now_ms);
             }
             staged.push(Some(pb));
         }
+        let opens_txn = staged
+            .iter()
+            .flatten()
+            .any(|pb| pb.transactional && !producers.has_open_txn(pb.producer_id));
+        if opens_txn {
+            // Bound the last stable offset before the batch becomes readable.
+            self.first_open_txn
+                .fetch_min(self.log.log_end_offset(), Ordering::SeqCst);
+        }
         let appended = batches
             .iter_mut()
             .map(|b| self.log.append(b.as_mut_slice()))
-            .collect::<Result<Vec<_>, _>>()?;
+            .collect::<Result<Vec<_>, _>>();
+        let appended = match appended {
+            Ok(appended) => appended,
+            Err(e) => {
+                self.publish_first_open_txn(&producers);
+                return Err(e.into());
+            }
+        };
         for (info, pb) in appended.iter().zip(&staged) {
             if let Some(pb) = pb {
                 producers.record(pb, info.base_offset, info.last_offset, now_ms);
             }
+        }
+        if opens_txn {
+            self.publish_first_open_txn(&producers);
         }
         drop(producers);
         let end = self.log.log_end_offset();
@@ -190,16 +239,71 @@ impl Partition {
         Ok(AppendOutcome::Appended(base..next))
     }
 
-    /// The producers this partition remembers and that have not expired, by id:
-    /// `(producer id, epoch, last sequence, last append time in ms)`.
-    pub fn active_producers(&self, now_ms: i64, expiration_ms: i64) -> Vec<(i64, i16, i32, i64)> {
+    fn publish_first_open_txn(&self, producers: &ProducerStates) {
+        let first = producers.first_open_txn_offset().unwrap_or(i64::MAX);
+        self.first_open_txn.store(first, Ordering::SeqCst);
+    }
+
+    /// Appends the transaction coordinator's COMMIT or ABORT marker for `producer_id` (at
+    /// `epoch`) if the producer has a transaction open here, and returns the offset after it
+    /// (to fsync up to); `None` when nothing was open (nothing to write). Wakes fetches: a
+    /// marker may move the last stable offset.
+    pub fn write_txn_marker(
+        &self,
+        producer_id: i64,
+        epoch: i16,
+        commit: bool,
+        coordinator_epoch: i32,
+    ) -> Result<Option<i64>, BrokerError> {
+        let now = now_ms();
+        let mut producers = self.producers.lock().unwrap_or_else(|p| p.into_inner());
+        if !producers.has_open_txn(producer_id) {
+            return Ok(None);
+        }
+        let marker = EndTransactionMarker {
+            kind: if commit {
+                ControlRecordType::Commit
+            } else {
+                ControlRecordType::Abort
+            },
+            coordinator_epoch,
+        };
+        let mut batch = marker.build_batch(producer_id, epoch, now)?.to_vec();
+        let info = self.log.append(&mut batch)?;
+        producers.end_txn(producer_id, epoch, info.base_offset, commit, now);
+        self.publish_first_open_txn(&producers);
+        drop(producers);
+        self.wake_waiters();
+        Ok(Some(info.last_offset + 1))
+    }
+
+    /// The last stable offset: where read_committed fetches stop (see the module docs).
+    pub fn last_stable_offset(&self) -> i64 {
+        // The log end first: a transactional batch it covers has already lowered the bound.
+        let end = self.log.log_end_offset();
+        self.first_open_txn.load(Ordering::SeqCst).min(end)
+    }
+
+    /// Aborted transactions overlapping `from..upto`, as `(producer id, first offset)`.
+    pub fn aborted_txns(&self, from: i64, upto: i64) -> Vec<(i64, i64)> {
+        self.producers
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .aborted_between(from, upto)
+    }
+
+    /// The producers this partition remembers and that have not expired, by id.
+    pub fn active_producers(&self, now_ms: i64, expiration_ms: i64) -> Vec<ActiveProducer> {
         let producers = self.producers.lock().unwrap_or_else(|p| p.into_inner());
         producers
             .live(now_ms, expiration_ms)
             .into_iter()
-            .map(|(id, e)| {
-                let last_seq = e.batches.back().map_or(-1, |b| b.last_seq);
-                (id, e.epoch, last_seq, e.last_update_ms)
+            .map(|(id, e)| ActiveProducer {
+                producer_id: id,
+                epoch: e.epoch,
+                last_sequence: e.batches.back().map_or(-1, |b| b.last_seq),
+                last_update_ms: e.last_update_ms,
+                txn_first_offset: e.txn_first_offset,
             })
             .collect()
     }
@@ -267,7 +371,8 @@ impl Partition {
     /// start rebuilds it from the snapshot instead of scanning the whole log.
     pub fn flush(&self) -> Result<(), BrokerError> {
         let (states, covered) = {
-            let producers = self.producers.lock().unwrap_or_else(|p| p.into_inner());
+            let mut producers = self.producers.lock().unwrap_or_else(|p| p.into_inner());
+            producers.trim_aborted_below(self.log.log_start_offset());
             (producers.clone(), self.log.log_end_offset())
         };
         let end = self.log.log_end_offset();
@@ -319,6 +424,17 @@ impl Partition {
             .await
             .map_err(|e| BrokerError::Storage(format!("fsync task failed: {e}")))??;
         self.sync_count.fetch_add(1, Ordering::Relaxed);
+        self.mark_synced(synced);
+        Ok(())
+    }
+
+    /// [`sync_to`](Self::sync_to) for a caller already on a blocking thread (the transaction
+    /// coordinator writing markers): fsyncs unless `end` is already covered.
+    pub fn sync_blocking(&self, end: i64) -> Result<(), BrokerError> {
+        if self.synced_offset() >= end {
+            return Ok(());
+        }
+        let synced = self.log.sync_data()?;
         self.mark_synced(synced);
         Ok(())
     }
@@ -421,7 +537,11 @@ fn rebuild_producer_state(log: &dyn LogEngine) -> Result<ProducerStates, BrokerE
         while let Some(rest) = read.bytes.get(pos..).filter(|r| !r.is_empty()) {
             let header = RecordBatchHeader::parse(rest)?;
             if header.last_offset() >= offset {
-                states.replay(&header, now);
+                if header.is_control() {
+                    replay_marker(&mut states, &read.bytes.slice(pos..), &header, now);
+                } else {
+                    states.replay(&header, now);
+                }
             }
             offset = offset.max(header.next_offset());
             pos += header.total_size().max(1);
@@ -431,6 +551,32 @@ fn rebuild_producer_state(log: &dyn LogEngine) -> Result<ProducerStates, BrokerE
         }
     }
     Ok(states)
+}
+
+/// Replays the transaction marker at the start of `bytes` (a control batch) into `states`;
+/// other control records are skipped.
+fn replay_marker(states: &mut ProducerStates, bytes: &Bytes, header: &RecordBatchHeader, now: i64) {
+    let marker = batches(bytes.clone())
+        .next()
+        .and_then(|b| b.ok())
+        .and_then(|b| b.records().ok())
+        .and_then(|records| records.first().map(EndTransactionMarker::parse));
+    match marker {
+        Some(Ok(m)) if matches!(m.kind, ControlRecordType::Commit | ControlRecordType::Abort) => {
+            let commit = m.kind == ControlRecordType::Commit;
+            states.end_txn(
+                header.producer_id,
+                header.producer_epoch,
+                header.base_offset,
+                commit,
+                now,
+            );
+        }
+        _ => tracing::warn!(
+            offset = header.base_offset,
+            "skipping an unreadable control batch while rebuilding producer state"
+        ),
+    }
 }
 
 #[cfg(test)]

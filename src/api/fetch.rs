@@ -6,6 +6,10 @@
 //! decoded; the first batch found is returned whole even when it exceeds the size limits
 //! (KIP-74), so a large batch never stalls a consumer.
 //!
+//! Isolation: read_committed fetches (isolation level 1) get only the batches below the
+//! partition's last stable offset, and the aborted transactions overlapping what they got,
+//! so that the client can drop aborted records; read_uncommitted fetches get everything.
+//!
 //! Fetch sessions (KIP-227) are answered the way a broker that never creates sessions does:
 //! full fetches (session 0, epoch 0 or -1) get session id 0, which every client accepts as "no
 //! session"; an incremental fetch names a session that does not exist and gets
@@ -14,10 +18,14 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use bytes::Bytes;
 use kalfka_protocol::error_code::ErrorCode;
 use kalfka_protocol::messages::fetch_request::FetchPartition;
-use kalfka_protocol::messages::fetch_response::{FetchableTopicResponse, PartitionData};
+use kalfka_protocol::messages::fetch_response::{
+    AbortedTransaction, FetchableTopicResponse, PartitionData,
+};
 use kalfka_protocol::messages::{FetchRequest, FetchResponse};
+use kalfka_protocol::records::RecordBatchHeader;
 use tokio::sync::Notify;
 use tokio::time::Instant;
 
@@ -163,13 +171,15 @@ fn read_partition(
         return error_data(p.partition, BrokerError::UnknownLeaderEpoch.code());
     }
     let limit = (p.partition_max_bytes.max(0) as usize).min(budget);
+    // Before the read: whatever the read returns beyond it is cut for read_committed.
+    let lso = partition.last_stable_offset();
     let read = match partition.read(p.fetch_offset, limit.max(1)) {
         Ok(read) => read,
         Err(e) => {
             let offsets = partition.offsets();
             let mut data = error_data(p.partition, e.code());
             data.high_watermark = offsets.log_end;
-            data.last_stable_offset = offsets.log_end;
+            data.last_stable_offset = lso;
             data.log_start_offset = offsets.log_start;
             return data;
         }
@@ -180,17 +190,50 @@ fn read_partition(
     } else {
         read.records
     };
+    let (records, aborted_transactions) = if isolation_level == READ_COMMITTED {
+        let (records, end) = below_offset(records, lso);
+        let aborted = partition
+            .aborted_txns(p.fetch_offset, end)
+            .into_iter()
+            .map(|(producer_id, first_offset)| AbortedTransaction {
+                producer_id,
+                first_offset,
+            })
+            .collect();
+        (records, Some(aborted))
+    } else {
+        (records, None)
+    };
     PartitionData {
         partition_index: p.partition,
         error_code: ErrorCode::None.code(),
         high_watermark: read.offsets.log_end,
-        last_stable_offset: read.offsets.log_end,
+        last_stable_offset: lso.min(read.offsets.log_end),
         log_start_offset: read.offsets.log_start,
-        aborted_transactions: (isolation_level == READ_COMMITTED).then(Vec::new),
+        aborted_transactions,
         preferred_read_replica: -1,
         records: Some(records),
         ..Default::default()
     }
+}
+
+/// The whole batches of `records` that start below `lso`, and the offset after the last one
+/// kept (or `lso` when none is): read_committed consumers never see past the last stable
+/// offset.
+fn below_offset(records: Bytes, lso: i64) -> (Bytes, i64) {
+    let mut pos = 0usize;
+    let mut end = None;
+    while let Some(rest) = records.get(pos..).filter(|r| !r.is_empty()) {
+        let Ok(header) = RecordBatchHeader::parse(rest) else {
+            break;
+        };
+        if header.base_offset >= lso || header.total_size() == 0 {
+            break;
+        }
+        end = Some(header.next_offset());
+        pos += header.total_size();
+    }
+    (records.slice(..pos.min(records.len())), end.unwrap_or(lso))
 }
 
 fn error_data(partition: i32, code: ErrorCode) -> PartitionData {

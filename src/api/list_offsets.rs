@@ -1,4 +1,5 @@
-//! ListOffsets (key 2): log start, log end, max timestamp and offsets by timestamp.
+//! ListOffsets (key 2): log start, log end (the last stable offset for read_committed
+//! clients), max timestamp and offsets by timestamp.
 
 use kalfka_protocol::error_code::ErrorCode;
 use kalfka_protocol::messages::list_offsets_request::ListOffsetsPartition;
@@ -11,6 +12,9 @@ use super::metadata::LEADER_EPOCH;
 use super::RequestContext;
 use crate::error::BrokerError;
 use crate::metadata::Topic;
+
+/// Isolation level READ_COMMITTED: "latest" is the last stable offset.
+const READ_COMMITTED: i8 = 1;
 
 /// Special timestamps a client may ask for.
 const LATEST: i64 = -1;
@@ -34,7 +38,7 @@ pub async fn handle(ctx: &RequestContext, req: ListOffsetsRequest) -> ListOffset
                     .map(|p| {
                         let result = match &topic {
                             None => Err(BrokerError::UnknownTopicOrPartition),
-                            Some(topic) => lookup(topic, p, version),
+                            Some(topic) => lookup(topic, p, version, req.isolation_level),
                         };
                         respond(p.partition_index, version, result)
                     })
@@ -54,6 +58,7 @@ fn lookup(
     topic: &Topic,
     p: &ListOffsetsPartition,
     version: i16,
+    isolation_level: i8,
 ) -> Result<(i64, i64), BrokerError> {
     let partition = topic
         .partition(p.partition_index)
@@ -63,6 +68,7 @@ fn lookup(
     }
     let offsets = partition.offsets();
     match p.timestamp {
+        LATEST if isolation_level == READ_COMMITTED => Ok((partition.last_stable_offset(), -1)),
         LATEST => Ok((offsets.log_end, -1)),
         EARLIEST => Ok((offsets.log_start, -1)),
         MAX_TIMESTAMP if version >= 7 => Ok(partition.max_timestamp()?.unwrap_or((-1, -1))),

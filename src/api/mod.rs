@@ -23,6 +23,7 @@ mod producers;
 mod quotas;
 mod topic_partitions;
 mod topics;
+mod transactions;
 
 use std::collections::HashSet;
 use std::future::Future;
@@ -117,6 +118,10 @@ macro_rules! route {
 }
 
 use kalfka_protocol::messages::{
+    AddOffsetsToTxnRequest, AddPartitionsToTxnRequest, DescribeTransactionsRequest, EndTxnRequest,
+    ListTransactionsRequest, TxnOffsetCommitRequest,
+};
+use kalfka_protocol::messages::{
     AlterClientQuotasRequest, DescribeClientQuotasRequest, DescribeTopicPartitionsRequest,
 };
 use kalfka_protocol::messages::{
@@ -204,6 +209,22 @@ pub static ROUTES: &[Route] = &[
         0,
         producers::describe
     ),
+    route!(
+        AddPartitionsToTxnRequest,
+        0,
+        5,
+        transactions::add_partitions
+    ),
+    route!(AddOffsetsToTxnRequest, 0, 4, transactions::add_offsets),
+    route!(EndTxnRequest, 0, 5, transactions::end_txn),
+    route!(
+        TxnOffsetCommitRequest,
+        0,
+        4,
+        transactions::txn_offset_commit
+    ),
+    route!(DescribeTransactionsRequest, 0, 0, transactions::describe),
+    route!(ListTransactionsRequest, 0, 1, transactions::list),
 ];
 
 /// Names that occur more than once in a request (Kafka answers every occurrence of such a

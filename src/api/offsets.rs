@@ -116,7 +116,23 @@ fn answer(c: Option<CommittedOffset>) -> (i64, i32, Option<String>) {
     }
 }
 
-/// OffsetFetch: uncommitted partitions answer offset -1 with no error.
+/// Whether an open transaction holds offsets of the group's partition.
+fn unstable(ctx: &RequestContext, group: &str, topic: &str, partition: i32) -> bool {
+    ctx.broker.txns.has_pending_offsets(group, topic, partition)
+}
+
+/// UNSTABLE_OFFSET_COMMIT (retriable) for a partition with pending transactional offsets.
+fn stable_code(unstable: bool) -> i16 {
+    if unstable {
+        ErrorCode::UnstableOffsetCommit.code()
+    } else {
+        ErrorCode::None.code()
+    }
+}
+
+/// OffsetFetch: uncommitted partitions answer offset -1 with no error; with
+/// `require_stable` (v7+), partitions whose offsets an open transaction is about to commit
+/// answer UNSTABLE_OFFSET_COMMIT, which the client retries.
 pub async fn fetch(ctx: &RequestContext, req: OffsetFetchRequest) -> OffsetFetchResponse {
     if ctx.version() >= FIRST_MULTI_GROUP_VERSION {
         let groups = req
@@ -145,25 +161,28 @@ pub async fn fetch(ctx: &RequestContext, req: OffsetFetchRequest) -> OffsetFetch
                         ..OffsetFetchResponseGroup::default()
                     },
                     Ok(topics) => OffsetFetchResponseGroup {
-                        group_id: g.group_id,
+                        group_id: g.group_id.clone(),
                         error_code: ErrorCode::None.code(),
                         topics: topics
                             .into_iter()
                             .map(|(name, parts)| OffsetFetchResponseTopics {
-                                name,
                                 partitions: parts
                                     .into_iter()
                                     .map(|(p, c)| {
-                                        let (offset, epoch, metadata) = answer(c);
+                                        let unstable = req.require_stable
+                                            && unstable(ctx, &g.group_id, &name, p);
+                                        let (offset, epoch, metadata) =
+                                            answer(c.filter(|_| !unstable));
                                         OffsetFetchResponsePartitions {
                                             partition_index: p,
                                             committed_offset: offset,
                                             committed_leader_epoch: epoch,
                                             metadata,
-                                            error_code: ErrorCode::None.code(),
+                                            error_code: stable_code(unstable),
                                         }
                                     })
                                     .collect(),
+                                name,
                             })
                             .collect(),
                     },
@@ -191,20 +210,22 @@ pub async fn fetch(ctx: &RequestContext, req: OffsetFetchRequest) -> OffsetFetch
             topics: topics
                 .into_iter()
                 .map(|(name, parts)| OffsetFetchResponseTopic {
-                    name,
                     partitions: parts
                         .into_iter()
                         .map(|(p, c)| {
-                            let (offset, epoch, metadata) = answer(c);
+                            let unstable =
+                                req.require_stable && unstable(ctx, &req.group_id, &name, p);
+                            let (offset, epoch, metadata) = answer(c.filter(|_| !unstable));
                             OffsetFetchResponsePartition {
                                 partition_index: p,
                                 committed_offset: offset,
                                 committed_leader_epoch: epoch,
                                 metadata,
-                                error_code: ErrorCode::None.code(),
+                                error_code: stable_code(unstable),
                             }
                         })
                         .collect(),
+                    name,
                 })
                 .collect(),
             groups: Vec::new(),

@@ -16,6 +16,10 @@
 //! not written again; a sequence gap answers OUT_OF_ORDER_SEQUENCE_NUMBER and an old producer
 //! epoch INVALID_PRODUCER_EPOCH.
 //!
+//! Transactions: a transactional batch is accepted only for a partition added to its
+//! producer's open transaction at the current epoch (INVALID_TXN_STATE or
+//! INVALID_PRODUCER_EPOCH otherwise), as Kafka's partition verification does.
+//!
 //! On a topic whose `cleanup.policy` includes `compact`, batches are decoded once more to check
 //! that every record has a key (INVALID_RECORD otherwise, as in Kafka).
 
@@ -177,6 +181,17 @@ fn produce_partition(
             return Err(BrokerError::InvalidRecord(
                 "clients may not produce control batches".into(),
             ));
+        }
+        if header.is_transactional() {
+            // Only partitions added to the producer's open transaction (AddPartitionsToTxn)
+            // take its batches, so no transaction is ever left open without the coordinator
+            // knowing it.
+            ctx.broker.txns.check_produce(
+                header.producer_id,
+                header.producer_epoch,
+                &topic.name,
+                data.index,
+            )?;
         }
         if header.compression()? == Compression::Zstd && version < FIRST_ZSTD_VERSION {
             return Err(BrokerError::UnsupportedCompressionType);

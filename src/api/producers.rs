@@ -1,8 +1,9 @@
 //! DescribeProducers (key 61): the idempotent producers each partition remembers, for
 //! `kafka-transactions.sh describe-producers` and the admin clients.
 //!
-//! Transactions are not served, so `coordinator_epoch` is always -1 and
-//! `current_txn_start_offset` -1.
+//! `current_txn_start_offset` is the first offset of the producer's open transaction on the
+//! partition (-1: none); `coordinator_epoch` is 0, the single coordinator's epoch, for
+//! producers in a transaction and -1 otherwise.
 
 use kalfka_protocol::error_code::ErrorCode;
 use kalfka_protocol::messages::describe_producers_response::{
@@ -41,13 +42,13 @@ pub async fn describe(
                     let active_producers = partition
                         .active_producers(now, expiration_ms)
                         .into_iter()
-                        .map(|(id, epoch, last_seq, last_ms)| ProducerState {
-                            producer_id: id,
-                            producer_epoch: i32::from(epoch),
-                            last_sequence: last_seq,
-                            last_timestamp: last_ms,
-                            coordinator_epoch: -1,
-                            current_txn_start_offset: -1,
+                        .map(|p| ProducerState {
+                            producer_id: p.producer_id,
+                            producer_epoch: i32::from(p.epoch),
+                            last_sequence: p.last_sequence,
+                            last_timestamp: p.last_update_ms,
+                            coordinator_epoch: if p.txn_first_offset.is_some() { 0 } else { -1 },
+                            current_txn_start_offset: p.txn_first_offset.unwrap_or(-1),
                         })
                         .collect();
                     PartitionResponse {

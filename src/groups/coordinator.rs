@@ -309,6 +309,41 @@ impl GroupCoordinator {
         })
     }
 
+    /// Checks the member fields of a TxnOffsetCommit (v3+). Commits without member fields
+    /// (older versions, or a producer outside the group) are accepted as Kafka does.
+    pub fn validate_txn_commit(
+        &self,
+        group_id: &str,
+        generation: i32,
+        member_id: &str,
+        instance_id: Option<&str>,
+    ) -> Result<(), BrokerError> {
+        if group_id.is_empty() {
+            return Err(BrokerError::InvalidGroupId);
+        }
+        if member_id.is_empty() && generation < 0 {
+            return Ok(());
+        }
+        if let Some(valid) = self
+            .consumer
+            .validate_offset_request(group_id, member_id, generation)
+        {
+            return valid;
+        }
+        self.validate_classic_commit(group_id, generation, member_id, instance_id)
+    }
+
+    /// Stores offsets durably from a blocking thread (a committing transaction).
+    pub fn commit_offsets_blocking(
+        &self,
+        group_id: &str,
+        commits: Vec<(TopicPartition, CommittedOffset)>,
+    ) -> Result<(), BrokerError> {
+        self.offsets()
+            .commit(group_id, commits)
+            .map_err(|e| BrokerError::Storage(format!("offset commit: {e}")))
+    }
+
     async fn store_commits(
         &self,
         group_id: &str,

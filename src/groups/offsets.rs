@@ -1,18 +1,17 @@
 //! Durable committed offsets: an append-only log under `<data-dir>/__consumer_offsets/`.
 //!
-//! Each record is `len:u32 crc32c:u32 body`, the body being a commit or a tombstone. A commit
-//! is appended and fsynced before OffsetCommit is answered. At start the log is replayed (a
-//! torn or corrupt tail is dropped, as after a crash) and rewritten compacted with
-//! [`write_atomic`]; it is compacted again when it holds many more records than live offsets.
+//! Each record of the [`FramedLog`] is a commit or a tombstone. A commit is appended and
+//! fsynced before OffsetCommit is answered. At start the log is replayed (a torn or corrupt
+//! tail is dropped, as after a crash) and rewritten compacted; it is compacted again when it
+//! holds many more records than live offsets.
 
 use std::collections::{BTreeMap, HashMap};
-use std::fs::{File, OpenOptions};
-use std::io::{self, Write};
-use std::path::{Path, PathBuf};
+use std::io;
+use std::path::Path;
 
 use bytes::{Buf, BufMut, BytesMut};
 
-use crate::fsutil::write_atomic;
+use crate::framed_log::FramedLog;
 
 /// Largest metadata string stored with an offset (`offset.metadata.max.bytes`).
 pub const MAX_METADATA_BYTES: usize = 4096;
@@ -39,10 +38,8 @@ pub type TopicPartition = (String, i32);
 /// Committed offsets of every group, durable.
 #[derive(Debug)]
 pub struct OffsetStore {
-    dir: PathBuf,
-    file: File,
+    log: FramedLog,
     offsets: HashMap<String, BTreeMap<TopicPartition, CommittedOffset>>,
-    records: usize,
 }
 
 impl OffsetStore {
@@ -50,23 +47,11 @@ impl OffsetStore {
     pub fn open(data_dir: &Path) -> io::Result<OffsetStore> {
         let dir = data_dir.join("__consumer_offsets");
         std::fs::create_dir_all(&dir)?;
-        let path = dir.join(LOG_FILE);
-        let bytes = match std::fs::read(&path) {
-            Ok(b) => b,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => Vec::new(),
-            Err(e) => return Err(e),
-        };
+        let (log, bodies) = FramedLog::open(&dir.join(LOG_FILE))?;
         let mut offsets: HashMap<String, BTreeMap<TopicPartition, CommittedOffset>> =
             HashMap::new();
-        let mut buf = &bytes[..];
-        while buf.len() >= 8 {
-            let len = u32::from_be_bytes([buf[0], buf[1], buf[2], buf[3]]) as usize;
-            let crc = u32::from_be_bytes([buf[4], buf[5], buf[6], buf[7]]);
-            if buf.len() < 8 + len || crc32c::crc32c(&buf[8..8 + len]) != crc {
-                tracing::warn!("dropping a torn or corrupt tail of the offsets log");
-                break;
-            }
-            match decode(&buf[8..8 + len]) {
+        for body in &bodies {
+            match decode(body) {
                 Some((group, tp, Some(c))) => {
                     offsets.entry(group).or_default().insert(tp, c);
                 }
@@ -83,24 +68,10 @@ impl OffsetStore {
                     break;
                 }
             }
-            buf = &buf[8 + len..];
         }
-        let mut compacted = Vec::new();
-        let mut records = 0;
-        for (group, parts) in &offsets {
-            for (tp, c) in parts {
-                frame(&mut compacted, &encode(group, tp, Some(c)));
-                records += 1;
-            }
-        }
-        write_atomic(&path, &compacted)?;
-        let file = OpenOptions::new().append(true).open(&path)?;
-        Ok(OffsetStore {
-            dir,
-            file,
-            offsets,
-            records,
-        })
+        let mut store = OffsetStore { log, offsets };
+        store.compact()?;
+        Ok(store)
     }
 
     /// Stores commits durably (one fsync for the batch).
@@ -109,16 +80,16 @@ impl OffsetStore {
         group: &str,
         commits: Vec<(TopicPartition, CommittedOffset)>,
     ) -> io::Result<()> {
-        let mut out = Vec::new();
-        for (tp, c) in &commits {
-            frame(&mut out, &encode(group, tp, Some(c)));
-        }
-        self.append(&out, commits.len())?;
+        let records: Vec<Vec<u8>> = commits
+            .iter()
+            .map(|(tp, c)| encode(group, tp, Some(c)))
+            .collect();
+        self.log.append(&records)?;
         let g = self.offsets.entry(group.to_string()).or_default();
         for (tp, c) in commits {
             g.insert(tp, c);
         }
-        Ok(())
+        self.maybe_compact()
     }
 
     /// Deletes committed offsets durably; returns how many existed.
@@ -126,16 +97,15 @@ impl OffsetStore {
         let Some(g) = self.offsets.get(group) else {
             return Ok(0);
         };
-        let present: Vec<&TopicPartition> = tps.iter().filter(|tp| g.contains_key(*tp)).collect();
-        if present.is_empty() {
+        let records: Vec<Vec<u8>> = tps
+            .iter()
+            .filter(|tp| g.contains_key(*tp))
+            .map(|tp| encode(group, tp, None))
+            .collect();
+        if records.is_empty() {
             return Ok(0);
         }
-        let mut out = Vec::new();
-        for tp in &present {
-            frame(&mut out, &encode(group, tp, None));
-        }
-        let n = present.len();
-        self.append(&out, n)?;
+        self.log.append(&records)?;
         if let Some(g) = self.offsets.get_mut(group) {
             for tp in tps {
                 g.remove(tp);
@@ -144,7 +114,8 @@ impl OffsetStore {
                 self.offsets.remove(group);
             }
         }
-        Ok(n)
+        self.maybe_compact()?;
+        Ok(records.len())
     }
 
     /// Deletes all of a group's offsets.
@@ -188,38 +159,23 @@ impl OffsetStore {
             .unwrap_or_default()
     }
 
-    fn append(&mut self, out: &[u8], n: usize) -> io::Result<()> {
-        self.file.write_all(out)?;
-        self.file.sync_data()?;
-        self.records += n;
+    /// Compacts when the file holds many more records than live offsets.
+    fn maybe_compact(&mut self) -> io::Result<()> {
         let live: usize = self.offsets.values().map(BTreeMap::len).sum();
-        if self.records > 1024 && self.records > 4 * live {
+        if self.log.records() > 1024 && self.log.records() > 4 * live {
             self.compact()?;
         }
         Ok(())
     }
 
     fn compact(&mut self) -> io::Result<()> {
-        let mut out = Vec::new();
-        let mut records = 0;
-        for (group, parts) in &self.offsets {
-            for (tp, c) in parts {
-                frame(&mut out, &encode(group, tp, Some(c)));
-                records += 1;
-            }
-        }
-        let path = self.dir.join(LOG_FILE);
-        write_atomic(&path, &out)?;
-        self.file = OpenOptions::new().append(true).open(&path)?;
-        self.records = records;
-        Ok(())
+        let records: Vec<Vec<u8>> = self
+            .offsets
+            .iter()
+            .flat_map(|(group, parts)| parts.iter().map(|(tp, c)| encode(group, tp, Some(c))))
+            .collect();
+        self.log.rewrite(&records)
     }
-}
-
-fn frame(out: &mut Vec<u8>, body: &[u8]) {
-    out.extend_from_slice(&(body.len() as u32).to_be_bytes());
-    out.extend_from_slice(&crc32c::crc32c(body).to_be_bytes());
-    out.extend_from_slice(body);
 }
 
 fn put_str(b: &mut BytesMut, s: &str) {
@@ -306,6 +262,8 @@ fn decode(mut b: &[u8]) -> Option<Decoded> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::fs::OpenOptions;
+    use std::io::Write;
 
     fn c(offset: i64) -> CommittedOffset {
         CommittedOffset {

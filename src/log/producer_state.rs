@@ -11,6 +11,11 @@
 //!   must start right after the last sequence (wrapping at `i32::MAX`), else
 //!   OUT_OF_ORDER_SEQUENCE_NUMBER.
 //!
+//! Transactions: a producer's first transactional batch opens its transaction on this
+//! partition (its offset is remembered, it bounds the last stable offset); the COMMIT or
+//! ABORT marker the transaction coordinator writes closes it, and an aborted one is added
+//! to the partition's aborted-transaction list, which read_committed fetches return.
+//!
 //! The state is rebuilt from batch headers when a log is opened, starting from a snapshot
 //! (`producer-state.json`, written atomically with the offset it covers) when one matches the
 //! log, so deduplication survives restarts and crashes. A producer whose last append is older
@@ -49,6 +54,21 @@ pub struct ProducerEntry {
     pub batches: VecDeque<BatchMetadata>,
     /// When it last appended (ms since the epoch), for expiration.
     pub last_update_ms: i64,
+    /// First offset of the producer's open transaction on this partition, if one is open.
+    #[serde(default)]
+    pub txn_first_offset: Option<i64>,
+}
+
+/// One aborted transaction of a partition: read_committed consumers drop the producer's
+/// records from `first_offset` up to its ABORT marker at `last_offset`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AbortedTxn {
+    /// The producer whose transaction was aborted.
+    pub producer_id: i64,
+    /// Offset of its first record in the transaction.
+    pub first_offset: i64,
+    /// Offset of the ABORT marker.
+    pub last_offset: i64,
 }
 
 /// The producer fields of one incoming batch.
@@ -62,6 +82,8 @@ pub struct ProducerBatch {
     pub first_seq: i32,
     /// Sequence of the last record.
     pub last_seq: i32,
+    /// Whether the batch belongs to a transaction.
+    pub transactional: bool,
 }
 
 impl ProducerBatch {
@@ -75,6 +97,7 @@ impl ProducerBatch {
             epoch: header.producer_epoch,
             first_seq: header.base_sequence,
             last_seq: add_seq(header.base_sequence, header.last_offset_delta.max(0)),
+            transactional: header.is_transactional(),
         })
     }
 }
@@ -84,6 +107,11 @@ fn add_seq(seq: i32, n: i32) -> i32 {
     let sum = i64::from(seq) + i64::from(n);
     let space = i64::from(i32::MAX) + 1;
     (sum % space) as i32
+}
+
+/// Whether `e` has appended within `expiration_ms` or still has a transaction open.
+fn is_live(e: &ProducerEntry, now_ms: i64, expiration_ms: i64) -> bool {
+    e.txn_first_offset.is_some() || now_ms.saturating_sub(e.last_update_ms) < expiration_ms
 }
 
 /// Outcome of checking one batch.
@@ -124,6 +152,9 @@ pub enum SequenceError {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ProducerStates {
     producers: HashMap<i64, ProducerEntry>,
+    /// Aborted transactions, in marker order.
+    #[serde(default)]
+    aborted: Vec<AbortedTxn>,
     /// When expired producers were last removed (not persisted).
     #[serde(skip)]
     last_expiry_ms: i64,
@@ -151,11 +182,21 @@ impl ProducerStates {
         self.producers.is_empty()
     }
 
+    /// A copy of the producer entries alone (no aborted-transaction list), for checking the
+    /// later batches of one request against the earlier ones.
+    pub fn entries_only(&self) -> ProducerStates {
+        ProducerStates {
+            producers: self.producers.clone(),
+            aborted: Vec::new(),
+            last_expiry_ms: self.last_expiry_ms,
+        }
+    }
+
     /// The live entry of `producer_id`, if any.
     pub fn get(&self, producer_id: i64, now_ms: i64, expiration_ms: i64) -> Option<&ProducerEntry> {
         self.producers
             .get(&producer_id)
-            .filter(|e| now_ms.saturating_sub(e.last_update_ms) < expiration_ms)
+            .filter(|e| is_live(e, now_ms, expiration_ms))
     }
 
     /// The live producers, by id: `(producer id, entry)`.
@@ -163,7 +204,7 @@ impl ProducerStates {
         let mut out: Vec<(i64, &ProducerEntry)> = self
             .producers
             .iter()
-            .filter(|(_, e)| now_ms.saturating_sub(e.last_update_ms) < expiration_ms)
+            .filter(|(_, e)| is_live(e, now_ms, expiration_ms))
             .map(|(id, e)| (*id, e))
             .collect();
         out.sort_by_key(|(id, _)| *id);
@@ -237,6 +278,7 @@ impl ProducerStates {
                 epoch: batch.epoch,
                 batches: VecDeque::new(),
                 last_update_ms: now_ms,
+                txn_first_offset: None,
             });
         if batch.epoch != entry.epoch {
             entry.epoch = batch.epoch;
@@ -251,12 +293,86 @@ impl ProducerStates {
         while entry.batches.len() > CACHED_BATCHES {
             entry.batches.pop_front();
         }
+        if batch.transactional && entry.txn_first_offset.is_none() {
+            entry.txn_first_offset = Some(base_offset);
+        }
         entry.last_update_ms = entry.last_update_ms.max(now_ms);
+    }
+
+    /// Whether `producer_id` has a transaction open on this partition.
+    pub fn has_open_txn(&self, producer_id: i64) -> bool {
+        self.producers
+            .get(&producer_id)
+            .is_some_and(|e| e.txn_first_offset.is_some())
+    }
+
+    /// Records the transaction marker of `producer_id` (epoch `epoch`) written at
+    /// `marker_offset`: closes its open transaction and, for an abort, adds it to the aborted
+    /// list. A marker with a newer epoch also moves the producer to that epoch (fencing
+    /// batches of the older one). Returns whether a transaction was open.
+    pub fn end_txn(
+        &mut self,
+        producer_id: i64,
+        epoch: i16,
+        marker_offset: i64,
+        commit: bool,
+        now_ms: i64,
+    ) -> bool {
+        let entry = self
+            .producers
+            .entry(producer_id)
+            .or_insert_with(|| ProducerEntry {
+                epoch,
+                batches: VecDeque::new(),
+                last_update_ms: now_ms,
+                txn_first_offset: None,
+            });
+        if epoch > entry.epoch {
+            entry.epoch = epoch;
+            entry.batches.clear();
+        }
+        entry.last_update_ms = entry.last_update_ms.max(now_ms);
+        let Some(first_offset) = entry.txn_first_offset.take() else {
+            return false;
+        };
+        if !commit {
+            self.aborted.push(AbortedTxn {
+                producer_id,
+                first_offset,
+                last_offset: marker_offset,
+            });
+        }
+        true
+    }
+
+    /// The first offset of the earliest transaction still open on this partition.
+    pub fn first_open_txn_offset(&self) -> Option<i64> {
+        self.producers
+            .values()
+            .filter_map(|e| e.txn_first_offset)
+            .min()
+    }
+
+    /// The aborted transactions a read_committed fetch of `from..upto` must be told about
+    /// (`(producer id, first offset)`): those whose marker is at or after `from` and that
+    /// started before `upto`.
+    pub fn aborted_between(&self, from: i64, upto: i64) -> Vec<(i64, i64)> {
+        self.aborted
+            .iter()
+            .filter(|a| a.last_offset >= from && a.first_offset < upto)
+            .map(|a| (a.producer_id, a.first_offset))
+            .collect()
+    }
+
+    /// Forgets aborted transactions that ended below `log_start` (deleted by retention).
+    pub fn trim_aborted_below(&mut self, log_start: i64) {
+        self.aborted.retain(|a| a.last_offset >= log_start);
     }
 
     /// Updates the state with a batch read back from the log (recovery). `now_ms` (the time of
     /// the rebuild) stands in for the time of the append: client timestamps may be anything,
     /// so a restart never expires a producer early (it may extend its life by one period).
+    /// Transaction markers are replayed with [`end_txn`](Self::end_txn).
     pub fn replay(&mut self, header: &RecordBatchHeader, now_ms: i64) {
         if header.is_control() {
             return;
@@ -269,8 +385,9 @@ impl ProducerStates {
 
     /// Forgets producers that have not appended for `expiration_ms`.
     pub fn remove_expired(&mut self, now_ms: i64, expiration_ms: i64) {
-        self.producers
-            .retain(|_, e| now_ms.saturating_sub(e.last_update_ms) < expiration_ms);
+        self.producers.retain(|_, e| {
+            e.txn_first_offset.is_some() || now_ms.saturating_sub(e.last_update_ms) < expiration_ms
+        });
     }
 
     /// [`remove_expired`](Self::remove_expired), at most once per minute (called on appends,
@@ -318,6 +435,7 @@ mod tests {
             epoch,
             first_seq: first,
             last_seq: last,
+            transactional: false,
         }
     }
 
@@ -385,6 +503,42 @@ mod tests {
         s.maybe_remove_expired(120_000, 60_000);
         assert_eq!(s.len(), 1);
         assert!(s.get(2, 120_000, 60_000).is_some());
+    }
+
+    #[test]
+    fn transactions_open_close_and_abort() {
+        let mut s = ProducerStates::default();
+        let txn = ProducerBatch {
+            transactional: true,
+            ..b(7, 0, 0, 1)
+        };
+        s.record(&txn, 10, 11, 0);
+        s.record(&b(8, 0, 0, 0), 12, 12, 0);
+        let txn2 = ProducerBatch {
+            transactional: true,
+            ..b(7, 0, 2, 2)
+        };
+        s.record(&txn2, 13, 13, 0);
+        assert_eq!(s.first_open_txn_offset(), Some(10));
+        assert!(s.has_open_txn(7));
+        // Open transactions never expire.
+        s.remove_expired(10 * DAY, DAY);
+        assert!(s.has_open_txn(7));
+        assert!(s.end_txn(7, 1, 14, false, 0));
+        assert_eq!(s.first_open_txn_offset(), None);
+        assert_eq!(s.aborted_between(0, 100), vec![(7, 10)]);
+        assert_eq!(s.aborted_between(15, 100), vec![]);
+        assert_eq!(s.aborted_between(0, 10), vec![]);
+        // The marker's newer epoch fences the old one.
+        assert!(matches!(
+            s.check(&b(7, 0, 3, 3), 0, DAY),
+            Err(SequenceError::InvalidProducerEpoch { .. })
+        ));
+        // A second marker for a closed transaction changes nothing.
+        assert!(!s.end_txn(7, 1, 15, false, 0));
+        assert_eq!(s.aborted_between(0, 100).len(), 1);
+        s.trim_aborted_below(15);
+        assert_eq!(s.aborted_between(0, 100), vec![]);
     }
 
     #[test]
