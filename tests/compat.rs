@@ -167,3 +167,14 @@ fn kafka_python_admin_client() {
     cmd.arg("admin_kafka_python.py").arg(broker.bootstrap());
     run_scenario(cmd, "kafka-python admin", Duration::from_secs(180));
 }
+
+#[test]
+fn python_clients_transactions() {
+    require_python_module("confluent_kafka");
+    require_python_module("kafka");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let broker = TestBroker::start(dir.path());
+    let mut cmd = Command::new(python());
+    cmd.arg("transactions_python.py").arg(broker.bootstrap());
+    run_scenario(cmd, "python transactions", Duration::from_secs(300));
+}
