@@ -515,3 +515,49 @@ fn open_transactions_time_out_and_survive_restarts() {
         FENCED
     );
 }
+
+#[test]
+fn txn_offset_commit_v5_adds_the_group_itself() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let broker = TestBroker::start(dir.path());
+    let mut c = RawClient::connect(broker.addr);
+    c.create_topic(TOPIC, 1, &[]);
+    let (_, pid, epoch) = init(&mut c, 5, "wire-e", 60_000);
+    let r: TxnOffsetCommitResponse = c.call(
+        5,
+        &TxnOffsetCommitRequest {
+            transactional_id: "wire-e".into(),
+            group_id: "g5".into(),
+            producer_id: pid,
+            producer_epoch: epoch,
+            generation_id: -1,
+            member_id: String::new(),
+            group_instance_id: None,
+            topics: vec![TxnOffsetCommitRequestTopic {
+                name: TOPIC.into(),
+                partitions: vec![TxnOffsetCommitRequestPartition {
+                    partition_index: 0,
+                    committed_offset: 3,
+                    committed_leader_epoch: -1,
+                    committed_metadata: None,
+                }],
+            }],
+        },
+    );
+    assert_eq!(r.topics[0].partitions[0].error_code, 0);
+    let r = end_txn(&mut c, 5, "wire-e", pid, epoch, true);
+    assert_eq!((r.error_code, r.producer_epoch), (0, epoch + 1));
+    let f: OffsetFetchResponse = c.call(
+        7,
+        &OffsetFetchRequest {
+            group_id: "g5".into(),
+            topics: Some(vec![OffsetFetchRequestTopic {
+                name: TOPIC.into(),
+                partition_indexes: vec![0],
+            }]),
+            require_stable: true,
+            ..Default::default()
+        },
+    );
+    assert_eq!(f.topics[0].partitions[0].committed_offset, 3);
+}

@@ -220,7 +220,7 @@ pub static ROUTES: &[Route] = &[
     route!(
         TxnOffsetCommitRequest,
         0,
-        4,
+        5,
         transactions::txn_offset_commit
     ),
     route!(DescribeTransactionsRequest, 0, 0, transactions::describe),

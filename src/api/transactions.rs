@@ -35,6 +35,8 @@ use crate::txn::state::{FenceError, PendingOffset, TxnState};
 const FIRST_PRODUCER_FENCED_VERSION: i16 = 2;
 /// First AddPartitionsToTxn version in the batched (broker-to-broker) form.
 const FIRST_BATCHED_VERSION: i16 = 4;
+/// First TxnOffsetCommit version whose group joins the transaction implicitly (KIP-890).
+const FIRST_IMPLICIT_GROUP_VERSION: i16 = 5;
 /// First EndTxn version that bumps the epoch on every transaction (KIP-890).
 const FIRST_EPOCH_BUMP_VERSION: i16 = 5;
 
@@ -226,7 +228,8 @@ pub async fn end_txn(ctx: &RequestContext, req: EndTxnRequest) -> EndTxnResponse
 }
 
 /// TxnOffsetCommit (sent to the group coordinator): offsets held by the transaction until it
-/// commits. Member fields (v3+) are checked like OffsetCommit's.
+/// commits. Member fields (v3+) are checked like OffsetCommit's; v5 adds the group to the
+/// transaction itself (transaction version 2 clients skip AddOffsetsToTxn).
 pub async fn txn_offset_commit(
     ctx: &RequestContext,
     req: TxnOffsetCommitRequest,
@@ -270,8 +273,9 @@ pub async fn txn_offset_commit(
         Ok(()) => {
             let id = req.transactional_id.clone();
             let producer = (req.producer_id, req.producer_epoch);
+            let implicit = ctx.version() >= FIRST_IMPLICIT_GROUP_VERSION;
             blocking(ctx, move |b| {
-                b.txns.txn_offset_commit(&id, producer, offsets)
+                b.txns.txn_offset_commit(&id, producer, offsets, implicit)
             })
             .await
         }

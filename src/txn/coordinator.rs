@@ -324,14 +324,22 @@ impl TransactionCoordinator {
         self.update(id, producer, fence, |m, now| m.add([], Some(group), now))
     }
 
-    /// TxnOffsetCommit: offsets committed when the transaction commits.
+    /// TxnOffsetCommit: offsets committed when the transaction commits. With `implicit_group`
+    /// (v5, transaction version 2) the group joins the transaction without AddOffsetsToTxn.
     pub fn txn_offset_commit(
         &self,
         id: &str,
         producer: (i64, i16),
         offsets: Vec<PendingOffset>,
+        implicit_group: bool,
     ) -> Result<(), BrokerError> {
         self.update(id, producer, FenceError::InvalidProducerEpoch, |m, now| {
+            if implicit_group {
+                let groups: BTreeSet<String> = offsets.iter().map(|o| o.group.clone()).collect();
+                for group in &groups {
+                    m.add([], Some(group), now)?;
+                }
+            }
             m.add_pending_offsets(offsets, now)
         })
     }
