@@ -6,7 +6,7 @@
 //! `PrepareCommit`/`PrepareAbort` (the outcome is decided and durable; markers are being
 //! written) → `CompleteCommit`/`CompleteAbort` → `Ongoing` again with the next transaction.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 
 use serde::{Deserialize, Serialize};
 
@@ -194,16 +194,27 @@ impl TransactionMetadata {
                 self.state.name()
             )));
         }
+        if let Some(o) = offsets.iter().find(|o| !self.groups.contains(&o.group)) {
+            return Err(BrokerError::InvalidTxnState(format!(
+                "group {} was not added to the transaction (AddOffsetsToTxn)",
+                o.group
+            )));
+        }
+        let mut at: HashMap<(String, String, i32), usize> = self
+            .pending_offsets
+            .iter()
+            .enumerate()
+            .map(|(i, p)| ((p.group.clone(), p.topic.clone(), p.partition), i))
+            .collect();
         for o in offsets {
-            if !self.groups.contains(&o.group) {
-                return Err(BrokerError::InvalidTxnState(format!(
-                    "group {} was not added to the transaction (AddOffsetsToTxn)",
-                    o.group
-                )));
+            let key = (o.group.clone(), o.topic.clone(), o.partition);
+            match at.get(&key) {
+                Some(&i) => self.pending_offsets[i] = o,
+                None => {
+                    at.insert(key, self.pending_offsets.len());
+                    self.pending_offsets.push(o);
+                }
             }
-            self.pending_offsets
-                .retain(|p| (&p.group, &p.topic, p.partition) != (&o.group, &o.topic, o.partition));
-            self.pending_offsets.push(o);
         }
         self.last_update_ms = now_ms;
         Ok(())
