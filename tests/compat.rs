@@ -1,7 +1,8 @@
 //! Compatibility scenarios driven by real third-party clients (`compat/`): kcat (librdkafka
-//! 2.0.2), confluent-kafka (librdkafka 2.16) and kafka-python, each against a broker started
-//! in-process. The tools are installed by `.ci/run` (apt-get kcat, pip compat/requirements.txt);
-//! a missing tool fails the test with the command that installs it.
+//! 2.0.2), confluent-kafka (librdkafka 2.16), kafka-python and kafkajs, each against a broker
+//! started in-process. The tools are installed by `.ci/run` (apt-get kcat, pip
+//! compat/requirements.txt, npm ci in compat/kafkajs); a missing tool fails the test with the
+//! command that installs it.
 
 mod common;
 
@@ -177,4 +178,23 @@ fn python_clients_transactions() {
     let mut cmd = Command::new(python());
     cmd.arg("transactions_python.py").arg(broker.bootstrap());
     run_scenario(cmd, "python transactions", Duration::from_secs(300));
+}
+
+#[test]
+fn kafkajs_round_trip_groups_and_transactions() {
+    let installed = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("compat/kafkajs/node_modules/kafkajs")
+        .is_dir();
+    let node = Command::new("node").arg("--version").output().is_ok();
+    assert!(
+        node && installed,
+        "node or kafkajs is missing: npm ci --prefix compat/kafkajs (bash .ci/run does)"
+    );
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut config = kalfka::config::BrokerConfig::for_tests(dir.path());
+    config.group_initial_rebalance_delay_ms = 100;
+    let broker = TestBroker::start_with(config);
+    let mut cmd = Command::new("node");
+    cmd.arg("kafkajs/scenario.js").arg(broker.bootstrap());
+    run_scenario(cmd, "kafkajs", Duration::from_secs(240));
 }
