@@ -119,7 +119,7 @@ impl Connection {
                 continue;
             }
             // Wait for the oldest running request, more bytes, or shutdown.
-            self.buf.reserve(READ_CHUNK);
+            self.reserve_for_next_frame();
             let head = poll_fn(|cx| match self.queue.front_mut() {
                 Some(InFlight::Running(fut)) => fut.as_mut().poll(cx),
                 _ => Poll::Pending,
@@ -169,6 +169,19 @@ impl Connection {
         self.only_produces &= is_produce;
         let frame = self.buf.split_to(len).freeze();
         Ok(Some(frame.slice(4..)))
+    }
+
+    /// Makes room for the rest of a partly received frame (so a large produce arrives in a
+    /// few reads, not one per [`READ_CHUNK`]), or for one chunk. The frame's size was checked
+    /// against the limit by [`check_frame`] already.
+    fn reserve_for_next_frame(&mut self) {
+        let missing = match check_frame(&self.buf, self.broker.config.max_frame_bytes) {
+            Err(FrameError::Incomplete {
+                needed: Some(total),
+            }) => total.saturating_sub(self.buf.len()),
+            _ => 0,
+        };
+        self.buf.reserve(missing.max(READ_CHUNK));
     }
 
     /// True when a complete frame is buffered but had to wait (so reading more can wait too,
