@@ -29,6 +29,8 @@ use crate::api::{self, DispatchOutcome};
 use crate::broker::Broker;
 
 const READ_CHUNK: usize = 64 * 1024;
+/// Most room reserved ahead of the bytes received, for the rest of a large frame.
+const MAX_RESERVE_AHEAD: usize = 1024 * 1024 + READ_CHUNK;
 /// Produce requests that may be in flight (appended, waiting for fsync) on one connection.
 const MAX_IN_FLIGHT_PRODUCES: usize = 16;
 /// API key of Produce, the one request that may start before earlier ones are answered.
@@ -171,9 +173,9 @@ impl Connection {
         Ok(Some(frame.slice(4..)))
     }
 
-    /// Makes room for the rest of a partly received frame (so a large produce arrives in a
-    /// few reads, not one per [`READ_CHUNK`]), or for one chunk. The frame's size was checked
-    /// against the limit by [`check_frame`] already.
+    /// Makes room for the rest of a partly received frame, up to [`MAX_RESERVE_AHEAD`] (so a
+    /// large produce arrives in a few reads, not one per [`READ_CHUNK`], while a client that
+    /// announces a large frame and sends nothing costs no more than that), or for one chunk.
     fn reserve_for_next_frame(&mut self) {
         let missing = match check_frame(&self.buf, self.broker.config.max_frame_bytes) {
             Err(FrameError::Incomplete {
@@ -181,7 +183,8 @@ impl Connection {
             }) => total.saturating_sub(self.buf.len()),
             _ => 0,
         };
-        self.buf.reserve(missing.max(READ_CHUNK));
+        self.buf
+            .reserve(missing.clamp(READ_CHUNK, MAX_RESERVE_AHEAD));
     }
 
     /// True when a complete frame is buffered but had to wait (so reading more can wait too,
