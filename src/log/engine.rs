@@ -64,6 +64,12 @@ pub trait LogEngine: Send + Sync + std::fmt::Debug {
     /// Bytes of record data held (the segment files, or the batches in memory).
     fn size_bytes(&self) -> u64;
 
+    /// Closes the files not used for `max_idle` (reopened on the next use); returns how many
+    /// storage units closed something. Engines without files do nothing.
+    fn close_idle_files(&self, _max_idle: Duration) -> usize {
+        0
+    }
+
     /// The directory for per-partition state files (producer-state snapshots) if the engine
     /// persists anything; `None` in memory.
     fn dir(&self) -> Option<&Path>;
@@ -120,6 +126,10 @@ impl LogEngine for PartitionLog {
 
     fn size_bytes(&self) -> u64 {
         PartitionLog::size_bytes(self)
+    }
+
+    fn close_idle_files(&self, max_idle: Duration) -> usize {
+        PartitionLog::close_idle_files(self, max_idle)
     }
 
     fn dir(&self) -> Option<&Path> {

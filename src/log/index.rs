@@ -15,8 +15,8 @@ use super::config::{OFFSET_INDEX_ENTRY_SIZE, TIME_INDEX_ENTRY_SIZE};
 /// A preallocated, memory-mapped file of fixed-size entries.
 pub(crate) struct IndexFile {
     path: PathBuf,
-    /// Open while the index can still grow; closed by [`IndexFile::trim`] (a sealed segment's
-    /// index is only read, through the mapping), reopened on demand.
+    /// Open only while the file is resized and mapped (entries are read and written through
+    /// the mapping); reopened on demand.
     file: Option<File>,
     /// `None` only when `capacity == 0` (a trimmed, empty index).
     mmap: Option<MmapMut>,
@@ -74,6 +74,8 @@ impl IndexFile {
             mmap.advise(memmap2::Advice::Random)?;
             self.mmap = Some(mmap);
         }
+        // The mapping needs no descriptor: reopened only to resize.
+        self.file = None;
         Ok(())
     }
 

@@ -331,6 +331,12 @@ impl Partition {
         self.sync_count.load(Ordering::Relaxed)
     }
 
+    /// Closes the log's files not used for `max_idle` (reopened on the next use); returns how
+    /// many segments closed something.
+    pub fn close_idle_files(&self, max_idle: std::time::Duration) -> usize {
+        self.log.close_idle_files(max_idle)
+    }
+
     /// Bytes of record data the partition's log holds.
     pub fn size_bytes(&self) -> u64 {
         self.log.size_bytes()

@@ -2,7 +2,8 @@
 //! older than the topic's `segment.ms`, compacts the closed segments of topics whose
 //! `cleanup.policy` includes `compact` (tombstones kept `delete.retention.ms`, default 1 day),
 //! and applies `retention.ms` / `retention.bytes` (topic config, else the broker default) to
-//! topics whose `cleanup.policy` includes `delete`.
+//! topics whose `cleanup.policy` includes `delete`. It also closes the files of segments idle
+//! for [`IDLE_FILE_TIMEOUT`], so thousands of partitions hold descriptors only while in use.
 
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -22,6 +23,9 @@ pub fn is_compacted(configs: &TopicConfigs) -> bool {
         .get("cleanup.policy")
         .is_some_and(|p| p.split(',').any(|p| p.trim() == "compact"))
 }
+
+/// Segment files unused for this long are closed by the retention task (reopened on use).
+pub const IDLE_FILE_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Kafka's default `segment.ms`: 7 days.
 pub const DEFAULT_SEGMENT_MS: u64 = 7 * 24 * 3_600_000;
@@ -68,6 +72,7 @@ pub fn check_all(broker: &Broker) {
             if let Err(e) = p.enforce_retention(now_ms, Duration::from_millis(segment_ms), policy) {
                 tracing::warn!(topic = %topic.name, partition = p.index, error = %e, "retention check failed");
             }
+            p.close_idle_files(IDLE_FILE_TIMEOUT);
         }
     }
 }
