@@ -83,9 +83,8 @@ pub struct PartitionLog {
     pub(super) config: LogConfig,
     pub(super) append_lock: Mutex<()>,
     pub(super) state: RwLock<State>,
-    /// Fingerprint of the closed segments after the last compaction pass, and whether that
-    /// pass kept tombstones (see `compaction`).
-    pub(super) last_compaction: Mutex<Option<(u64, bool)>>,
+    /// What the last compaction pass left (see `compaction`).
+    pub(super) cleaner: Mutex<super::compaction::CleanerState>,
 }
 
 impl std::fmt::Debug for PartitionLog {
@@ -147,7 +146,7 @@ impl PartitionLog {
             dir: dir.to_path_buf(),
             config,
             append_lock: Mutex::new(()),
-            last_compaction: Mutex::new(None),
+            cleaner: Mutex::default(),
             state: RwLock::new(State {
                 segments,
                 log_start_offset,

@@ -24,7 +24,8 @@ use kalfka_protocol::records::{batches, RecordBatchHeader};
 use crate::error::BrokerError;
 use crate::log::producer_state::{ProducerBatch, ProducerStates, SequenceCheck};
 use crate::log::{
-    CompactionStats, LogConfig, LogEngine, MemoryLog, PartitionLog, Recovery, RetentionPolicy,
+    CompactionPolicy, CompactionStats, LogConfig, LogEngine, MemoryLog, PartitionLog, Recovery,
+    RetentionPolicy,
 };
 
 /// One partition of a topic.
@@ -368,14 +369,14 @@ impl Partition {
         }
     }
 
-    /// One compaction pass over the closed segments (`cleanup.policy=compact`): keeps the
-    /// newest record per key, drops tombstones older than `delete_retention_ms`.
+    /// One compaction pass over the closed segments (`cleanup.policy=compact`), if `policy`
+    /// says one is due: keeps the newest record per key, drops expired tombstones.
     pub fn compact(
         &self,
         now_ms: i64,
-        delete_retention_ms: i64,
+        policy: &CompactionPolicy,
     ) -> Result<CompactionStats, BrokerError> {
-        Ok(self.log.compact(now_ms, delete_retention_ms)?)
+        Ok(self.log.compact(now_ms, policy)?)
     }
 
     /// Registers `notify` to be woken by the next append to this partition.
