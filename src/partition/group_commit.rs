@@ -21,6 +21,9 @@ use crate::error::BrokerError;
 /// How long an idle flusher thread waits for a new request before it exits.
 pub const LINGER: Duration = Duration::from_millis(20);
 
+/// Stack of a flusher thread: it only loops over fsync calls and logging.
+const FLUSHER_STACK_BYTES: usize = 256 * 1024;
+
 /// What waiters watch: the synced offset and the failures so far.
 #[derive(Debug, Clone, Default)]
 pub(super) struct SyncStatus {
@@ -101,6 +104,7 @@ pub(super) async fn sync_to(partition: &Arc<Partition>, end: i64) -> Result<(), 
             let p = Arc::clone(partition);
             std::thread::Builder::new()
                 .name(format!("kalfka-fsync-{}", partition.index))
+                .stack_size(FLUSHER_STACK_BYTES)
                 .spawn(move || flusher(&p))
                 .map_err(|e| BrokerError::Storage(format!("cannot start the fsync thread: {e}")))?;
             queue.running = true;
