@@ -401,14 +401,28 @@ fn write_at(mut file: &std::fs::File, buf: &[u8], position: u64) -> io::Result<(
     file.write_all(buf)
 }
 
-/// After a write of `len` bytes at `position` of `file`, asks the kernel to start writing
-/// them to disk now, without waiting (`sync_file_range(SYNC_FILE_RANGE_WRITE)`), so that the
-/// next fsync (acks=all) finds them mostly written and the disk stays busy while the flusher
-/// waits on the previous one. Only a hint: failures are ignored.
+/// Writeback is started in whole chunks of this many bytes (see [`start_writeback`]).
+const WRITEBACK_CHUNK: u64 = 256 * 1024;
+
+/// After a write of `len` bytes at `position` of `file`: when the write completed one or more
+/// [`WRITEBACK_CHUNK`]s, asks the kernel to start writing them to disk now, without waiting
+/// (`sync_file_range(SYNC_FILE_RANGE_WRITE)`), so that the next fsync (acks=all) finds them
+/// mostly written and the disk stays busy while the flusher waits on the previous one. Whole
+/// chunks only: one syscall per chunk rather than per batch, and never a page still being
+/// appended to (rewriting a page under writeback would wait for it). Only a hint: failures
+/// are ignored.
 #[cfg(target_os = "linux")]
 fn start_writeback(file: &std::fs::File, position: u64, len: usize) {
     use std::os::fd::AsRawFd;
-    let (Ok(offset), Ok(nbytes)) = (i64::try_from(position), i64::try_from(len)) else {
+    let end = position.saturating_add(len as u64);
+    let (from, to) = (
+        position / WRITEBACK_CHUNK * WRITEBACK_CHUNK,
+        end / WRITEBACK_CHUNK * WRITEBACK_CHUNK,
+    );
+    if from == to {
+        return;
+    }
+    let (Ok(offset), Ok(nbytes)) = (i64::try_from(from), i64::try_from(to - from)) else {
         return;
     };
     // SAFETY: a plain syscall on an open descriptor; the result is only a hint.
