@@ -2,6 +2,7 @@
 
 use std::io;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::Duration;
 
@@ -83,6 +84,9 @@ pub struct PartitionLog {
     pub(super) config: LogConfig,
     pub(super) append_lock: Mutex<()>,
     pub(super) state: RwLock<State>,
+    /// Whether appends ask the kernel to start writeback at once (see [`start_writeback`]);
+    /// on while some fsync waiter is likely to follow.
+    pub(super) writeback_hints: AtomicBool,
     /// What the last compaction pass left (see `compaction`).
     pub(super) cleaner: Mutex<super::compaction::CleanerState>,
 }
@@ -146,6 +150,7 @@ impl PartitionLog {
             dir: dir.to_path_buf(),
             config,
             append_lock: Mutex::new(()),
+            writeback_hints: AtomicBool::new(false),
             cleaner: Mutex::default(),
             state: RwLock::new(State {
                 segments,
@@ -163,6 +168,14 @@ impl PartitionLog {
         // Files are opened again when the log is used.
         log.close_idle_files(Duration::ZERO);
         Ok(log)
+    }
+
+    /// Turns writeback hints on or off: while on, each append that completes a chunk of the
+    /// active segment asks the kernel to start writing it to disk at once, so that the fsyncs
+    /// of a group commit find the data mostly written (see [`start_writeback`]). Off, appends
+    /// leave writeback to the kernel (acks=1 traffic gains nothing from the hint).
+    pub fn set_writeback_hints(&self, on: bool) {
+        self.writeback_hints.store(on, Ordering::Relaxed);
     }
 
     /// Closes the files of segments not used for `max_idle` (the `.log` descriptor and the
@@ -230,7 +243,9 @@ impl PartitionLog {
             let _ = file.set_len(position);
             return Err(e.into());
         }
-        start_writeback(&file, position, batch.len());
+        if self.writeback_hints.load(Ordering::Relaxed) {
+            start_writeback(&file, position, batch.len());
+        }
         self.publish(&info, position)?;
         Ok(AppendInfo {
             base_offset: info.base_offset,
