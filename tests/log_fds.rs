@@ -152,3 +152,29 @@ fn two_thousand_partitions_fit_in_a_few_hundred_descriptors() {
         libc::setrlimit(libc::RLIMIT_NOFILE, &limit);
     }
 }
+
+#[test]
+fn a_closed_log_never_reopens_files_recreated_at_its_paths() {
+    let _turn = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    let root = tempfile::tempdir().expect("tempdir");
+    let dir = root.path().join("t-0");
+    let old = PartitionLog::open(&dir, small_segments()).expect("open");
+    old.append(&mut batch(0, b"old")).expect("append");
+    old.close_idle_files(Duration::ZERO);
+    // The topic is deleted and created again under the same name while `old` is still held.
+    std::fs::remove_dir_all(&dir).expect("delete");
+    let new = PartitionLog::open(&dir, small_segments()).expect("re-create");
+    new.append(&mut batch(0, b"new")).expect("append");
+    assert!(
+        old.append(&mut batch(1, b"stale")).is_err(),
+        "old log must not write the new file"
+    );
+    assert!(old.read(0, 1 << 20).is_err(), "nor read it");
+    // Not even when the old log rolls (which resizes its index files).
+    assert!(old.roll_if_older_than(Duration::ZERO).is_err());
+    assert_eq!(record_count(&new), 1);
+    assert_eq!(new.log_end_offset(), 1);
+    drop(new);
+    let reopened = PartitionLog::open(&dir, small_segments()).expect("reopen");
+    assert_eq!(record_count(&reopened), 1, "the new log is intact");
+}

@@ -18,6 +18,9 @@ pub(crate) struct IndexFile {
     /// Open only while the file is resized and mapped (entries are read and written through
     /// the mapping); reopened on demand.
     file: Option<File>,
+    /// (device, inode) of the file: a reopen must find the same file, not one created at the
+    /// same path since (a deleted and re-created topic).
+    identity: (u64, u64),
     /// `None` only when `capacity == 0` (a trimmed, empty index).
     mmap: Option<MmapMut>,
     entry_size: usize,
@@ -37,8 +40,10 @@ impl IndexFile {
             .truncate(false)
             .open(path)?;
         let capacity = usize::try_from(file.metadata()?.len()).unwrap_or(usize::MAX) / entry_size;
+        let identity = super::segment::identity(&file)?;
         let mut index = IndexFile {
             path: path.to_path_buf(),
+            identity,
             file: Some(file),
             mmap: None,
             entry_size,
@@ -49,10 +54,17 @@ impl IndexFile {
         Ok(index)
     }
 
-    /// The open file, reopening it if [`trim`](Self::trim) closed it.
+    /// The open file, reopening it if it was closed (failing if the path names another file
+    /// now).
     fn file(&mut self) -> io::Result<&File> {
         if self.file.is_none() {
             let file = OpenOptions::new().read(true).write(true).open(&self.path)?;
+            if super::segment::identity(&file)? != self.identity {
+                return Err(io::Error::new(
+                    io::ErrorKind::NotFound,
+                    format!("{} was replaced by another file", self.path.display()),
+                ));
+            }
             self.file = Some(file);
         }
         self.file

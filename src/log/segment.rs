@@ -40,6 +40,9 @@ pub(crate) struct Segment {
     dir: PathBuf,
     /// The `.log` descriptor while open (see the module docs).
     file: Mutex<Option<Arc<File>>>,
+    /// Identity of the `.log` file (device, inode): a reopen must find the same file, not one
+    /// created at the same path since (a deleted and re-created topic).
+    identity: (u64, u64),
     /// When the segment's files were last used, in [`clock_ms`] milliseconds.
     last_used_ms: AtomicU64,
     /// Bytes of complete, offset-assigned batches (what readers may see).
@@ -90,10 +93,12 @@ impl Segment {
     pub fn from_file(dir: &Path, base_offset: i64, file: File, size: u64) -> io::Result<Segment> {
         let offset_index = OffsetIndex::load(&dir.join(file_name(base_offset, "index")), size)?;
         let time_index = TimeIndex::load(&dir.join(file_name(base_offset, "timeindex")))?;
+        let identity = identity(&file)?;
         Ok(Segment {
             base_offset,
             dir: dir.to_path_buf(),
             file: Mutex::new(Some(Arc::new(file))),
+            identity,
             last_used_ms: AtomicU64::new(clock_ms()),
             size,
             next_offset: base_offset,
@@ -139,14 +144,24 @@ impl Segment {
         if let Some(f) = file.as_ref() {
             return Ok(Arc::clone(f));
         }
-        let opened = Arc::new(
-            OpenOptions::new()
-                .read(true)
-                .write(true)
-                .open(self.path("log"))?,
-        );
+        let opened = Arc::new(self.reopen(OpenOptions::new().read(true).write(true))?);
         *file = Some(Arc::clone(&opened));
         Ok(opened)
+    }
+
+    /// Opens the `.log` again with `options`, failing if the path now names another file.
+    fn reopen(&self, options: &OpenOptions) -> io::Result<File> {
+        let file = options.open(self.path("log"))?;
+        if identity(&file)? != self.identity {
+            return Err(io::Error::new(
+                io::ErrorKind::NotFound,
+                format!(
+                    "{} was replaced by another file",
+                    self.path("log").display()
+                ),
+            ));
+        }
+        Ok(file)
     }
 
     /// Records a use of the segment's files (for [`close_if_idle`](Self::close_if_idle)).
@@ -279,7 +294,7 @@ impl Segment {
         let open = self.file.lock().map_err(|_| LogError::Poisoned)?.clone();
         let file = match open {
             Some(f) => f,
-            None => Arc::new(File::open(self.path("log"))?),
+            None => Arc::new(self.reopen(OpenOptions::new().read(true))?),
         };
         // SAFETY: `.log` files are only appended to while mapped; they are truncated only by
         // recovery, before any mapping exists. Readers never look past `size`.
@@ -390,4 +405,19 @@ impl Segment {
 fn clock_ms() -> u64 {
     static START: OnceLock<Instant> = OnceLock::new();
     u64::try_from(START.get_or_init(Instant::now).elapsed().as_millis()).unwrap_or(u64::MAX)
+}
+
+/// (device, inode) of an open file; `(0, 0)` where there is no such notion.
+pub(crate) fn identity(file: &File) -> io::Result<(u64, u64)> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        let meta = file.metadata()?;
+        Ok((meta.dev(), meta.ino()))
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = file;
+        Ok((0, 0))
+    }
 }
