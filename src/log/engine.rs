@@ -67,10 +67,6 @@ pub trait LogEngine: Send + Sync + std::fmt::Debug {
     /// Bytes of record data held (the segment files, or the batches in memory).
     fn size_bytes(&self) -> u64;
 
-    /// Whether appends should start writeback at once because fsyncs will follow (the group
-    /// commit is busy). Engines without files ignore it.
-    fn set_writeback_hints(&self, _on: bool) {}
-
     /// Closes the files not used for `max_idle` (reopened on the next use); returns how many
     /// storage units closed something. Engines without files do nothing.
     fn close_idle_files(&self, _max_idle: Duration) -> usize {
@@ -133,10 +129,6 @@ impl LogEngine for PartitionLog {
 
     fn size_bytes(&self) -> u64 {
         PartitionLog::size_bytes(self)
-    }
-
-    fn set_writeback_hints(&self, on: bool) {
-        PartitionLog::set_writeback_hints(self, on);
     }
 
     fn close_idle_files(&self, max_idle: Duration) -> usize {

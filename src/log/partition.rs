@@ -2,7 +2,6 @@
 
 use std::io;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::Duration;
 
@@ -84,9 +83,6 @@ pub struct PartitionLog {
     pub(super) config: LogConfig,
     pub(super) append_lock: Mutex<()>,
     pub(super) state: RwLock<State>,
-    /// Whether appends ask the kernel to start writeback at once (see [`start_writeback`]);
-    /// on while some fsync waiter is likely to follow.
-    pub(super) writeback_hints: AtomicBool,
     /// What the last compaction pass left (see `compaction`).
     pub(super) cleaner: Mutex<super::compaction::CleanerState>,
 }
@@ -150,7 +146,6 @@ impl PartitionLog {
             dir: dir.to_path_buf(),
             config,
             append_lock: Mutex::new(()),
-            writeback_hints: AtomicBool::new(false),
             cleaner: Mutex::default(),
             state: RwLock::new(State {
                 segments,
@@ -168,14 +163,6 @@ impl PartitionLog {
         // Files are opened again when the log is used.
         log.close_idle_files(Duration::ZERO);
         Ok(log)
-    }
-
-    /// Turns writeback hints on or off: while on, each append that completes a chunk of the
-    /// active segment asks the kernel to start writing it to disk at once, so that the fsyncs
-    /// of a group commit find the data mostly written (see [`start_writeback`]). Off, appends
-    /// leave writeback to the kernel (acks=1 traffic gains nothing from the hint).
-    pub fn set_writeback_hints(&self, on: bool) {
-        self.writeback_hints.store(on, Ordering::Relaxed);
     }
 
     /// Closes the files of segments not used for `max_idle` (the `.log` descriptor and the
@@ -242,9 +229,6 @@ impl PartitionLog {
             // Drop whatever part made it to the file so the next append starts clean.
             let _ = file.set_len(position);
             return Err(e.into());
-        }
-        if self.writeback_hints.load(Ordering::Relaxed) {
-            start_writeback(&file, position, batch.len());
         }
         self.publish(&info, position)?;
         Ok(AppendInfo {
@@ -415,42 +399,3 @@ fn write_at(mut file: &std::fs::File, buf: &[u8], position: u64) -> io::Result<(
     file.seek(SeekFrom::Start(position))?;
     file.write_all(buf)
 }
-
-/// Writeback is started in whole chunks of this many bytes (see [`start_writeback`]).
-const WRITEBACK_CHUNK: u64 = 256 * 1024;
-
-/// After a write of `len` bytes at `position` of `file`: when the write completed one or more
-/// [`WRITEBACK_CHUNK`]s, asks the kernel to start writing them to disk now, without waiting
-/// (`sync_file_range(SYNC_FILE_RANGE_WRITE)`), so that the next fsync (acks=all) finds them
-/// mostly written and the disk stays busy while the flusher waits on the previous one. Whole
-/// chunks only: one syscall per chunk rather than per batch, and never a page still being
-/// appended to (rewriting a page under writeback would wait for it). Only a hint: failures
-/// are ignored.
-#[cfg(target_os = "linux")]
-fn start_writeback(file: &std::fs::File, position: u64, len: usize) {
-    use std::os::fd::AsRawFd;
-    let end = position.saturating_add(len as u64);
-    let (from, to) = (
-        position / WRITEBACK_CHUNK * WRITEBACK_CHUNK,
-        end / WRITEBACK_CHUNK * WRITEBACK_CHUNK,
-    );
-    if from == to {
-        return;
-    }
-    let (Ok(offset), Ok(nbytes)) = (i64::try_from(from), i64::try_from(to - from)) else {
-        return;
-    };
-    // SAFETY: a plain syscall on an open descriptor; the result is only a hint.
-    unsafe {
-        libc::sync_file_range(
-            file.as_raw_fd(),
-            offset,
-            nbytes,
-            libc::SYNC_FILE_RANGE_WRITE,
-        );
-    }
-}
-
-/// Writeback hints are Linux-only.
-#[cfg(not(target_os = "linux"))]
-fn start_writeback(_file: &std::fs::File, _position: u64, _len: usize) {}

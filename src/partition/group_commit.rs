@@ -123,11 +123,8 @@ pub(super) async fn sync_to(partition: &Arc<Partition>, end: i64) -> Result<(), 
 }
 
 /// The flusher thread: fsyncs while some requested offset is not yet synced, then lingers.
-/// While it runs, appends to the partition start writeback at once
-/// ([`LogEngine::set_writeback_hints`](crate::log::LogEngine::set_writeback_hints)).
 fn flusher(partition: &Partition) {
     let commit = &partition.commit;
-    partition.log.set_writeback_hints(true);
     loop {
         {
             let mut queue = commit.queue();
@@ -139,7 +136,6 @@ fn flusher(partition: &Partition) {
                 queue = guard;
                 if wait.timed_out() && queue.requested <= partition.synced_offset() {
                     queue.running = false;
-                    partition.log.set_writeback_hints(false);
                     return;
                 }
             }
