@@ -52,6 +52,8 @@ pub const FILE_KEYS: &[(&str, &str)] = &[
         "transactional.id.expiration.ms",
         "transactional_id_expiration_ms",
     ),
+    // Not a Kafka property: Kalfka's ephemeral in-memory mode (`--memory`).
+    ("memory", "memory"),
 ];
 
 /// Why the config file could not be used.
@@ -286,6 +288,31 @@ mod tests {
         std::env::remove_var("KALFKA_SEGMENT_BYTES");
         let config = BrokerConfig::try_from(loaded.expect("loads")).expect("valid");
         assert_eq!(config.segment_bytes, 8192);
+    }
+
+    #[test]
+    fn memory_mode_can_be_set_in_the_file_and_overridden_by_the_flag() {
+        use crate::config::{BrokerConfig, Cli};
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = dir.path().join("kalfka.toml");
+        std::fs::write(&file, "memory = true\n").expect("write");
+        let file_arg = format!("--config={}", file.display());
+        let load = |args: &[&str]| {
+            BrokerConfig::try_from(Cli::load_from(args.iter().copied()).expect("loads"))
+                .expect("valid")
+        };
+        assert!(load(&["kalfka", &file_arg]).memory, "from the file");
+        assert!(
+            !load(&["kalfka", &file_arg, "--memory=false"]).memory,
+            "flag wins"
+        );
+        assert!(!load(&["kalfka"]).memory, "default");
+
+        std::fs::write(&file, "memory = \"sometimes\"\n").expect("write");
+        assert!(
+            Cli::load_from(["kalfka", &file_arg]).is_err(),
+            "not a boolean"
+        );
     }
 
     #[test]

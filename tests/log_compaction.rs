@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use kalfka::log::{LogConfig, PartitionLog};
+use kalfka::log::{CompactionPolicy, LogConfig, PartitionLog};
 use kalfka_protocol::records::{batches, Compression, RecordBatchBuilder};
 
 const NOW: i64 = 1_000_000;
@@ -18,6 +18,14 @@ fn batch(ts: i64, key: &str, value: Option<&str>) -> Vec<u8> {
         &[("h", Some(b"x"))],
     );
     b.build().expect("batch").to_vec()
+}
+
+/// Kafka's defaults, tombstones kept `ms`.
+fn retain_tombstones(ms: i64) -> CompactionPolicy {
+    CompactionPolicy {
+        delete_retention_ms: ms,
+        ..CompactionPolicy::default()
+    }
 }
 
 fn config() -> LogConfig {
@@ -74,7 +82,7 @@ fn newest_value_per_key_survives_at_its_offset() {
     expected.insert("k2".into(), (41, None));
     assert!(log.roll_if_older_than(Duration::ZERO).unwrap());
 
-    let stats = log.compact(NOW, 1_000).unwrap();
+    let stats = log.compact(NOW, &retain_tombstones(1_000)).unwrap();
     assert!(stats.records_removed >= 36, "{stats:?}");
     let want: BTreeMap<i64, (String, Option<String>)> = expected
         .iter()
@@ -82,7 +90,12 @@ fn newest_value_per_key_survives_at_its_offset() {
         .collect();
     assert_eq!(contents(&log), want);
     assert_eq!(log.log_end_offset(), 42);
-    assert_eq!(log.compact(NOW, 1_000).unwrap().records_removed, 0);
+    assert_eq!(
+        log.compact(NOW, &retain_tombstones(1_000))
+            .unwrap()
+            .records_removed,
+        0
+    );
 
     // New records continue the offsets; an unclean reopen accepts the gaps.
     log.append(&mut batch(NOW, "k3", Some("late"))).unwrap();
@@ -93,7 +106,8 @@ fn newest_value_per_key_survives_at_its_offset() {
     assert_eq!(contents(&log), want);
     // Later the recent tombstone expires too; the active segment is never compacted.
     assert!(log.roll_if_older_than(Duration::ZERO).unwrap());
-    log.compact(NOW + 10_000, 1_000).unwrap();
+    log.compact(NOW + 10_000, &retain_tombstones(1_000))
+        .unwrap();
     let got = contents(&log);
     assert!(!got.values().any(|(k, _)| k == "k2"), "tombstone dropped");
     assert!(
@@ -105,4 +119,99 @@ fn newest_value_per_key_survives_at_its_offset() {
         Some(&("k3".to_string(), Some("late".to_string())))
     );
     assert!(log.read(log.log_end_offset(), 1).unwrap().bytes.is_empty());
+}
+
+/// Appends `n` records cycling over `keys` keys at timestamp `ts`, then rolls.
+fn fill(log: &PartitionLog, n: i64, keys: i64, ts: i64) {
+    for i in 0..n {
+        let key = format!("k{}", i % keys);
+        log.append(&mut batch(ts, &key, Some(&format!("v{i}"))))
+            .unwrap();
+    }
+    assert!(log.roll_if_older_than(Duration::ZERO).unwrap());
+}
+
+#[test]
+fn min_cleanable_dirty_ratio_waits_for_enough_dirty_bytes() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = PartitionLog::open(dir.path(), config()).unwrap();
+    // 60 records over 30 keys: after the first pass 30 clean records remain.
+    fill(&log, 60, 30, NOW);
+    let policy = CompactionPolicy {
+        min_cleanable_dirty_ratio: 0.5,
+        ..CompactionPolicy::default()
+    };
+    assert_eq!(log.compact(NOW, &policy).unwrap().records_removed, 30);
+    // 4 new records superseding 4 keys: well under half of the cleanable bytes are dirty.
+    fill(&log, 4, 30, NOW);
+    assert_eq!(log.compact(NOW, &policy).unwrap().records_removed, 0);
+    assert_eq!(
+        contents(&log).len(),
+        34,
+        "superseded records stay until the ratio is reached"
+    );
+    // A lower ratio lets the same log be compacted.
+    let eager = CompactionPolicy {
+        min_cleanable_dirty_ratio: 0.01,
+        ..policy
+    };
+    assert_eq!(log.compact(NOW, &eager).unwrap().records_removed, 4);
+    assert_eq!(contents(&log).len(), 30);
+    // More dirty data than clean: the default ratio compacts again.
+    fill(&log, 60, 30, NOW);
+    assert_eq!(log.compact(NOW, &policy).unwrap().records_removed, 60);
+    assert_eq!(contents(&log).len(), 30);
+}
+
+#[test]
+fn max_compaction_lag_forces_a_pass_below_the_ratio() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = PartitionLog::open(dir.path(), config()).unwrap();
+    fill(&log, 60, 30, NOW);
+    let never_by_ratio = CompactionPolicy {
+        min_cleanable_dirty_ratio: 1.0,
+        max_compaction_lag_ms: 5_000,
+        ..CompactionPolicy::default()
+    };
+    assert_eq!(
+        log.compact(NOW, &never_by_ratio).unwrap().records_removed,
+        0
+    );
+    let later = log.compact(NOW + 10_000, &never_by_ratio).unwrap();
+    assert_eq!(
+        later.records_removed, 30,
+        "dirty records older than the max lag"
+    );
+}
+
+#[test]
+fn min_compaction_lag_keeps_recent_records_uncompacted() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = PartitionLog::open(dir.path(), config()).unwrap();
+    let policy = CompactionPolicy {
+        min_compaction_lag_ms: 60_000,
+        ..CompactionPolicy::default()
+    };
+    // Old segments: cleanable. Recent segments: not, and their records supersede nothing yet.
+    fill(&log, 20, 5, NOW - 120_000);
+    fill(&log, 20, 5, NOW - 1_000);
+    let before = contents(&log);
+    let stats = log.compact(NOW, &policy).unwrap();
+    assert_eq!(
+        stats.records_removed, 15,
+        "only the old records, compacted among themselves"
+    );
+    let after = contents(&log);
+    assert_eq!(after.len(), 25);
+    for offset in 20..40 {
+        assert_eq!(
+            after.get(&offset),
+            before.get(&offset),
+            "recent record {offset} kept"
+        );
+    }
+    // Once they are old enough, the recent ones are compacted too (superseding the old ones).
+    let stats = log.compact(NOW + 60_000, &policy).unwrap();
+    assert_eq!(stats.records_removed, 20);
+    assert_eq!(contents(&log).len(), 5);
 }

@@ -2,11 +2,20 @@
 //! closed segments, with its offset; drop tombstones (null value) once older than
 //! `delete.retention.ms`.
 //!
+//! When ([`CompactionPolicy`], the topic's configs, as Kafka's cleaner decides):
+//! - only *cleanable* segments take part: the closed segments before the first one holding a
+//!   record newer than `min.compaction.lag.ms` (the active segment never);
+//! - the log remembers (in memory) the offset up to which it was last compacted; segments past
+//!   it are *dirty*. A pass runs when the dirty share of the cleanable bytes exceeds
+//!   `min.cleanable.dirty.ratio`, when the oldest dirty segment starts with a record older than
+//!   `max.compaction.lag.ms`, or when a tombstone kept by the previous pass has since expired.
+//!   After a restart the whole log counts as dirty.
+//!
 //! One pass ([`PartitionLog::compact`]):
-//! 1. snapshot the closed segments (zero-copy slices of their mappings; the active segment is
-//!    never touched, and its records do not count as "newer" either);
+//! 1. snapshot the cleanable segments (zero-copy slices of their mappings; records after them
+//!    do not count as "newer");
 //! 2. build a map key → newest offset over them (keys only are copied to the heap);
-//! 3. for each closed segment that loses a record, write the kept records to
+//! 3. for each of them that loses a record, write the kept records to
 //!    `<base>.log.cleaned`, one single-record batch each (base offset = the record's offset,
 //!    uncompressed, timestamp, key, value and headers kept), and fsync it;
 //! 4. under the append lock, if the segment is still there unchanged: rename the cleaned file
@@ -15,8 +24,6 @@
 //!
 //! The result has gaps in offsets, which reads and recovery accept. A crash between the rename
 //! and the index rebuild is repaired by recovery (the stale index fails its checks).
-//! A pass is skipped when nothing was appended to the closed range since the previous one and
-//! that pass kept no tombstone (which could expire later).
 
 use std::collections::HashMap;
 use std::fs::File;
@@ -39,61 +46,117 @@ pub struct CompactionStats {
     pub records_removed: u64,
 }
 
+/// When and how a compacted log is cleaned: the topic configs of the same names.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct CompactionPolicy {
+    /// `delete.retention.ms`: how long a tombstone (null value) is kept.
+    pub delete_retention_ms: i64,
+    /// `min.cleanable.dirty.ratio`: a pass runs once the dirty share of the cleanable bytes
+    /// exceeds this.
+    pub min_cleanable_dirty_ratio: f64,
+    /// `min.compaction.lag.ms`: records newer than this are not compacted.
+    pub min_compaction_lag_ms: i64,
+    /// `max.compaction.lag.ms`: dirty records older than this are compacted whatever the
+    /// dirty ratio.
+    pub max_compaction_lag_ms: i64,
+}
+
+impl Default for CompactionPolicy {
+    /// Kafka's defaults: tombstones kept 1 day, ratio 0.5, no minimum lag, no maximum lag.
+    fn default() -> Self {
+        CompactionPolicy {
+            delete_retention_ms: 24 * 3_600_000,
+            min_cleanable_dirty_ratio: 0.5,
+            min_compaction_lag_ms: 0,
+            max_compaction_lag_ms: i64::MAX,
+        }
+    }
+}
+
+/// What the log remembers between passes (in memory).
+#[derive(Debug, Clone, Copy, Default)]
+pub(super) struct CleanerState {
+    /// Offsets below this were compacted by a previous pass (the start of the dirty part).
+    first_dirty: i64,
+    /// When the earliest tombstone the previous pass kept expires.
+    tombstone_due_ms: Option<i64>,
+}
+
 fn corrupt(e: impl std::fmt::Display) -> LogError {
     LogError::Corrupt(e.to_string())
-}
-
-/// Identifies a set of closed segments by their bases and sizes.
-fn hash_sizes(sizes: &[(i64, u64)]) -> u64 {
-    use std::hash::{Hash, Hasher};
-    let mut h = std::collections::hash_map::DefaultHasher::new();
-    sizes.hash(&mut h);
-    h.finish()
-}
-
-fn fingerprint(snapshot: &[Snapshot]) -> u64 {
-    let sizes: Vec<(i64, u64)> = snapshot.iter().map(|s| (s.base, s.size)).collect();
-    hash_sizes(&sizes)
 }
 
 /// One closed segment as seen at snapshot time.
 struct Snapshot {
     base: i64,
     size: u64,
+    next_offset: i64,
     bytes: Bytes,
 }
 
+/// Whether a pass over `cleanable` is due under `policy` (see the [module docs](self)).
+fn pass_due(
+    cleanable: &[Snapshot],
+    state: CleanerState,
+    policy: &CompactionPolicy,
+    now_ms: i64,
+) -> bool {
+    if state.tombstone_due_ms.is_some_and(|due| now_ms >= due) {
+        return true;
+    }
+    let dirty: Vec<&Snapshot> = cleanable
+        .iter()
+        .filter(|s| s.next_offset > state.first_dirty && s.size > 0)
+        .collect();
+    let dirty_bytes: u64 = dirty.iter().map(|s| s.size).sum();
+    if dirty_bytes == 0 {
+        return false;
+    }
+    let total: u64 = cleanable.iter().map(|s| s.size).sum();
+    let ratio = dirty_bytes as f64 / total.max(1) as f64;
+    let overdue = dirty
+        .first()
+        .and_then(|s| batches(s.bytes.clone()).next())
+        .and_then(Result::ok)
+        .is_some_and(|b| {
+            now_ms.saturating_sub(b.header().base_timestamp) > policy.max_compaction_lag_ms
+        });
+    ratio > policy.min_cleanable_dirty_ratio || overdue
+}
+
 impl PartitionLog {
-    /// Runs one compaction pass at wall-clock `now_ms` (see the [module docs](self)).
+    /// Runs one compaction pass at wall-clock `now_ms` if `policy` says one is due (see the
+    /// [module docs](self)).
     pub fn compact(
         &self,
         now_ms: i64,
-        delete_retention_ms: i64,
+        policy: &CompactionPolicy,
     ) -> Result<CompactionStats, LogError> {
+        let lag_cutoff = now_ms.saturating_sub(policy.min_compaction_lag_ms.max(0));
         let snapshot: Vec<Snapshot> = {
             let s = self.read_state()?;
             let closed = s.segments.len().saturating_sub(1);
             let mut v = Vec::with_capacity(closed);
             for seg in &s.segments[..closed] {
+                let max_timestamp = seg.max_timestamp().map(|(ts, _)| ts);
+                if max_timestamp.is_some_and(|ts| ts > lag_cutoff) {
+                    break; // this segment and all later ones are too recent
+                }
                 let bytes = seg.read(seg.base_offset(), usize::MAX)?.unwrap_or_default();
                 v.push(Snapshot {
                     base: seg.base_offset(),
                     size: seg.size(),
+                    next_offset: seg.next_offset(),
                     bytes,
                 });
             }
             v
         };
-        let fingerprint = fingerprint(&snapshot);
-        {
-            let last = self
-                .last_compaction
-                .lock()
-                .map_err(|_| LogError::Poisoned)?;
-            if *last == Some((fingerprint, false)) {
-                return Ok(CompactionStats::default());
-            }
+        let state = *self.cleaner.lock().map_err(|_| LogError::Poisoned)?;
+        if !pass_due(&snapshot, state, policy, now_ms) {
+            return Ok(CompactionStats::default());
         }
+        let delete_retention_ms = policy.delete_retention_ms;
 
         let mut newest: HashMap<Bytes, i64> = HashMap::new();
         for snap in &snapshot {
@@ -113,7 +176,7 @@ impl PartitionLog {
         }
 
         let mut stats = CompactionStats::default();
-        let mut tombstones_kept = false;
+        let mut tombstone_due_ms: Option<i64> = None;
         for snap in &snapshot {
             let cleaned_path = self
                 .dir
@@ -135,7 +198,13 @@ impl PartitionLog {
                         Some(key) if newest.get(key) != Some(&offset) => false,
                         Some(_) if r.value.is_none() => {
                             let live = now_ms.saturating_sub(timestamp) <= delete_retention_ms;
-                            tombstones_kept |= live;
+                            if live {
+                                let due = timestamp
+                                    .saturating_add(delete_retention_ms)
+                                    .saturating_add(1);
+                                tombstone_due_ms =
+                                    Some(tombstone_due_ms.map_or(due, |d| d.min(due)));
+                            }
                             live
                         }
                         Some(_) => true,
@@ -170,19 +239,10 @@ impl PartitionLog {
                 let _ = std::fs::remove_file(&cleaned_path);
             }
         }
-        let after = {
-            let s = self.read_state()?;
-            let closed = s.segments.len().saturating_sub(1);
-            let sizes: Vec<(i64, u64)> = s.segments[..closed]
-                .iter()
-                .map(|seg| (seg.base_offset(), seg.size()))
-                .collect();
-            hash_sizes(&sizes)
+        *self.cleaner.lock().map_err(|_| LogError::Poisoned)? = CleanerState {
+            first_dirty: snapshot.last().map_or(state.first_dirty, |s| s.next_offset),
+            tombstone_due_ms,
         };
-        *self
-            .last_compaction
-            .lock()
-            .map_err(|_| LogError::Poisoned)? = Some((after, tombstones_kept));
         if stats.segments_rewritten > 0 {
             tracing::info!(dir = %self.dir.display(), ?stats, "compacted log");
         }

@@ -9,7 +9,10 @@
 use std::path::Path;
 use std::time::Duration;
 
-use super::{AppendInfo, CompactionStats, LogError, PartitionLog, ReadResult, RetentionPolicy};
+use super::{
+    AppendInfo, CompactionPolicy, CompactionStats, LogError, PartitionLog, ReadResult,
+    RetentionPolicy,
+};
 
 /// Storage of one partition's record batches. Internally synchronized: every method takes
 /// `&self` and may be called from any thread.
@@ -58,11 +61,17 @@ pub trait LogEngine: Send + Sync + std::fmt::Debug {
     fn roll_if_older_than(&self, max_age: Duration) -> Result<bool, LogError>;
 
     /// One compaction pass (`cleanup.policy=compact`) keeping the newest record per key and
-    /// dropping tombstones older than `delete_retention_ms`. May be a no-op.
-    fn compact(&self, now_ms: i64, delete_retention_ms: i64) -> Result<CompactionStats, LogError>;
+    /// dropping expired tombstones, if `policy` says one is due. May be a no-op.
+    fn compact(&self, now_ms: i64, policy: &CompactionPolicy) -> Result<CompactionStats, LogError>;
 
     /// Bytes of record data held (the segment files, or the batches in memory).
     fn size_bytes(&self) -> u64;
+
+    /// Closes the files not used for `max_idle` (reopened on the next use); returns how many
+    /// storage units closed something. Engines without files do nothing.
+    fn close_idle_files(&self, _max_idle: Duration) -> usize {
+        0
+    }
 
     /// The directory for per-partition state files (producer-state snapshots) if the engine
     /// persists anything; `None` in memory.
@@ -114,12 +123,16 @@ impl LogEngine for PartitionLog {
         PartitionLog::roll_if_older_than(self, max_age)
     }
 
-    fn compact(&self, now_ms: i64, delete_retention_ms: i64) -> Result<CompactionStats, LogError> {
-        PartitionLog::compact(self, now_ms, delete_retention_ms)
+    fn compact(&self, now_ms: i64, policy: &CompactionPolicy) -> Result<CompactionStats, LogError> {
+        PartitionLog::compact(self, now_ms, policy)
     }
 
     fn size_bytes(&self) -> u64 {
         PartitionLog::size_bytes(self)
+    }
+
+    fn close_idle_files(&self, max_idle: Duration) -> usize {
+        PartitionLog::close_idle_files(self, max_idle)
     }
 
     fn dir(&self) -> Option<&Path> {

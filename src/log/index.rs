@@ -15,9 +15,12 @@ use super::config::{OFFSET_INDEX_ENTRY_SIZE, TIME_INDEX_ENTRY_SIZE};
 /// A preallocated, memory-mapped file of fixed-size entries.
 pub(crate) struct IndexFile {
     path: PathBuf,
-    /// Open while the index can still grow; closed by [`IndexFile::trim`] (a sealed segment's
-    /// index is only read, through the mapping), reopened on demand.
+    /// Open only while the file is resized and mapped (entries are read and written through
+    /// the mapping); reopened on demand.
     file: Option<File>,
+    /// (device, inode) of the file: a reopen must find the same file, not one created at the
+    /// same path since (a deleted and re-created topic).
+    identity: (u64, u64),
     /// `None` only when `capacity == 0` (a trimmed, empty index).
     mmap: Option<MmapMut>,
     entry_size: usize,
@@ -37,8 +40,10 @@ impl IndexFile {
             .truncate(false)
             .open(path)?;
         let capacity = usize::try_from(file.metadata()?.len()).unwrap_or(usize::MAX) / entry_size;
+        let identity = super::segment::identity(&file)?;
         let mut index = IndexFile {
             path: path.to_path_buf(),
+            identity,
             file: Some(file),
             mmap: None,
             entry_size,
@@ -49,10 +54,17 @@ impl IndexFile {
         Ok(index)
     }
 
-    /// The open file, reopening it if [`trim`](Self::trim) closed it.
+    /// The open file, reopening it if it was closed (failing if the path names another file
+    /// now).
     fn file(&mut self) -> io::Result<&File> {
         if self.file.is_none() {
             let file = OpenOptions::new().read(true).write(true).open(&self.path)?;
+            if super::segment::identity(&file)? != self.identity {
+                return Err(io::Error::new(
+                    io::ErrorKind::NotFound,
+                    format!("{} was replaced by another file", self.path.display()),
+                ));
+            }
             self.file = Some(file);
         }
         self.file
@@ -74,6 +86,8 @@ impl IndexFile {
             mmap.advise(memmap2::Advice::Random)?;
             self.mmap = Some(mmap);
         }
+        // The mapping needs no descriptor: reopened only to resize.
+        self.file = None;
         Ok(())
     }
 

@@ -18,7 +18,9 @@ use std::time::Duration;
 use bytes::{Bytes, BytesMut};
 
 use super::batch::prepare_for_append;
-use super::{AppendInfo, CompactionStats, LogEngine, LogError, ReadResult, RetentionPolicy};
+use super::{
+    AppendInfo, CompactionPolicy, CompactionStats, LogEngine, LogError, ReadResult, RetentionPolicy,
+};
 
 /// One stored batch.
 struct Stored {
@@ -233,7 +235,7 @@ impl LogEngine for MemoryLog {
     fn compact(
         &self,
         _now_ms: i64,
-        _delete_retention_ms: i64,
+        _policy: &CompactionPolicy,
     ) -> Result<CompactionStats, LogError> {
         Ok(CompactionStats::default())
     }
@@ -296,7 +298,8 @@ mod tests {
     fn compaction_and_rolling_are_no_ops() {
         let (log, _) = log_of(&[1, 2]);
         assert_eq!(
-            log.compact(0, 0).expect("compact"),
+            log.compact(0, &CompactionPolicy::default())
+                .expect("compact"),
             CompactionStats::default()
         );
         assert!(!log.roll_if_older_than(Duration::ZERO).expect("roll"));

@@ -3,6 +3,7 @@
 use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::time::Duration;
 
 use bytes::Bytes;
 
@@ -82,9 +83,8 @@ pub struct PartitionLog {
     pub(super) config: LogConfig,
     pub(super) append_lock: Mutex<()>,
     pub(super) state: RwLock<State>,
-    /// Fingerprint of the closed segments after the last compaction pass, and whether that
-    /// pass kept tombstones (see `compaction`).
-    pub(super) last_compaction: Mutex<Option<(u64, bool)>>,
+    /// What the last compaction pass left (see `compaction`).
+    pub(super) cleaner: Mutex<super::compaction::CleanerState>,
 }
 
 impl std::fmt::Debug for PartitionLog {
@@ -146,7 +146,7 @@ impl PartitionLog {
             dir: dir.to_path_buf(),
             config,
             append_lock: Mutex::new(()),
-            last_compaction: Mutex::new(None),
+            cleaner: Mutex::default(),
             state: RwLock::new(State {
                 segments,
                 log_start_offset,
@@ -160,7 +160,21 @@ impl PartitionLog {
         }
         // A crash between persisting a new log start and deleting the segments below it.
         log.delete_segments_below(log_start_offset)?;
+        // Files are opened again when the log is used.
+        log.close_idle_files(Duration::ZERO);
         Ok(log)
+    }
+
+    /// Closes the files of segments not used for `max_idle` (the `.log` descriptor and the
+    /// read mapping; see [`Segment::close_if_idle`]); they are reopened on the next use.
+    /// Returns how many segments closed something.
+    pub fn close_idle_files(&self, max_idle: Duration) -> usize {
+        self.read_state().map_or(0, |s| {
+            s.segments
+                .iter()
+                .filter(|seg| seg.close_if_idle(max_idle))
+                .count()
+        })
     }
 
     /// The partition directory.
@@ -209,7 +223,7 @@ impl PartitionLog {
             }
             let state = self.read_state()?;
             let active = state.active()?;
-            (active.file(), active.size())
+            (active.file()?, active.size())
         };
         if let Err(e) = write_at(&file, batch, position) {
             // Drop whatever part made it to the file so the next append starts clean.
@@ -346,7 +360,7 @@ impl PartitionLog {
     pub fn sync_data(&self) -> Result<i64, LogError> {
         let (file, end) = {
             let state = self.read_state()?;
-            (state.active()?.file(), state.log_end_offset)
+            (state.active()?.file()?, state.log_end_offset)
         };
         file.sync_data()?;
         Ok(end)

@@ -1,9 +1,16 @@
 //! One log segment: a `.log` file of batches plus its offset and time indexes.
+//!
+//! File descriptors are a resource of their own (thousands of partitions must not exhaust
+//! them): the `.log` descriptor is opened on demand (appends, fsyncs, mapping) and closed by
+//! [`Segment::seal`] and by [`Segment::close_if_idle`]; reads go through a cached read-only
+//! mapping, which needs no descriptor once made and is dropped when idle as well.
 
 use std::fs::{File, OpenOptions};
 use std::io;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use memmap2::Mmap;
@@ -31,7 +38,13 @@ impl AsRef<[u8]> for MappedLog {
 pub(crate) struct Segment {
     base_offset: i64,
     dir: PathBuf,
-    file: Arc<File>,
+    /// The `.log` descriptor while open (see the module docs).
+    file: Mutex<Option<Arc<File>>>,
+    /// Identity of the `.log` file (device, inode): a reopen must find the same file, not one
+    /// created at the same path since (a deleted and re-created topic).
+    identity: (u64, u64),
+    /// When the segment's files were last used, in [`clock_ms`] milliseconds.
+    last_used_ms: AtomicU64,
     /// Bytes of complete, offset-assigned batches (what readers may see).
     size: u64,
     /// Offset after the last batch (`base_offset` when empty).
@@ -80,10 +93,13 @@ impl Segment {
     pub fn from_file(dir: &Path, base_offset: i64, file: File, size: u64) -> io::Result<Segment> {
         let offset_index = OffsetIndex::load(&dir.join(file_name(base_offset, "index")), size)?;
         let time_index = TimeIndex::load(&dir.join(file_name(base_offset, "timeindex")))?;
+        let identity = identity(&file)?;
         Ok(Segment {
             base_offset,
             dir: dir.to_path_buf(),
-            file: Arc::new(file),
+            file: Mutex::new(Some(Arc::new(file))),
+            identity,
+            last_used_ms: AtomicU64::new(clock_ms()),
             size,
             next_offset: base_offset,
             map: Mutex::new(None),
@@ -120,9 +136,50 @@ impl Segment {
         self.max_timestamp
     }
 
-    /// The `.log` file handle (for the appender's write outside the lock).
-    pub fn file(&self) -> Arc<File> {
-        Arc::clone(&self.file)
+    /// The `.log` file handle (for the appender's write outside the lock, and fsyncs), opened
+    /// if it was closed.
+    pub fn file(&self) -> io::Result<Arc<File>> {
+        self.touch();
+        let mut file = self.file.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(f) = file.as_ref() {
+            return Ok(Arc::clone(f));
+        }
+        let opened = Arc::new(self.reopen(OpenOptions::new().read(true).write(true))?);
+        *file = Some(Arc::clone(&opened));
+        Ok(opened)
+    }
+
+    /// Opens the `.log` again with `options`, failing if the path now names another file.
+    fn reopen(&self, options: &OpenOptions) -> io::Result<File> {
+        let file = options.open(self.path("log"))?;
+        if identity(&file)? != self.identity {
+            return Err(io::Error::new(
+                io::ErrorKind::NotFound,
+                format!(
+                    "{} was replaced by another file",
+                    self.path("log").display()
+                ),
+            ));
+        }
+        Ok(file)
+    }
+
+    /// Records a use of the segment's files (for [`close_if_idle`](Self::close_if_idle)).
+    fn touch(&self) {
+        self.last_used_ms.store(clock_ms(), Ordering::Relaxed);
+    }
+
+    /// Closes the `.log` descriptor and drops the cached mapping if the segment's files were
+    /// not used for `max_idle`; both are reopened on demand. Bytes already read stay valid.
+    /// Returns whether anything was closed.
+    pub fn close_if_idle(&self, max_idle: Duration) -> bool {
+        let idle_ms = clock_ms().saturating_sub(self.last_used_ms.load(Ordering::Relaxed));
+        if u128::from(idle_ms) < max_idle.as_millis() {
+            return false;
+        }
+        let file = self.file.lock().unwrap_or_else(|p| p.into_inner()).take();
+        let map = self.map.lock().unwrap_or_else(|p| p.into_inner()).take();
+        file.is_some() || map.is_some()
     }
 
     /// Path of this segment's file with extension `ext`.
@@ -214,8 +271,9 @@ impl Segment {
     /// Truncates the `.log` file to `size` bytes (recovery only, before any mapping exists).
     pub(crate) fn truncate_file(&mut self, size: u64) -> io::Result<()> {
         *self.map.get_mut().unwrap_or_else(|e| e.into_inner()) = None;
-        self.file.set_len(size)?;
-        self.file.sync_all()?;
+        let file = self.file()?;
+        file.set_len(size)?;
+        file.sync_all()?;
         self.size = size;
         Ok(())
     }
@@ -225,15 +283,22 @@ impl Segment {
         if self.size == 0 {
             return Ok(None);
         }
+        self.touch();
         let mut guard = self.map.lock().map_err(|_| LogError::Poisoned)?;
         if let Some(m) = guard.as_ref() {
             if m.len() as u64 >= self.size {
                 return Ok(Some(Arc::clone(m)));
             }
         }
+        // The open descriptor if there is one; else one just for mapping (closed at once).
+        let open = self.file.lock().map_err(|_| LogError::Poisoned)?.clone();
+        let file = match open {
+            Some(f) => f,
+            None => Arc::new(self.reopen(OpenOptions::new().read(true))?),
+        };
         // SAFETY: `.log` files are only appended to while mapped; they are truncated only by
         // recovery, before any mapping exists. Readers never look past `size`.
-        let m = Arc::new(unsafe { Mmap::map(&*self.file)? });
+        let m = Arc::new(unsafe { Mmap::map(&*file)? });
         if (m.len() as u64) < self.size {
             return Err(LogError::Corrupt(format!(
                 "{} is shorter ({}) than its committed size {}",
@@ -317,18 +382,42 @@ impl Segment {
     }
 
     /// Makes the segment inactive: a final time-index entry for the segment's max timestamp,
-    /// then both indexes flushed and trimmed, and the `.log` synced.
+    /// then both indexes flushed and trimmed, and the `.log` synced and its descriptor closed
+    /// (reads use the mapping).
     pub fn seal(&mut self) -> io::Result<()> {
         self.push_time_entry();
         self.offset_index.trim()?;
         self.time_index.trim()?;
-        self.file.sync_data()
+        self.file()?.sync_data()?;
+        *self.file.get_mut().unwrap_or_else(|p| p.into_inner()) = None;
+        Ok(())
     }
 
     /// fsyncs the `.log` and flushes both indexes.
     pub fn flush(&self) -> io::Result<()> {
-        self.file.sync_data()?;
+        self.file()?.sync_data()?;
         self.offset_index.flush()?;
         self.time_index.flush()
+    }
+}
+
+/// Milliseconds since the first call in this process: a cheap monotonic clock for idle times.
+fn clock_ms() -> u64 {
+    static START: OnceLock<Instant> = OnceLock::new();
+    u64::try_from(START.get_or_init(Instant::now).elapsed().as_millis()).unwrap_or(u64::MAX)
+}
+
+/// (device, inode) of an open file; `(0, 0)` where there is no such notion.
+pub(crate) fn identity(file: &File) -> io::Result<(u64, u64)> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        let meta = file.metadata()?;
+        Ok((meta.dev(), meta.ino()))
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = file;
+        Ok((0, 0))
     }
 }

@@ -3,11 +3,11 @@
 //!
 //! # Group commit
 //!
-//! [`Partition::sync_to`] waits until everything below an offset is fsynced. Callers queue on
-//! one async mutex per partition; the holder fsyncs the active segment file *once* for every
-//! append published so far (see [`LogEngine::sync_data`]) and advances the synced offset, so
-//! the callers queued behind it usually find their offset already covered and return without
-//! an fsync of their own. Appends are not blocked while an fsync runs.
+//! [`Partition::sync_to`] waits until everything below an offset is fsynced. A flusher thread
+//! per busy partition fsyncs the active segment file (see [`LogEngine::sync_data`]) over and
+//! over while callers wait, each fsync covering every append published before it started, and
+//! wakes all the callers it covered at once ([`group_commit`]). Appends are not blocked while
+//! an fsync runs.
 //!
 //! # Transactions
 //!
@@ -17,6 +17,8 @@
 //! there. It is published through an atomic that is lowered *before* a transactional batch is
 //! appended, so a reader that sees the batch in the log always sees the bound too.
 //! [`Partition::write_txn_marker`] appends the coordinator's COMMIT/ABORT marker.
+
+mod group_commit;
 
 use std::path::Path;
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -33,7 +35,8 @@ use kalfka_protocol::records::{
 use crate::error::BrokerError;
 use crate::log::producer_state::{ProducerBatch, ProducerStates, SequenceCheck};
 use crate::log::{
-    CompactionStats, LogConfig, LogEngine, MemoryLog, PartitionLog, Recovery, RetentionPolicy,
+    CompactionPolicy, CompactionStats, LogConfig, LogEngine, MemoryLog, PartitionLog, Recovery,
+    RetentionPolicy,
 };
 
 /// One partition of a topic.
@@ -45,8 +48,8 @@ pub struct Partition {
     waiters: Mutex<Vec<Arc<Notify>>>,
     /// Every offset below this is known to be fsynced.
     synced: AtomicI64,
-    /// Serializes fsyncs (the group-commit queue).
-    sync_lock: tokio::sync::Mutex<()>,
+    /// The group-commit flusher's queue and the synced offset waiters watch.
+    commit: group_commit::GroupCommit,
     /// When the last fsync finished (for `flush.ms`).
     last_sync: Mutex<Instant>,
     /// fsyncs done by [`sync_to`](Self::sync_to) (group commits).
@@ -127,15 +130,15 @@ impl Partition {
 
     fn new(index: i32, log: Box<dyn LogEngine>, producers: ProducerStates) -> Self {
         // What recovery found is what the next start would find: count it as synced.
-        let synced = AtomicI64::new(log.log_end_offset());
+        let end = log.log_end_offset();
         let first_open_txn = AtomicI64::new(producers.first_open_txn_offset().unwrap_or(i64::MAX));
         Partition {
             first_open_txn,
             index,
             log,
             waiters: Mutex::new(Vec::new()),
-            synced,
-            sync_lock: tokio::sync::Mutex::new(()),
+            synced: AtomicI64::new(end),
+            commit: group_commit::GroupCommit::new(end),
             last_sync: Mutex::new(Instant::now()),
             sync_count: std::sync::atomic::AtomicU64::new(0),
             producers: Mutex::new(producers),
@@ -407,25 +410,26 @@ impl Partition {
     fn mark_synced(&self, end: i64) {
         self.synced.fetch_max(end, Ordering::AcqRel);
         *self.last_sync.lock().unwrap_or_else(|p| p.into_inner()) = Instant::now();
+        self.commit.publish_synced(end);
     }
 
-    /// Waits until every offset below `end` is fsynced, sharing one fsync with every caller
-    /// that queued meanwhile (see the [module docs](self)). The fsync runs on the blocking pool.
+    fn count_group_commit(&self) {
+        self.sync_count.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Waits until every offset below `end` is fsynced, sharing each fsync with every caller
+    /// waiting meanwhile (see the [module docs](self)). The fsyncs run on the partition's
+    /// flusher thread; a log without files (in memory) is "synced" at once.
     pub async fn sync_to(self: &Arc<Self>, end: i64) -> Result<(), BrokerError> {
         if self.synced_offset() >= end {
             return Ok(());
         }
-        let _turn = self.sync_lock.lock().await;
-        if self.synced_offset() >= end {
+        if self.log.dir().is_none() {
+            let synced = self.log.sync_data()?;
+            self.mark_synced(synced);
             return Ok(());
         }
-        let me = Arc::clone(self);
-        let synced = tokio::task::spawn_blocking(move || me.log.sync_data())
-            .await
-            .map_err(|e| BrokerError::Storage(format!("fsync task failed: {e}")))??;
-        self.sync_count.fetch_add(1, Ordering::Relaxed);
-        self.mark_synced(synced);
-        Ok(())
+        group_commit::sync_to(self, end).await
     }
 
     /// [`sync_to`](Self::sync_to) for a caller already on a blocking thread (the transaction
@@ -442,6 +446,12 @@ impl Partition {
     /// How many group-commit fsyncs [`sync_to`](Self::sync_to) has done.
     pub fn sync_count(&self) -> u64 {
         self.sync_count.load(Ordering::Relaxed)
+    }
+
+    /// Closes the log's files not used for `max_idle` (reopened on the next use); returns how
+    /// many segments closed something.
+    pub fn close_idle_files(&self, max_idle: std::time::Duration) -> usize {
+        self.log.close_idle_files(max_idle)
     }
 
     /// Bytes of record data the partition's log holds.
@@ -475,14 +485,14 @@ impl Partition {
         }
     }
 
-    /// One compaction pass over the closed segments (`cleanup.policy=compact`): keeps the
-    /// newest record per key, drops tombstones older than `delete_retention_ms`.
+    /// One compaction pass over the closed segments (`cleanup.policy=compact`), if `policy`
+    /// says one is due: keeps the newest record per key, drops expired tombstones.
     pub fn compact(
         &self,
         now_ms: i64,
-        delete_retention_ms: i64,
+        policy: &CompactionPolicy,
     ) -> Result<CompactionStats, BrokerError> {
-        Ok(self.log.compact(now_ms, delete_retention_ms)?)
+        Ok(self.log.compact(now_ms, policy)?)
     }
 
     /// Registers `notify` to be woken by the next append to this partition.
@@ -621,5 +631,21 @@ mod tests {
         let before = p.sync_count();
         p.sync_to(10).await.expect("sync");
         assert_eq!(p.sync_count(), before);
+    }
+
+    #[tokio::test]
+    async fn syncs_after_the_flusher_went_idle_still_complete() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let p = Arc::new(
+            Partition::open(0, dir.path(), LogConfig::default(), Recovery::Unclean).expect("open"),
+        );
+        for i in 0..3 {
+            let range = p.append(&mut [batch(i)]).expect("append");
+            p.sync_to(range.end).await.expect("sync");
+            assert_eq!(p.synced_offset(), range.end);
+            // Let the flusher thread exit; the next sync starts a new one.
+            tokio::time::sleep(group_commit::LINGER * 3).await;
+        }
+        assert_eq!(p.sync_count(), 3);
     }
 }
