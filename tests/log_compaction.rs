@@ -215,3 +215,91 @@ fn min_compaction_lag_keeps_recent_records_uncompacted() {
     assert_eq!(stats.records_removed, 20);
     assert_eq!(contents(&log).len(), 5);
 }
+
+/// A transactional batch of producer `pid` (epoch 0, sequence `seq`).
+fn txn_batch(pid: i64, seq: i32, key: &str, value: &str) -> Vec<u8> {
+    let mut b = RecordBatchBuilder::new(Compression::None);
+    b.producer(pid, 0, seq).transactional(true);
+    b.append(
+        NOW - 10_000,
+        Some(key.as_bytes()),
+        Some(value.as_bytes()),
+        &[("h", Some(b"x"))],
+    );
+    b.build().expect("batch").to_vec()
+}
+
+/// Data records (control batches skipped) of a partition: offset → value.
+fn partition_values(p: &kalfka::partition::Partition) -> BTreeMap<i64, String> {
+    let mut out = BTreeMap::new();
+    let mut offset = p.offsets().log_start;
+    for _ in 0..1_000 {
+        if offset >= p.offsets().log_end {
+            break;
+        }
+        let read = p.read(offset, 1 << 20).expect("read");
+        for b in batches(read.records) {
+            let b = b.expect("batch");
+            offset = b.header().next_offset();
+            if b.header().is_control() {
+                continue;
+            }
+            for r in b.records().expect("records") {
+                let offset = r.offset(b.header());
+                let v = r.value.map(|v| String::from_utf8_lossy(&v).into_owned());
+                out.insert(offset, v.unwrap_or_default());
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn compaction_drops_aborted_records_and_stops_at_the_last_stable_offset() {
+    use kalfka::log::Recovery;
+    use kalfka::partition::Partition;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = LogConfig {
+        segment_bytes: 100, // one batch per segment
+        ..config()
+    };
+    let p = Partition::open(0, dir.path(), config, Recovery::Unclean).expect("open");
+    let eager = CompactionPolicy {
+        min_cleanable_dirty_ratio: 0.0,
+        ..CompactionPolicy::default()
+    };
+    p.append(&mut [txn_batch(1, 0, "k", "committed")])
+        .expect("append"); // 0
+    p.write_txn_marker(1, 0, true, 0).expect("commit"); // 1
+    p.append(&mut [txn_batch(2, 0, "k", "aborted")])
+        .expect("append"); // 2
+    p.write_txn_marker(2, 0, false, 0).expect("abort"); // 3
+    p.append(&mut [batch(NOW - 10_000, "k2", Some("plain"))])
+        .expect("append"); // 4
+    p.append(&mut [txn_batch(3, 0, "k", "open")])
+        .expect("append"); // 5
+    p.append(&mut [batch(NOW - 10_000, "k2", Some("newer"))])
+        .expect("append"); // 6
+    assert_eq!(p.last_stable_offset(), 5);
+
+    p.compact(kalfka::partition::now_ms() + 1_000, &eager)
+        .expect("compact");
+    let values = partition_values(&p);
+    assert_eq!(
+        values.values().cloned().collect::<Vec<_>>(),
+        vec!["committed", "plain", "open", "newer"],
+        "the aborted record is gone; the open transaction's segment and what follows are untouched"
+    );
+    assert_eq!(values.get(&0).map(String::as_str), Some("committed"));
+
+    // Once the open transaction commits, its value supersedes the committed one.
+    p.write_txn_marker(3, 0, true, 0).expect("commit"); // 7
+    p.append(&mut [batch(NOW - 10_000, "k3", Some("last"))])
+        .expect("append"); // 8
+    p.compact(kalfka::partition::now_ms() + 1_000, &eager)
+        .expect("compact");
+    let values = partition_values(&p);
+    assert_eq!(values.get(&0), None);
+    assert_eq!(values.get(&5).map(String::as_str), Some("open"));
+    assert_eq!(values.get(&4), None, "k2 was superseded at offset 6");
+}

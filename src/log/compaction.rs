@@ -22,6 +22,11 @@
 //!    over the `.log`, rebuild its indexes, and swap it in (readers holding older bytes keep
 //!    their mapping). A segment left empty is removed.
 //!
+//! Transactions ([`TxnBounds`]): segments reaching the last stable offset are not cleaned (an
+//! open transaction there may still abort); records of aborted transactions are dropped and
+//! never count as a key's newest value; records of committed ones are kept as plain records;
+//! transaction markers are kept as they are.
+//!
 //! The result has gaps in offsets, which reads and recovery accept. A crash between the rename
 //! and the index rebuild is repaired by recovery (the stale index fails its checks).
 
@@ -30,9 +35,10 @@ use std::fs::File;
 use std::io::{BufWriter, Write};
 
 use bytes::Bytes;
-use kalfka_protocol::records::{batches, Compression, RecordBatchBuilder};
+use kalfka_protocol::records::{batches, Compression, RecordBatchBuilder, RecordBatchHeader};
 
 use super::partition::PartitionLog;
+use super::producer_state::AbortedTxn;
 use super::recovery::{delete_segment_files, open_rewritten_segment};
 use super::segment::file_name;
 use super::LogError;
@@ -70,6 +76,43 @@ impl Default for CompactionPolicy {
             min_compaction_lag_ms: 0,
             max_compaction_lag_ms: i64::MAX,
         }
+    }
+}
+
+/// What compaction must respect of transactions (filled in by the partition, which tracks
+/// them): nothing at or beyond the last stable offset is cleaned, since an open transaction's
+/// records may still be aborted; records of aborted transactions are removed and never count
+/// as a key's newest value.
+#[derive(Debug, Clone)]
+pub struct TxnBounds {
+    /// Segments reaching this offset or beyond are left alone.
+    pub last_stable_offset: i64,
+    /// The partition's aborted transactions.
+    pub aborted: Vec<AbortedTxn>,
+}
+
+impl Default for TxnBounds {
+    /// No transactions: everything closed may be cleaned.
+    fn default() -> Self {
+        TxnBounds {
+            last_stable_offset: i64::MAX,
+            aborted: Vec::new(),
+        }
+    }
+}
+
+impl TxnBounds {
+    /// Whether the record at `offset` of a transactional batch of `producer_id` belongs to an
+    /// aborted transaction.
+    fn is_aborted(&self, producer_id: i64, offset: i64) -> bool {
+        self.aborted.iter().any(|a| {
+            a.producer_id == producer_id && a.first_offset <= offset && offset <= a.last_offset
+        })
+    }
+
+    /// Whether the records of a batch with `header` from `offset` on are aborted ones.
+    fn drops(&self, header: &RecordBatchHeader, offset: i64) -> bool {
+        header.is_transactional() && self.is_aborted(header.producer_id, offset)
     }
 }
 
@@ -132,6 +175,16 @@ impl PartitionLog {
         now_ms: i64,
         policy: &CompactionPolicy,
     ) -> Result<CompactionStats, LogError> {
+        self.compact_within(now_ms, policy, &TxnBounds::default())
+    }
+
+    /// [`compact`](Self::compact) of a log with transactions (see [`TxnBounds`]).
+    pub fn compact_within(
+        &self,
+        now_ms: i64,
+        policy: &CompactionPolicy,
+        txns: &TxnBounds,
+    ) -> Result<CompactionStats, LogError> {
         let lag_cutoff = now_ms.saturating_sub(policy.min_compaction_lag_ms.max(0));
         let snapshot: Vec<Snapshot> = {
             let s = self.read_state()?;
@@ -141,6 +194,9 @@ impl PartitionLog {
                 let max_timestamp = seg.max_timestamp().map(|(ts, _)| ts);
                 if max_timestamp.is_some_and(|ts| ts > lag_cutoff) {
                     break; // this segment and all later ones are too recent
+                }
+                if seg.next_offset() > txns.last_stable_offset {
+                    break; // an open transaction may still abort records from here on
                 }
                 let bytes = seg.read(seg.base_offset(), usize::MAX)?.unwrap_or_default();
                 v.push(Snapshot {
@@ -168,7 +224,7 @@ impl PartitionLog {
                 }
                 for r in batch.records().map_err(corrupt)? {
                     let offset = r.offset(header);
-                    if let Some(key) = r.key {
+                    if let (Some(key), false) = (r.key, txns.drops(header, offset)) {
                         newest.insert(key, offset);
                     }
                 }
@@ -194,6 +250,7 @@ impl PartitionLog {
                     let offset = r.offset(header);
                     let timestamp = r.timestamp(header);
                     let keep = match &r.key {
+                        _ if txns.drops(header, offset) => false,
                         None => true,
                         Some(key) if newest.get(key) != Some(&offset) => false,
                         Some(_) if r.value.is_none() => {

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use super::{
     AppendInfo, CompactionPolicy, CompactionStats, LogError, PartitionLog, ReadResult,
-    RetentionPolicy,
+    RetentionPolicy, TxnBounds,
 };
 
 /// Storage of one partition's record batches. Internally synchronized: every method takes
@@ -62,7 +62,12 @@ pub trait LogEngine: Send + Sync + std::fmt::Debug {
 
     /// One compaction pass (`cleanup.policy=compact`) keeping the newest record per key and
     /// dropping expired tombstones, if `policy` says one is due. May be a no-op.
-    fn compact(&self, now_ms: i64, policy: &CompactionPolicy) -> Result<CompactionStats, LogError>;
+    fn compact(
+        &self,
+        now_ms: i64,
+        policy: &CompactionPolicy,
+        txns: &TxnBounds,
+    ) -> Result<CompactionStats, LogError>;
 
     /// Bytes of record data held (the segment files, or the batches in memory).
     fn size_bytes(&self) -> u64;
@@ -123,8 +128,13 @@ impl LogEngine for PartitionLog {
         PartitionLog::roll_if_older_than(self, max_age)
     }
 
-    fn compact(&self, now_ms: i64, policy: &CompactionPolicy) -> Result<CompactionStats, LogError> {
-        PartitionLog::compact(self, now_ms, policy)
+    fn compact(
+        &self,
+        now_ms: i64,
+        policy: &CompactionPolicy,
+        txns: &TxnBounds,
+    ) -> Result<CompactionStats, LogError> {
+        PartitionLog::compact_within(self, now_ms, policy, txns)
     }
 
     fn size_bytes(&self) -> u64 {

@@ -19,7 +19,8 @@ use bytes::{Bytes, BytesMut};
 
 use super::batch::prepare_for_append;
 use super::{
-    AppendInfo, CompactionPolicy, CompactionStats, LogEngine, LogError, ReadResult, RetentionPolicy,
+    AppendInfo, CompactionPolicy, CompactionStats, LogEngine, LogError, ReadResult,
+    RetentionPolicy, TxnBounds,
 };
 
 /// One stored batch.
@@ -236,6 +237,7 @@ impl LogEngine for MemoryLog {
         &self,
         _now_ms: i64,
         _policy: &CompactionPolicy,
+        _txns: &TxnBounds,
     ) -> Result<CompactionStats, LogError> {
         Ok(CompactionStats::default())
     }
@@ -298,7 +300,7 @@ mod tests {
     fn compaction_and_rolling_are_no_ops() {
         let (log, _) = log_of(&[1, 2]);
         assert_eq!(
-            log.compact(0, &CompactionPolicy::default())
+            log.compact(0, &CompactionPolicy::default(), &TxnBounds::default())
                 .expect("compact"),
             CompactionStats::default()
         );

@@ -65,7 +65,7 @@ mod recovery;
 mod retention;
 mod segment;
 
-pub use compaction::{CompactionPolicy, CompactionStats};
+pub use compaction::{CompactionPolicy, CompactionStats, TxnBounds};
 pub use config::LogConfig;
 pub use engine::LogEngine;
 pub use error::LogError;

@@ -364,6 +364,11 @@ impl ProducerStates {
             .collect()
     }
 
+    /// Every aborted transaction remembered, in marker order.
+    pub fn aborted(&self) -> &[AbortedTxn] {
+        &self.aborted
+    }
+
     /// Forgets aborted transactions that ended below `log_start` (deleted by retention).
     pub fn trim_aborted_below(&mut self, log_start: i64) {
         self.aborted.retain(|a| a.last_offset >= log_start);

@@ -36,7 +36,7 @@ use crate::error::BrokerError;
 use crate::log::producer_state::{ProducerBatch, ProducerStates, SequenceCheck};
 use crate::log::{
     CompactionPolicy, CompactionStats, LogConfig, LogEngine, MemoryLog, PartitionLog, Recovery,
-    RetentionPolicy,
+    RetentionPolicy, TxnBounds,
 };
 
 /// One partition of a topic.
@@ -486,13 +486,23 @@ impl Partition {
     }
 
     /// One compaction pass over the closed segments (`cleanup.policy=compact`), if `policy`
-    /// says one is due: keeps the newest record per key, drops expired tombstones.
+    /// says one is due: keeps the newest record per key, drops expired tombstones and the
+    /// records of aborted transactions, and leaves everything from the last stable offset on.
     pub fn compact(
         &self,
         now_ms: i64,
         policy: &CompactionPolicy,
     ) -> Result<CompactionStats, BrokerError> {
-        Ok(self.log.compact(now_ms, policy)?)
+        let txns = TxnBounds {
+            last_stable_offset: self.last_stable_offset(),
+            aborted: self
+                .producers
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .aborted()
+                .to_vec(),
+        };
+        Ok(self.log.compact(now_ms, policy, &txns)?)
     }
 
     /// Registers `notify` to be woken by the next append to this partition.
