@@ -561,3 +561,48 @@ fn txn_offset_commit_v5_adds_the_group_itself() {
     );
     assert_eq!(f.topics[0].partitions[0].committed_offset, 3);
 }
+
+#[test]
+fn a_transaction_decided_before_a_crash_is_finished_at_start() {
+    use kalfka::txn::state::TxnState;
+    use kalfka::txn::store::TxnStore;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let broker = TestBroker::start(dir.path());
+    let mut c = RawClient::connect(broker.addr);
+    c.create_topic(TOPIC, 1, &[]);
+    let (_, pid, epoch) = init(&mut c, 4, "wire-f", 60_000);
+    assert_eq!(
+        add_partitions(&mut c, 3, "wire-f", pid, epoch, &[0]),
+        vec![0]
+    );
+    assert_eq!(
+        c.produce(TOPIC, txn_batch(pid, epoch, 0, &["decided"]), -1)
+            .0,
+        0
+    );
+    broker.stop();
+
+    // What a crash right after the commit decision leaves: PrepareCommit durable, no marker.
+    {
+        let (mut store, state) = TxnStore::open(dir.path()).expect("open the state");
+        let mut meta = state.get("wire-f").cloned().expect("the transaction");
+        assert_eq!(meta.state, TxnState::Ongoing);
+        meta.state = TxnState::PrepareCommit;
+        store.write("wire-f", Some(&meta)).expect("write");
+    }
+    let broker = TestBroker::start(dir.path());
+    let mut c = RawClient::connect(broker.addr);
+    let f = fetch(&mut c, 1);
+    assert_eq!(f.values, vec!["decided"], "committed at start");
+    assert_eq!((f.lso, f.hw), (2, 2));
+    assert_eq!(f.control_offsets, vec![1]);
+    let d: DescribeTransactionsResponse = c.call(
+        0,
+        &DescribeTransactionsRequest {
+            transactional_ids: vec!["wire-f".into()],
+        },
+    );
+    assert_eq!(d.transaction_states[0].transaction_state, "CompleteCommit");
+    // A retried EndTxn(commit) from the producer is answered with success.
+    assert_eq!(end_txn(&mut c, 3, "wire-f", pid, epoch, true).error_code, 0);
+}
