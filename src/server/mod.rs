@@ -6,6 +6,7 @@
 
 mod connection;
 pub mod flusher;
+pub mod idle;
 pub mod retention;
 
 use std::future::Future;
@@ -77,6 +78,7 @@ impl Server {
         let (stop_tx, stop_rx) = watch::channel(false);
         let flusher = tokio::spawn(flusher::run(Arc::clone(&self.broker), stop_rx.clone()));
         let retention = tokio::spawn(retention::run(Arc::clone(&self.broker), stop_rx.clone()));
+        let idle_sweep = tokio::spawn(idle::run(Arc::clone(&self.broker), stop_rx.clone()));
         let txn_timeouts = tokio::spawn(crate::txn::timeouts::run(
             Arc::clone(&self.broker),
             stop_rx.clone(),
@@ -104,6 +106,7 @@ impl Server {
         let _ = stop_tx.send(true);
         let _ = flusher.await;
         let _ = retention.await;
+        let _ = idle_sweep.await;
         let _ = txn_timeouts.await;
         let broker = Arc::clone(&self.broker);
         let _ = tokio::task::spawn_blocking(move || broker.topics.close_all()).await;

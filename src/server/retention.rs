@@ -3,8 +3,8 @@
 //! `cleanup.policy` includes `compact` (as `delete.retention.ms`, `min.cleanable.dirty.ratio`,
 //! `min.compaction.lag.ms` and `max.compaction.lag.ms` say; see [`compaction_policy`]),
 //! and applies `retention.ms` / `retention.bytes` (topic config, else the broker default) to
-//! topics whose `cleanup.policy` includes `delete`. It also closes the files of segments idle
-//! for [`IDLE_FILE_TIMEOUT`], so thousands of partitions hold descriptors only while in use.
+//! topics whose `cleanup.policy` includes `delete`. (Idle files are released by
+//! [`super::idle`].)
 
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -21,9 +21,6 @@ pub fn is_compacted(configs: &TopicConfigs) -> bool {
         .get("cleanup.policy")
         .is_some_and(|p| p.split(',').any(|p| p.trim() == "compact"))
 }
-
-/// Segment files unused for this long are closed by the retention task (reopened on use).
-pub const IDLE_FILE_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Kafka's default `segment.ms`: 7 days.
 pub const DEFAULT_SEGMENT_MS: u64 = 7 * 24 * 3_600_000;
@@ -87,7 +84,6 @@ pub fn check_all(broker: &Broker) {
             if let Err(e) = p.enforce_retention(now_ms, Duration::from_millis(segment_ms), policy) {
                 tracing::warn!(topic = %topic.name, partition = p.index, error = %e, "retention check failed");
             }
-            p.close_idle_files(IDLE_FILE_TIMEOUT);
         }
     }
 }
