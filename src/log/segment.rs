@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use memmap2::Mmap;
+use memmap2::{Mmap, UncheckedAdvice};
 
 use super::batch::{header_at, BatchInfo};
 use super::index::{OffsetIndex, TimeIndex};
@@ -24,13 +24,53 @@ pub(crate) fn file_name(base_offset: i64, ext: &str) -> String {
     format!("{base_offset:020}.{ext}")
 }
 
-/// Read-only mapping of a `.log` file, usable as the owner of zero-copy [`Bytes`].
-struct MappedLog(Arc<Mmap>);
+/// A range of a `.log` mapping handed out as zero-copy [`Bytes`] (the owner of one read).
+///
+/// When the last `Bytes` of the read is dropped (the response was encoded), the pages of the
+/// range are released from the broker's address space (`MADV_DONTNEED`): they stay in the
+/// page cache, so the next read of them is a minor fault, but the broker's resident memory
+/// does not grow with the data consumers have read.
+struct MappedLog {
+    map: Arc<Mmap>,
+    start: usize,
+    end: usize,
+}
 
 impl AsRef<[u8]> for MappedLog {
     fn as_ref(&self) -> &[u8] {
-        &self.0[..]
+        &self.map[..]
     }
+}
+
+impl Drop for MappedLog {
+    fn drop(&mut self) {
+        let page = page_size();
+        let start = self.start - self.start % page;
+        let end = self.end.saturating_add(page - 1) / page * page;
+        let end = end.min(self.map.len());
+        if end > start {
+            // SAFETY: the mapping is a shared, read-only mapping of a file: dropping its pages
+            // only makes the next access fault them back in from the page cache with the same
+            // contents, so no reader (of this or any other range) observes a change.
+            let _ = unsafe {
+                self.map
+                    .unchecked_advise_range(UncheckedAdvice::DontNeed, start, end - start)
+            };
+        }
+    }
+}
+
+/// The system page size (cached).
+fn page_size() -> usize {
+    static PAGE: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *PAGE.get_or_init(|| {
+        // SAFETY: sysconf has no preconditions.
+        let size = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
+        usize::try_from(size)
+            .ok()
+            .filter(|&p| p > 0)
+            .unwrap_or(4096)
+    })
 }
 
 /// One segment. All fields are mutated only by the partition's appender under the partition's
@@ -350,7 +390,9 @@ impl Segment {
             }
             end += b.size;
         }
-        Ok(Some(Bytes::from_owner(MappedLog(map)).slice(start..end)))
+        Ok(Some(
+            Bytes::from_owner(MappedLog { map, start, end }).slice(start..end),
+        ))
     }
 
     /// The first batch whose `maxTimestamp >= ts`, as `(base_offset, max_timestamp)`.
