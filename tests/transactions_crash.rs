@@ -9,12 +9,12 @@
 
 mod common;
 
-use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
 use common::clients::create_topic;
 use common::process::BrokerProcess;
+use common::spread::{by_partition, concat, Seen};
 use rdkafka::config::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
@@ -28,8 +28,6 @@ const TXN_TIMEOUT_MS: u64 = 5_000;
 /// its timeout plus a margin for the broker's expiry scan and the client's fetch backoff.
 const UNBLOCKED_WITHIN: Duration = Duration::from_secs(30);
 const WAIT: Duration = Duration::from_secs(30);
-
-type Seen = BTreeMap<i32, Vec<String>>;
 
 fn producer(bootstrap: &str, txn_id: Option<&str>) -> ThreadedProducer<DefaultProducerContext> {
     let mut config = ClientConfig::new();
@@ -78,26 +76,6 @@ fn send_all(p: &ThreadedProducer<DefaultProducerContext>, topic: &str, values: &
 
 fn values(prefix: &str, n: usize) -> Vec<String> {
     (0..n).map(|i| format!("{prefix}-{i:03}")).collect()
-}
-
-fn by_partition(values: &[String]) -> Seen {
-    let mut seen: Seen = (0..PARTITIONS).map(|p| (p, Vec::new())).collect();
-    for (i, v) in values.iter().enumerate() {
-        seen.entry((i as i32) % PARTITIONS)
-            .or_default()
-            .push(v.clone());
-    }
-    seen
-}
-
-fn concat(parts: &[&Seen]) -> Seen {
-    let mut out: Seen = (0..PARTITIONS).map(|p| (p, Vec::new())).collect();
-    for part in parts {
-        for (p, vs) in *part {
-            out.entry(*p).or_default().extend(vs.iter().cloned());
-        }
-    }
-    out
 }
 
 /// Reads every partition from the beginning until each holds as many records as `expected`
@@ -183,7 +161,10 @@ fn open_transaction_then_kill(dir: &Path, log: &Path, topic: &str, txn_id: &str)
     // cannot end its transaction); drop it off the test's thread in case the client's
     // shutdown lingers on the dead connection.
     std::thread::spawn(move || drop(p));
-    (by_partition(&first), by_partition(&open))
+    (
+        by_partition(&first, PARTITIONS),
+        by_partition(&open, PARTITIONS),
+    )
 }
 
 #[test]
@@ -211,9 +192,9 @@ fn open_transaction_is_aborted_after_a_sigkill_and_does_not_block_read_committed
     t.commit_transaction(WAIT).expect("commit later");
     drop(t);
 
-    let plain = by_partition(&plain);
-    let later = by_partition(&later);
-    let expected = concat(&[&first, &plain, &later]);
+    let plain = by_partition(&plain, PARTITIONS);
+    let later = by_partition(&later, PARTITIONS);
+    let expected = concat(&[&first, &plain, &later], PARTITIONS);
     let (got, reached) = read(
         &bootstrap,
         topic,
@@ -239,7 +220,7 @@ fn open_transaction_is_aborted_after_a_sigkill_and_does_not_block_read_committed
 
     // The open transaction's records are still in the log: read_uncommitted sees them, between
     // the committed ones and the later ones.
-    let all = concat(&[&first, &open, &plain, &later]);
+    let all = concat(&[&first, &open, &plain, &later], PARTITIONS);
     let (got, _) = read(
         &bootstrap,
         topic,
@@ -292,7 +273,7 @@ fn restarted_application_reinits_its_transactional_id_after_a_sigkill() {
     p.commit_transaction(WAIT).expect("commit next");
     drop(p);
 
-    let expected = concat(&[&first, &by_partition(&next)]);
+    let expected = concat(&[&first, &by_partition(&next, PARTITIONS)], PARTITIONS);
     let (got, reached) = read(
         &bootstrap,
         topic,
@@ -313,7 +294,10 @@ fn restarted_application_reinits_its_transactional_id_after_a_sigkill() {
          broker log:\n{}",
         broker_log(&log)
     );
-    let all = concat(&[&first, &open, &by_partition(&next)]);
+    let all = concat(
+        &[&first, &open, &by_partition(&next, PARTITIONS)],
+        PARTITIONS,
+    );
     let (got, _) = read(
         &bootstrap,
         topic,

@@ -169,6 +169,57 @@ fn fetch(c: &mut RawClient, isolation_level: i8) -> Fetched {
     }
 }
 
+/// A transactional producer as the coordinator knows it.
+struct Txn {
+    id: &'static str,
+    pid: i64,
+    epoch: i16,
+}
+
+/// TxnOffsetCommit (`version`) of `offset` for partition 0 of `group`; the partition's error.
+fn txn_commit_offset(c: &mut RawClient, version: i16, txn: &Txn, group: &str, offset: i64) -> i16 {
+    let r: TxnOffsetCommitResponse = c.call(
+        version,
+        &TxnOffsetCommitRequest {
+            transactional_id: txn.id.into(),
+            group_id: group.into(),
+            producer_id: txn.pid,
+            producer_epoch: txn.epoch,
+            generation_id: -1,
+            member_id: String::new(),
+            group_instance_id: None,
+            topics: vec![TxnOffsetCommitRequestTopic {
+                name: TOPIC.into(),
+                partitions: vec![TxnOffsetCommitRequestPartition {
+                    partition_index: 0,
+                    committed_offset: offset,
+                    committed_leader_epoch: -1,
+                    committed_metadata: None,
+                }],
+            }],
+        },
+    );
+    r.topics[0].partitions[0].error_code
+}
+
+/// OffsetFetch v7 of partition 0 for `group`: (error code, committed offset).
+fn committed_offset(c: &mut RawClient, group: &str, require_stable: bool) -> (i16, i64) {
+    let r: OffsetFetchResponse = c.call(
+        7,
+        &OffsetFetchRequest {
+            group_id: group.into(),
+            topics: Some(vec![OffsetFetchRequestTopic {
+                name: TOPIC.into(),
+                partition_indexes: vec![0],
+            }]),
+            require_stable,
+            ..Default::default()
+        },
+    );
+    let p = &r.topics[0].partitions[0];
+    (p.error_code, p.committed_offset)
+}
+
 fn latest(c: &mut RawClient, isolation_level: i8) -> i64 {
     let r: ListOffsetsResponse = c.call(
         5,
@@ -404,46 +455,14 @@ fn transactional_offsets_are_pending_until_commit() {
     let mut c = RawClient::connect(broker.addr);
     c.create_topic(TOPIC, 1, &[]);
     let (_, pid, epoch) = init(&mut c, 4, "wire-c", 60_000);
-    let commit_offset = |c: &mut RawClient, offset: i64| -> i16 {
-        let r: TxnOffsetCommitResponse = c.call(
-            3,
-            &TxnOffsetCommitRequest {
-                transactional_id: "wire-c".into(),
-                group_id: "g".into(),
-                producer_id: pid,
-                producer_epoch: epoch,
-                generation_id: -1,
-                member_id: String::new(),
-                group_instance_id: None,
-                topics: vec![TxnOffsetCommitRequestTopic {
-                    name: TOPIC.into(),
-                    partitions: vec![TxnOffsetCommitRequestPartition {
-                        partition_index: 0,
-                        committed_offset: offset,
-                        committed_leader_epoch: -1,
-                        committed_metadata: None,
-                    }],
-                }],
-            },
-        );
-        r.topics[0].partitions[0].error_code
+    let txn = Txn {
+        id: "wire-c",
+        pid,
+        epoch,
     };
-    let committed = |c: &mut RawClient, require_stable: bool| -> (i16, i64) {
-        let r: OffsetFetchResponse = c.call(
-            7,
-            &OffsetFetchRequest {
-                group_id: "g".into(),
-                topics: Some(vec![OffsetFetchRequestTopic {
-                    name: TOPIC.into(),
-                    partition_indexes: vec![0],
-                }]),
-                require_stable,
-                ..Default::default()
-            },
-        );
-        let p = &r.topics[0].partitions[0];
-        (p.error_code, p.committed_offset)
-    };
+    let commit_offset = |c: &mut RawClient, offset: i64| txn_commit_offset(c, 3, &txn, "g", offset);
+    let committed =
+        |c: &mut RawClient, require_stable: bool| committed_offset(c, "g", require_stable);
     assert_eq!(
         commit_offset(&mut c, 5),
         INVALID_TXN_STATE,
@@ -523,43 +542,15 @@ fn txn_offset_commit_v5_adds_the_group_itself() {
     let mut c = RawClient::connect(broker.addr);
     c.create_topic(TOPIC, 1, &[]);
     let (_, pid, epoch) = init(&mut c, 5, "wire-e", 60_000);
-    let r: TxnOffsetCommitResponse = c.call(
-        5,
-        &TxnOffsetCommitRequest {
-            transactional_id: "wire-e".into(),
-            group_id: "g5".into(),
-            producer_id: pid,
-            producer_epoch: epoch,
-            generation_id: -1,
-            member_id: String::new(),
-            group_instance_id: None,
-            topics: vec![TxnOffsetCommitRequestTopic {
-                name: TOPIC.into(),
-                partitions: vec![TxnOffsetCommitRequestPartition {
-                    partition_index: 0,
-                    committed_offset: 3,
-                    committed_leader_epoch: -1,
-                    committed_metadata: None,
-                }],
-            }],
-        },
-    );
-    assert_eq!(r.topics[0].partitions[0].error_code, 0);
+    let txn = Txn {
+        id: "wire-e",
+        pid,
+        epoch,
+    };
+    assert_eq!(txn_commit_offset(&mut c, 5, &txn, "g5", 3), 0);
     let r = end_txn(&mut c, 5, "wire-e", pid, epoch, true);
     assert_eq!((r.error_code, r.producer_epoch), (0, epoch + 1));
-    let f: OffsetFetchResponse = c.call(
-        7,
-        &OffsetFetchRequest {
-            group_id: "g5".into(),
-            topics: Some(vec![OffsetFetchRequestTopic {
-                name: TOPIC.into(),
-                partition_indexes: vec![0],
-            }]),
-            require_stable: true,
-            ..Default::default()
-        },
-    );
-    assert_eq!(f.topics[0].partitions[0].committed_offset, 3);
+    assert_eq!(committed_offset(&mut c, "g5", true), (0, 3));
 }
 
 #[test]

@@ -13,6 +13,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use common::clients::create_topic;
+use common::spread::{by_partition, concat, Seen};
 use common::TestBroker;
 use rdkafka::config::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, Consumer};
@@ -24,9 +25,6 @@ use rdkafka::{Offset, TopicPartitionList};
 const PARTITIONS: i32 = 3;
 /// Bound on every wait for records or for a transactional call.
 const WAIT: Duration = Duration::from_secs(30);
-
-/// Values per partition, in the order a consumer received them.
-type Seen = BTreeMap<i32, Vec<String>>;
 
 /// A name no other test (or earlier run on the same broker) uses.
 fn unique(prefix: &str) -> String {
@@ -86,28 +84,6 @@ fn send_all(producer: &ThreadedProducer<DefaultProducerContext>, topic: &str, va
     for (i, v) in values.iter().enumerate() {
         send(producer, topic, (i as i32) % PARTITIONS, v);
     }
-}
-
-/// `values` as a consumer should see them: split by partition (`i % PARTITIONS`), in order.
-fn by_partition(values: &[String]) -> Seen {
-    let mut seen: Seen = (0..PARTITIONS).map(|p| (p, Vec::new())).collect();
-    for (i, v) in values.iter().enumerate() {
-        seen.entry((i as i32) % PARTITIONS)
-            .or_default()
-            .push(v.clone());
-    }
-    seen
-}
-
-/// Concatenates per-partition expectations.
-fn concat(parts: &[&Seen]) -> Seen {
-    let mut out: Seen = (0..PARTITIONS).map(|p| (p, Vec::new())).collect();
-    for part in parts {
-        for (p, vs) in *part {
-            out.entry(*p).or_default().extend(vs.iter().cloned());
-        }
-    }
-    out
 }
 
 fn count(seen: &Seen) -> usize {
@@ -194,7 +170,7 @@ fn commit_and_abort_across_three_partitions() {
     producer.begin_transaction().expect("begin 1");
     send_all(&producer, &topic, &committed);
     producer.commit_transaction(WAIT).expect("commit 1");
-    let committed = by_partition(&committed);
+    let committed = by_partition(&committed, PARTITIONS);
 
     // Transaction 2: written to the log, then (while still open) read, then aborted.
     let aborted = values("abort", 30);
@@ -203,7 +179,7 @@ fn commit_and_abort_across_three_partitions() {
     producer
         .flush(WAIT)
         .expect("open transaction's records delivered");
-    let aborted = by_partition(&aborted);
+    let aborted = by_partition(&aborted, PARTITIONS);
 
     // With transaction 2 open, read_committed stops at its first record (the last stable
     // offset) but still gets everything committed before it; read_uncommitted sees it.
@@ -218,7 +194,7 @@ fn commit_and_abort_across_three_partitions() {
         &bootstrap,
         &topic,
         "read_uncommitted",
-        &concat(&[&committed, &aborted]),
+        &concat(&[&committed, &aborted], PARTITIONS),
         "while a transaction is open",
     );
 
@@ -229,20 +205,20 @@ fn commit_and_abort_across_three_partitions() {
     producer.begin_transaction().expect("begin 3");
     send_all(&producer, &topic, &ends);
     producer.commit_transaction(WAIT).expect("commit 3");
-    let ends = by_partition(&ends);
+    let ends = by_partition(&ends, PARTITIONS);
 
     assert_reads(
         &bootstrap,
         &topic,
         "read_committed",
-        &concat(&[&committed, &ends]),
+        &concat(&[&committed, &ends], PARTITIONS),
         "after commit, abort, commit",
     );
     assert_reads(
         &bootstrap,
         &topic,
         "read_uncommitted",
-        &concat(&[&committed, &aborted, &ends]),
+        &concat(&[&committed, &aborted, &ends], PARTITIONS),
         "after commit, abort, commit",
     );
     drop(producer);
@@ -553,13 +529,13 @@ fn a_second_producer_with_the_same_transactional_id_fences_the_first() {
     }
     drop(zombie);
 
-    let before = by_partition(&before);
-    let after = by_partition(&after);
+    let before = by_partition(&before, PARTITIONS);
+    let after = by_partition(&after, PARTITIONS);
     assert_reads(
         &bootstrap,
         &topic,
         "read_committed",
-        &concat(&[&before, &after]),
+        &concat(&[&before, &after], PARTITIONS),
         "after the zombie was fenced",
     );
     // read_uncommitted sees the zombie's aborted records (written before the fence) but

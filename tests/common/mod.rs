@@ -7,6 +7,7 @@ pub mod clients;
 pub mod member;
 pub mod process;
 pub mod raw;
+pub mod spread;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
