@@ -273,18 +273,28 @@ impl GroupCoordinator {
         instance_id: Option<&str>,
         commits: Vec<(TopicPartition, CommittedOffset)>,
     ) -> Result<PerPartition, BrokerError> {
+        self.validate_commit(group_id, generation, member_id, instance_id)?;
+        self.store_commits(group_id, commits).await
+    }
+
+    /// Checks that the member may commit offsets for the group, whichever protocol it uses.
+    fn validate_commit(
+        &self,
+        group_id: &str,
+        generation: i32,
+        member_id: &str,
+        instance_id: Option<&str>,
+    ) -> Result<(), BrokerError> {
         if group_id.is_empty() {
             return Err(BrokerError::InvalidGroupId);
         }
-        if let Some(valid) = self
+        match self
             .consumer
             .validate_offset_request(group_id, member_id, generation)
         {
-            valid?;
-        } else {
-            self.validate_classic_commit(group_id, generation, member_id, instance_id)?;
+            Some(valid) => valid,
+            None => self.validate_classic_commit(group_id, generation, member_id, instance_id),
         }
-        self.store_commits(group_id, commits).await
     }
 
     fn validate_classic_commit(
@@ -324,13 +334,7 @@ impl GroupCoordinator {
         if member_id.is_empty() && generation < 0 {
             return Ok(());
         }
-        if let Some(valid) = self
-            .consumer
-            .validate_offset_request(group_id, member_id, generation)
-        {
-            return valid;
-        }
-        self.validate_classic_commit(group_id, generation, member_id, instance_id)
+        self.validate_commit(group_id, generation, member_id, instance_id)
     }
 
     /// Stores offsets durably from a blocking thread (a committing transaction).
