@@ -487,9 +487,10 @@ impl TransactionCoordinator {
     /// times out. Ids busy in a request are skipped until the next pass.
     pub fn tick(&self, deps: TxnDeps<'_>, now: i64) -> Option<i64> {
         let mut next: Option<i64> = None;
+        let mut wake_at = |at: i64| next = Some(next.map_or(at, |n: i64| n.min(at)));
         for (id, slot) in self.all_slots() {
             let Ok(mut guard) = slot.try_lock() else {
-                next = Some(now + 100);
+                wake_at(now + 100);
                 continue;
             };
             let Some(meta) = guard.as_mut() else {
@@ -522,11 +523,10 @@ impl TransactionCoordinator {
             }
             if let Some(m) = guard.as_ref() {
                 if m.is_preparing() {
-                    next = Some(now + 1_000);
+                    wake_at(now + 1_000);
                 }
                 if m.state == TxnState::Ongoing {
-                    let deadline = m.txn_start_ms + i64::from(m.timeout_ms) + 1;
-                    next = Some(next.map_or(deadline, |n| n.min(deadline)));
+                    wake_at(m.txn_start_ms + i64::from(m.timeout_ms) + 1);
                 }
             }
         }
