@@ -12,15 +12,13 @@ mod common;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use common::clients::create_topic;
+use common::clients::{assigned_from_beginning, create_topic};
 use common::process::BrokerProcess;
 use common::spread::{by_partition, concat, Seen};
 use rdkafka::config::ClientConfig;
-use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::message::Message;
 use rdkafka::producer::{BaseRecord, DefaultProducerContext, Producer, ThreadedProducer};
-use rdkafka::{Offset, TopicPartitionList};
 
 const PARTITIONS: i32 = 3;
 const TXN_TIMEOUT_MS: u64 = 5_000;
@@ -89,20 +87,7 @@ fn read(
     expected: &Seen,
     limit: Duration,
 ) -> (Seen, Option<Instant>) {
-    let consumer: BaseConsumer = ClientConfig::new()
-        .set("bootstrap.servers", bootstrap)
-        .set("group.id", group)
-        .set("enable.auto.commit", "false")
-        .set("isolation.level", isolation)
-        .set("fetch.wait.max.ms", "100")
-        .create()
-        .expect("consumer");
-    let mut tpl = TopicPartitionList::new();
-    for p in 0..PARTITIONS {
-        tpl.add_partition_offset(topic, p, Offset::Beginning)
-            .expect("partition");
-    }
-    consumer.assign(&tpl).expect("assign");
+    let consumer = assigned_from_beginning(bootstrap, group, topic, PARTITIONS, isolation);
     let mut seen: Seen = (0..PARTITIONS).map(|p| (p, Vec::new())).collect();
     let deadline = Instant::now() + limit;
     let mut reached: Option<Instant> = None;

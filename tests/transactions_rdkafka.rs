@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use common::clients::create_topic;
+use common::clients::{assigned_from_beginning, create_topic};
 use common::spread::{by_partition, concat, Seen};
 use common::TestBroker;
 use rdkafka::config::ClientConfig;
@@ -94,20 +94,8 @@ fn count(seen: &Seen) -> usize {
 /// `done` holds (or 30 s pass), then for one more second to catch anything extra. A record
 /// without a value shows as `<null>`.
 fn read(bootstrap: &str, topic: &str, isolation: &str, done: impl Fn(&Seen) -> bool) -> Seen {
-    let consumer: BaseConsumer = ClientConfig::new()
-        .set("bootstrap.servers", bootstrap)
-        .set("group.id", unique("reader"))
-        .set("enable.auto.commit", "false")
-        .set("isolation.level", isolation)
-        .set("fetch.wait.max.ms", "100")
-        .create()
-        .expect("consumer");
-    let mut tpl = TopicPartitionList::new();
-    for p in 0..PARTITIONS {
-        tpl.add_partition_offset(topic, p, Offset::Beginning)
-            .expect("partition");
-    }
-    consumer.assign(&tpl).expect("assign");
+    let consumer =
+        assigned_from_beginning(bootstrap, &unique("reader"), topic, PARTITIONS, isolation);
     let mut seen: Seen = (0..PARTITIONS).map(|p| (p, Vec::new())).collect();
     let deadline = Instant::now() + WAIT;
     let mut drain_until: Option<Instant> = None;

@@ -1,5 +1,5 @@
 //! Helpers shared by the tests that drive librdkafka (the rdkafka crate): an admin client,
-//! topic creation, and a bounded wait.
+//! topic creation, a consumer assigned to a whole topic, and a bounded wait.
 
 #![allow(dead_code)]
 
@@ -8,6 +8,8 @@ use std::time::{Duration, Instant};
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
 use rdkafka::client::DefaultClientContext;
 use rdkafka::config::ClientConfig;
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::{Offset, TopicPartitionList};
 
 /// An rdkafka admin client for `bootstrap`.
 pub fn admin(bootstrap: &str) -> AdminClient<DefaultClientContext> {
@@ -15,6 +17,33 @@ pub fn admin(bootstrap: &str) -> AdminClient<DefaultClientContext> {
         .set("bootstrap.servers", bootstrap)
         .create()
         .expect("admin client")
+}
+
+/// A consumer assigned to partitions `0..partitions` of `topic` from the beginning, with the
+/// given `isolation.level`, no auto-commit, and short fetch waits (`group` is set because
+/// librdkafka wants one, but the group is not joined).
+pub fn assigned_from_beginning(
+    bootstrap: &str,
+    group: &str,
+    topic: &str,
+    partitions: i32,
+    isolation: &str,
+) -> BaseConsumer {
+    let consumer: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", bootstrap)
+        .set("group.id", group)
+        .set("enable.auto.commit", "false")
+        .set("isolation.level", isolation)
+        .set("fetch.wait.max.ms", "100")
+        .create()
+        .expect("consumer");
+    let mut tpl = TopicPartitionList::new();
+    for p in 0..partitions {
+        tpl.add_partition_offset(topic, p, Offset::Beginning)
+            .expect("partition");
+    }
+    consumer.assign(&tpl).expect("assign");
+    consumer
 }
 
 /// A current-thread runtime for the admin client's futures.
