@@ -13,7 +13,6 @@ use kalfka_protocol::messages::create_partitions_request::{
 };
 use kalfka_protocol::messages::describe_configs_request::DescribeConfigsResource;
 use kalfka_protocol::messages::describe_configs_response::DescribeConfigsResult;
-use kalfka_protocol::messages::produce_request::{PartitionProduceData, TopicProduceData};
 use kalfka_protocol::messages::*;
 use kalfka_protocol::records::{Compression, RecordBatchBuilder};
 
@@ -158,22 +157,7 @@ fn produce_one(c: &mut RawClient, topic: &str, partition: i32) -> i16 {
     let mut b = RecordBatchBuilder::new(Compression::None);
     b.append(1, Some(b"k"), Some(b"v"), &[]);
     let records: Bytes = b.build().expect("batch");
-    let resp: ProduceResponse = c.call(
-        9,
-        &ProduceRequest {
-            acks: -1,
-            timeout_ms: 5000,
-            topic_data: vec![TopicProduceData {
-                name: topic.into(),
-                partition_data: vec![PartitionProduceData {
-                    index: partition,
-                    records: Some(records),
-                }],
-            }],
-            ..Default::default()
-        },
-    );
-    resp.responses[0].partition_responses[0].error_code
+    c.produce_at(9, topic, partition, records, -1).0
 }
 
 #[test]
@@ -369,23 +353,8 @@ fn incremental_alter_configs_set_delete_append_subtract() {
     let mut b = RecordBatchBuilder::new(Compression::None);
     b.append(1, None, Some(&[0u8; 4000]), &[]);
     let big = b.build().expect("batch");
-    let resp: ProduceResponse = c.call(
-        9,
-        &ProduceRequest {
-            acks: -1,
-            timeout_ms: 5000,
-            topic_data: vec![TopicProduceData {
-                name: "inc".into(),
-                partition_data: vec![PartitionProduceData {
-                    index: 0,
-                    records: Some(big),
-                }],
-            }],
-            ..Default::default()
-        },
-    );
     assert_eq!(
-        resp.responses[0].partition_responses[0].error_code,
+        c.produce_at(9, "inc", 0, big, -1).0,
         code(ErrorCode::MessageTooLarge)
     );
 }

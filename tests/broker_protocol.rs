@@ -16,7 +16,6 @@ use kalfka_protocol::messages::create_topics_request::CreatableTopic;
 use kalfka_protocol::messages::fetch_request::{FetchPartition, FetchTopic};
 use kalfka_protocol::messages::list_offsets_request::{ListOffsetsPartition, ListOffsetsTopic};
 use kalfka_protocol::messages::metadata_request::MetadataRequestTopic;
-use kalfka_protocol::messages::produce_request::{PartitionProduceData, TopicProduceData};
 use kalfka_protocol::messages::*;
 use kalfka_protocol::records::{batches, Compression, RecordBatchBuilder};
 
@@ -26,21 +25,6 @@ fn batch(values: &[&[u8]], base_ts: i64) -> Bytes {
         b.append(base_ts + i as i64, Some(b"k"), Some(v), &[]);
     }
     b.build().expect("batch")
-}
-
-fn produce_req(topic: &str, partition: i32, records: Bytes, acks: i16) -> ProduceRequest {
-    ProduceRequest {
-        acks,
-        timeout_ms: 5000,
-        topic_data: vec![TopicProduceData {
-            name: topic.into(),
-            partition_data: vec![PartitionProduceData {
-                index: partition,
-                records: Some(records),
-            }],
-        }],
-        ..Default::default()
-    }
 }
 
 /// Produces at `version` and returns (error code, base offset).
@@ -178,7 +162,10 @@ fn unknown_api_key_and_bad_frames_close_the_connection() {
     assert!(c.is_closed());
     // A truncated body inside a complete frame.
     let mut c = RawClient::connect(broker.addr);
-    let (frame, _) = c.frame(9, &produce_req("t", 0, batch(&[b"x"], 0), -1));
+    let (frame, _) = c.frame(
+        9,
+        &common::raw::produce_request("t", 0, batch(&[b"x"], 0), -1),
+    );
     let cut = frame.len() - 30;
     let mut short = frame[..cut].to_vec();
     short[..4].copy_from_slice(&((cut - 4) as i32).to_be_bytes());
@@ -312,7 +299,7 @@ fn produce_validates_before_writing() {
         ErrorCode::CorruptMessage.code()
     );
     // Bad acks.
-    let resp: ProduceResponse = c.call(9, &produce_req("p", 0, good.clone(), 3));
+    let resp: ProduceResponse = c.call(9, &common::raw::produce_request("p", 0, good.clone(), 3));
     assert_eq!(
         resp.responses[0].partition_responses[0].error_code,
         ErrorCode::InvalidRequiredAcks.code()
@@ -329,10 +316,19 @@ fn acks_zero_gets_no_response_and_pipelined_responses_keep_order() {
     let mut c = RawClient::connect(broker.addr);
     c.create_topic("q", 1, &[]);
     // Several requests written back to back, one of them acks=0.
-    let (f1, id1) = c.frame(9, &produce_req("q", 0, batch(&[b"a"], 0), 1));
-    let (f2, _) = c.frame(9, &produce_req("q", 0, batch(&[b"b"], 0), 0));
+    let (f1, id1) = c.frame(
+        9,
+        &common::raw::produce_request("q", 0, batch(&[b"a"], 0), 1),
+    );
+    let (f2, _) = c.frame(
+        9,
+        &common::raw::produce_request("q", 0, batch(&[b"b"], 0), 0),
+    );
     let (f3, id3) = c.frame(3, &ApiVersionsRequest::default());
-    let (f4, id4) = c.frame(9, &produce_req("q", 0, batch(&[b"c"], 0), -1));
+    let (f4, id4) = c.frame(
+        9,
+        &common::raw::produce_request("q", 0, batch(&[b"c"], 0), -1),
+    );
     c.send_raw(&[f1, f2, f3, f4].concat());
     let r1: ProduceResponse = c.recv::<ProduceRequest, _>(9, id1);
     assert_eq!(r1.responses[0].partition_responses[0].base_offset, 0);
@@ -584,7 +580,10 @@ fn pipelined_acks_all_produces_are_answered_in_order_with_offsets_in_send_order(
     let mut frames = Vec::new();
     let mut ids = Vec::new();
     for i in 0..10u8 {
-        let (f, id) = c.frame(9, &produce_req("pipe", 0, batch(&[&[i]], 0), -1));
+        let (f, id) = c.frame(
+            9,
+            &common::raw::produce_request("pipe", 0, batch(&[&[i]], 0), -1),
+        );
         frames.push(f);
         ids.push(id);
     }

@@ -14,9 +14,7 @@ use kalfka_protocol::error_code::ErrorCode;
 use kalfka_protocol::messages::delete_records_request::{
     DeleteRecordsPartition, DeleteRecordsTopic,
 };
-use kalfka_protocol::messages::fetch_request::{FetchPartition, FetchTopic};
 use kalfka_protocol::messages::list_offsets_request::{ListOffsetsPartition, ListOffsetsTopic};
-use kalfka_protocol::messages::produce_request::{PartitionProduceData, TopicProduceData};
 use kalfka_protocol::messages::*;
 use kalfka_protocol::records::{Compression, RecordBatchBuilder};
 use rdkafka::config::ClientConfig;
@@ -82,28 +80,7 @@ fn offsets(c: &mut RawClient, topic: &str) -> (i64, i64) {
 }
 
 fn fetch_error(c: &mut RawClient, topic: &str, offset: i64) -> i16 {
-    let resp: FetchResponse = c.call(
-        11,
-        &FetchRequest {
-            replica_id: -1,
-            max_wait_ms: 0,
-            min_bytes: 1,
-            max_bytes: 1 << 20,
-            session_epoch: -1,
-            topics: vec![FetchTopic {
-                topic: topic.into(),
-                partitions: vec![FetchPartition {
-                    partition: 0,
-                    fetch_offset: offset,
-                    partition_max_bytes: 1 << 20,
-                    ..Default::default()
-                }],
-                ..Default::default()
-            }],
-            ..Default::default()
-        },
-    );
-    resp.responses[0].partitions[0].error_code
+    c.fetch_at(topic, 0, offset, 0).error_code
 }
 
 /// librdkafka asked to start at offset 0 with auto.offset.reset=earliest: returns the offsets
@@ -244,22 +221,8 @@ fn compacted_topics_reject_records_without_key() {
         let mut batch = RecordBatchBuilder::new(Compression::None);
         batch.append(now_ms(), Some(b"k"), Some(b"v"), &[]);
         batch.append(now_ms(), key, Some(b"v"), &[]);
-        let resp: ProduceResponse = c.call(
-            9,
-            &ProduceRequest {
-                acks: -1,
-                timeout_ms: 5000,
-                topic_data: vec![TopicProduceData {
-                    name: "compacted".into(),
-                    partition_data: vec![PartitionProduceData {
-                        index: 0,
-                        records: Some(batch.build().expect("batch")),
-                    }],
-                }],
-                ..Default::default()
-            },
-        );
-        resp.responses[0].partition_responses[0].error_code
+        c.produce_at(9, "compacted", 0, batch.build().expect("batch"), -1)
+            .0
     };
     assert_eq!(send(&mut c, None), ErrorCode::InvalidRecord.code());
     assert_eq!(offsets(&mut c, "compacted"), (0, 0), "nothing appended");
@@ -309,31 +272,7 @@ fn compaction_keeps_the_last_value_per_key_through_a_real_client() {
     let deadline = Instant::now() + Duration::from_secs(30);
     let mut count = usize::MAX;
     while Instant::now() < deadline {
-        let resp: FetchResponse = c.call(
-            11,
-            &FetchRequest {
-                replica_id: -1,
-                max_wait_ms: 0,
-                min_bytes: 1,
-                max_bytes: 1 << 20,
-                session_epoch: -1,
-                topics: vec![FetchTopic {
-                    topic: "table".into(),
-                    partitions: vec![FetchPartition {
-                        partition: 0,
-                        fetch_offset: 0,
-                        partition_max_bytes: 1 << 20,
-                        ..Default::default()
-                    }],
-                    ..Default::default()
-                }],
-                ..Default::default()
-            },
-        );
-        let records = resp.responses[0].partitions[0]
-            .records
-            .clone()
-            .unwrap_or_default();
+        let records = c.fetch_at("table", 0, 0, 0).records.unwrap_or_default();
         count = kalfka_protocol::records::batches(records)
             .map(|b| b.map_or(0, |b| b.header().record_count as usize))
             .sum();

@@ -21,8 +21,6 @@ use kalfka_protocol::header::{
     request_header_version, response_header_version, RequestHeader, ResponseHeader,
 };
 use kalfka_protocol::messages::create_topics_request::CreatableTopic;
-use kalfka_protocol::messages::fetch_request::{FetchPartition, FetchTopic};
-use kalfka_protocol::messages::produce_request::{PartitionProduceData, TopicProduceData};
 use kalfka_protocol::messages::*;
 use kalfka_protocol::primitives::Decoder;
 use kalfka_protocol::records::{batches, Compression, RecordBatchBuilder};
@@ -112,18 +110,7 @@ fn value(producer: u8, seq: u64) -> Vec<u8> {
 }
 
 fn produce_request(records: Bytes) -> ProduceRequest {
-    ProduceRequest {
-        acks: -1,
-        timeout_ms: 10_000,
-        topic_data: vec![TopicProduceData {
-            name: TOPIC.into(),
-            partition_data: vec![PartitionProduceData {
-                index: 0,
-                records: Some(records),
-            }],
-        }],
-        ..Default::default()
-    }
+    common::raw::produce_request(TOPIC, 0, records, -1)
 }
 
 /// Produces batches of 1–4 records until the connection fails (the broker was killed) or the
@@ -172,24 +159,7 @@ fn read_all(addr: SocketAddr) -> Vec<(i64, Vec<u8>)> {
     let mut out = Vec::new();
     let mut offset = 0;
     for _ in 0..100_000 {
-        let req = FetchRequest {
-            replica_id: -1,
-            max_wait_ms: 0,
-            min_bytes: 1,
-            max_bytes: 1 << 20,
-            session_epoch: -1,
-            topics: vec![FetchTopic {
-                topic: TOPIC.into(),
-                partitions: vec![FetchPartition {
-                    partition: 0,
-                    fetch_offset: offset,
-                    partition_max_bytes: 1 << 20,
-                    ..Default::default()
-                }],
-                ..Default::default()
-            }],
-            ..Default::default()
-        };
+        let req = common::raw::fetch_request(TOPIC, 0, offset, 0);
         let resp: FetchResponse = conn.call(11, &req).expect("fetch");
         let p = &resp.responses[0].partitions[0];
         assert_eq!(p.error_code, 0, "fetch at {offset}");

@@ -14,9 +14,8 @@ use bytes::Bytes;
 use common::raw::RawClient;
 use common::TestBroker;
 use kalfka::config::BrokerConfig;
-use kalfka_protocol::messages::fetch_request::{FetchPartition, FetchTopic};
 use kalfka_protocol::messages::*;
-use kalfka_protocol::records::{batches, Compression, RecordBatchBuilder};
+use kalfka_protocol::records::{Compression, RecordBatchBuilder};
 
 const TOPIC: &str = "idem";
 const OUT_OF_ORDER_SEQUENCE_NUMBER: i16 = 45;
@@ -58,49 +57,13 @@ fn produce(c: &mut RawClient, records: Bytes) -> (i16, i64) {
 
 /// Every record value in partition 0, in offset order.
 fn read_values(c: &mut RawClient) -> Vec<(i64, String)> {
-    let mut out = Vec::new();
-    let mut offset = 0;
-    for _ in 0..100 {
-        let resp: FetchResponse = c.call(
-            11,
-            &FetchRequest {
-                replica_id: -1,
-                max_wait_ms: 0,
-                min_bytes: 1,
-                max_bytes: 1 << 20,
-                session_epoch: -1,
-                topics: vec![FetchTopic {
-                    topic: TOPIC.into(),
-                    partitions: vec![FetchPartition {
-                        partition: 0,
-                        fetch_offset: offset,
-                        partition_max_bytes: 1 << 20,
-                        ..Default::default()
-                    }],
-                    ..Default::default()
-                }],
-                ..Default::default()
-            },
-        );
-        let p = &resp.responses[0].partitions[0];
-        assert_eq!(p.error_code, 0);
-        let records = p.records.clone().unwrap_or_default();
-        if records.is_empty() {
-            break;
-        }
-        for b in batches(records) {
-            let b = b.expect("batch");
-            for r in b.records().expect("records") {
-                let value = r.value.as_ref().map(|v| v.to_vec()).unwrap_or_default();
-                out.push((
-                    r.offset(b.header()),
-                    String::from_utf8(value).expect("utf8"),
-                ));
-            }
-            offset = b.header().next_offset();
-        }
-    }
-    out
+    c.read_records(TOPIC, 0)
+        .into_iter()
+        .map(|(offset, value)| {
+            let value = value.map(|v| v.to_vec()).unwrap_or_default();
+            (offset, String::from_utf8(value).expect("utf8"))
+        })
+        .collect()
 }
 
 #[test]

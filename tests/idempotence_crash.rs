@@ -153,46 +153,11 @@ fn rdkafka_idempotent_producer_across_sigkills() {
     drop(producer);
 
     let mut c = RawClient::connect(broker.addr);
-    let mut values = Vec::new();
-    let mut offset = 0i64;
-    for _ in 0..1000 {
-        let resp: FetchResponse = c.call(
-            11,
-            &FetchRequest {
-                replica_id: -1,
-                max_wait_ms: 0,
-                min_bytes: 1,
-                max_bytes: 1 << 20,
-                session_epoch: -1,
-                topics: vec![kalfka_protocol::messages::fetch_request::FetchTopic {
-                    topic: TOPIC.into(),
-                    partitions: vec![kalfka_protocol::messages::fetch_request::FetchPartition {
-                        partition: 0,
-                        fetch_offset: offset,
-                        partition_max_bytes: 1 << 20,
-                        ..Default::default()
-                    }],
-                    ..Default::default()
-                }],
-                ..Default::default()
-            },
-        );
-        let records = resp.responses[0].partitions[0]
-            .records
-            .clone()
-            .unwrap_or_default();
-        if records.is_empty() {
-            break;
-        }
-        for b in kalfka_protocol::records::batches(records) {
-            let b = b.expect("batch");
-            for r in b.records().expect("records") {
-                let v = r.value.as_ref().map(|v| v.to_vec()).unwrap_or_default();
-                values.push(String::from_utf8(v).expect("utf8"));
-            }
-            offset = b.header().next_offset();
-        }
-    }
+    let values: Vec<String> = c
+        .read_records(TOPIC, 0)
+        .into_iter()
+        .map(|(_, v)| String::from_utf8(v.map(|v| v.to_vec()).unwrap_or_default()).expect("utf8"))
+        .collect();
     let expected: Vec<String> = (0..RECORDS).map(|i| format!("{i:06}")).collect();
     assert_eq!(values.len(), expected.len(), "no duplicates, nothing lost");
     assert_eq!(values, expected, "every record exactly once, in order");

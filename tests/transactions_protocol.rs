@@ -10,7 +10,6 @@ use common::TestBroker;
 use kalfka_protocol::messages::add_partitions_to_txn_request::{
     AddPartitionsToTxnTopic, AddPartitionsToTxnTransaction,
 };
-use kalfka_protocol::messages::fetch_request::{FetchPartition, FetchTopic};
 use kalfka_protocol::messages::list_offsets_request::{ListOffsetsPartition, ListOffsetsTopic};
 use kalfka_protocol::messages::offset_fetch_request::OffsetFetchRequestTopic;
 use kalfka_protocol::messages::txn_offset_commit_request::{
@@ -119,30 +118,7 @@ struct Fetched {
 }
 
 fn fetch(c: &mut RawClient, isolation_level: i8) -> Fetched {
-    let r: FetchResponse = c.call(
-        11,
-        &FetchRequest {
-            replica_id: -1,
-            max_wait_ms: 0,
-            min_bytes: 0,
-            max_bytes: 1 << 20,
-            isolation_level,
-            topics: vec![FetchTopic {
-                topic: TOPIC.into(),
-                partitions: vec![FetchPartition {
-                    partition: 0,
-                    fetch_offset: 0,
-                    partition_max_bytes: 1 << 20,
-                    current_leader_epoch: -1,
-                    log_start_offset: -1,
-                    ..Default::default()
-                }],
-                ..Default::default()
-            }],
-            ..Default::default()
-        },
-    );
-    let p = &r.responses[0].partitions[0];
+    let p = c.fetch_at(TOPIC, 0, 0, isolation_level);
     assert_eq!(p.error_code, 0);
     let mut values = Vec::new();
     let mut control_offsets = Vec::new();

@@ -154,23 +154,9 @@ impl RawClient {
         records: Bytes,
         acks: i16,
     ) -> (i16, i64) {
-        use kalfka_protocol::messages::produce_request::{PartitionProduceData, TopicProduceData};
-        use kalfka_protocol::messages::{ProduceRequest, ProduceResponse};
-        let resp: ProduceResponse = self.call(
-            version,
-            &ProduceRequest {
-                acks,
-                timeout_ms: 5000,
-                topic_data: vec![TopicProduceData {
-                    name: topic.into(),
-                    partition_data: vec![PartitionProduceData {
-                        index: partition,
-                        records: Some(records),
-                    }],
-                }],
-                ..Default::default()
-            },
-        );
+        use kalfka_protocol::messages::ProduceResponse;
+        let resp: ProduceResponse =
+            self.call(version, &produce_request(topic, partition, records, acks));
         let p = &resp.responses[0].partition_responses[0];
         (p.error_code, p.base_offset)
     }
@@ -178,5 +164,106 @@ impl RawClient {
     /// [`produce_at`](Self::produce_at) with Produce v9 to partition 0.
     pub fn produce(&mut self, topic: &str, records: Bytes, acks: i16) -> (i16, i64) {
         self.produce_at(9, topic, 0, records, acks)
+    }
+}
+
+/// The Fetch v11 request [`RawClient::fetch_at`] sends: one partition from `offset`, no wait,
+/// up to 1 MiB, outside any fetch session.
+pub fn fetch_request(
+    topic: &str,
+    partition: i32,
+    offset: i64,
+    isolation_level: i8,
+) -> kalfka_protocol::messages::FetchRequest {
+    use kalfka_protocol::messages::fetch_request::{FetchPartition, FetchTopic};
+    kalfka_protocol::messages::FetchRequest {
+        replica_id: -1,
+        max_wait_ms: 0,
+        min_bytes: 1,
+        max_bytes: 1 << 20,
+        isolation_level,
+        session_epoch: -1,
+        topics: vec![FetchTopic {
+            topic: topic.into(),
+            partitions: vec![FetchPartition {
+                partition,
+                fetch_offset: offset,
+                partition_max_bytes: 1 << 20,
+                ..Default::default()
+            }],
+            ..Default::default()
+        }],
+        ..Default::default()
+    }
+}
+
+impl RawClient {
+    /// Fetches (v11) one partition from `offset` without waiting; the partition's answer.
+    pub fn fetch_at(
+        &mut self,
+        topic: &str,
+        partition: i32,
+        offset: i64,
+        isolation_level: i8,
+    ) -> kalfka_protocol::messages::fetch_response::PartitionData {
+        use kalfka_protocol::messages::{FetchRequest, FetchResponse};
+        let resp: FetchResponse = self.call::<FetchRequest, FetchResponse>(
+            11,
+            &fetch_request(topic, partition, offset, isolation_level),
+        );
+        resp.responses
+            .into_iter()
+            .next()
+            .and_then(|t| t.partitions.into_iter().next())
+            .expect("one partition in the fetch response")
+    }
+
+    /// Every record of `partition` from offset 0 up to the log end, as `(offset, value)`,
+    /// following batches fetch by fetch (control batches skipped); panics on a fetch error.
+    pub fn read_records(&mut self, topic: &str, partition: i32) -> Vec<(i64, Option<Bytes>)> {
+        let mut out = Vec::new();
+        let mut offset = 0;
+        for _ in 0..100_000 {
+            let p = self.fetch_at(topic, partition, offset, 0);
+            assert_eq!(p.error_code, 0, "fetch {topic}-{partition} at {offset}");
+            let records = p.records.unwrap_or_default();
+            if records.is_empty() {
+                break;
+            }
+            for b in kalfka_protocol::records::batches(records) {
+                let b = b.expect("batch");
+                offset = b.header().next_offset();
+                if b.header().is_control() {
+                    continue;
+                }
+                for r in b.records().expect("records") {
+                    out.push((r.offset(b.header()), r.value));
+                }
+            }
+        }
+        out
+    }
+}
+
+/// A Produce request of `records` to one partition with `acks` (what
+/// [`RawClient::produce_at`] sends).
+pub fn produce_request(
+    topic: &str,
+    partition: i32,
+    records: Bytes,
+    acks: i16,
+) -> kalfka_protocol::messages::ProduceRequest {
+    use kalfka_protocol::messages::produce_request::{PartitionProduceData, TopicProduceData};
+    kalfka_protocol::messages::ProduceRequest {
+        acks,
+        timeout_ms: 5000,
+        topic_data: vec![TopicProduceData {
+            name: topic.into(),
+            partition_data: vec![PartitionProduceData {
+                index: partition,
+                records: Some(records),
+            }],
+        }],
+        ..Default::default()
     }
 }
