@@ -14,8 +14,6 @@ use std::time::{Duration, Instant};
 use common::raw::RawClient;
 use common::TestBroker;
 use kalfka::config::BrokerConfig;
-use kalfka_protocol::messages::create_topics_request::CreatableTopic;
-use kalfka_protocol::messages::*;
 use kalfka_protocol::records::{Compression, RecordBatchBuilder};
 use rdkafka::config::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, Consumer};
@@ -48,20 +46,7 @@ fn produce_one(c: &mut RawClient, i: usize) -> i64 {
 fn populated(dir: &Path) -> PathBuf {
     let broker = TestBroker::start_with(config(dir));
     let mut c = RawClient::connect(broker.addr);
-    let resp: CreateTopicsResponse = c.call(
-        7,
-        &CreateTopicsRequest {
-            topics: vec![CreatableTopic {
-                name: TOPIC.into(),
-                num_partitions: 1,
-                replication_factor: 1,
-                ..Default::default()
-            }],
-            timeout_ms: 5000,
-            ..Default::default()
-        },
-    );
-    assert_eq!(resp.topics[0].error_code, 0);
+    c.create_topic(TOPIC, 1, &[]);
     for i in 0..RECORDS {
         assert_eq!(produce_one(&mut c, i), i as i64);
     }

@@ -9,7 +9,6 @@ use std::time::Duration;
 use bytes::Bytes;
 use common::process::BrokerProcess;
 use common::raw::RawClient;
-use kalfka_protocol::messages::create_topics_request::CreatableTopic;
 use kalfka_protocol::messages::*;
 use kalfka_protocol::records::{Compression, RecordBatchBuilder};
 
@@ -31,20 +30,7 @@ fn dedup_holds_after_sigkill() {
     let dir = tempfile::tempdir().expect("tempdir");
     let mut broker = BrokerProcess::start(dir.path(), &[], None);
     let mut c = RawClient::connect(broker.addr);
-    let resp: CreateTopicsResponse = c.call(
-        7,
-        &CreateTopicsRequest {
-            topics: vec![CreatableTopic {
-                name: TOPIC.into(),
-                num_partitions: 1,
-                replication_factor: 1,
-                ..Default::default()
-            }],
-            timeout_ms: 5000,
-            ..Default::default()
-        },
-    );
-    assert_eq!(resp.topics[0].error_code, 0);
+    c.create_topic(TOPIC, 1, &[]);
     let init: InitProducerIdResponse = c.call(
         4,
         &InitProducerIdRequest {
@@ -94,20 +80,7 @@ fn rdkafka_idempotent_producer_across_sigkills() {
     let mut broker = BrokerProcess::start(dir.path(), &[], None);
     let addr = broker.addr;
     let mut c = RawClient::connect(addr);
-    let resp: CreateTopicsResponse = c.call(
-        7,
-        &CreateTopicsRequest {
-            topics: vec![CreatableTopic {
-                name: TOPIC.into(),
-                num_partitions: 1,
-                replication_factor: 1,
-                ..Default::default()
-            }],
-            timeout_ms: 5000,
-            ..Default::default()
-        },
-    );
-    assert_eq!(resp.topics[0].error_code, 0);
+    c.create_topic(TOPIC, 1, &[]);
     let producer: ThreadedProducer<DefaultProducerContext> = ClientConfig::new()
         .set("bootstrap.servers", addr.to_string())
         .set("enable.idempotence", "true")
