@@ -69,15 +69,25 @@ struct Published {
     pending: BTreeSet<(String, String, i32)>,
 }
 
+/// The published views of every id, and which id each producer id belongs to: one value
+/// behind one lock, so Produce's check and a coordinator update never take two locks.
+#[derive(Debug, Default)]
+struct PublishedView {
+    by_id: HashMap<String, Published>,
+    by_producer: HashMap<i64, String>,
+}
+
 type Slot = Arc<Mutex<Option<TransactionMetadata>>>;
 
 /// The transaction coordinator of this (single-node) cluster.
+///
+/// Lock order: a transactional id's slot, then `store`, then `published`; `slots` (the map)
+/// is only held to look a slot up and never while waiting for another lock.
 pub struct TransactionCoordinator {
     settings: TxnSettings,
     store: Mutex<TxnStore>,
     slots: Mutex<HashMap<String, Slot>>,
-    published: Mutex<HashMap<String, Published>>,
-    by_producer: Mutex<HashMap<i64, String>>,
+    published: Mutex<PublishedView>,
     /// Wakes the timeout loop when a transaction starts.
     pub(super) wake: Notify,
 }
@@ -107,8 +117,7 @@ impl TransactionCoordinator {
             settings,
             store: Mutex::new(store),
             slots: Mutex::new(HashMap::new()),
-            published: Mutex::new(HashMap::new()),
-            by_producer: Mutex::new(HashMap::new()),
+            published: Mutex::new(PublishedView::default()),
             wake: Notify::new(),
         };
         for (id, meta) in state {
@@ -155,16 +164,16 @@ impl TransactionCoordinator {
     }
 
     fn publish(&self, id: &str, meta: Option<&TransactionMetadata>) {
-        let mut published = lock(&self.published);
-        let mut by_producer = lock(&self.by_producer);
-        if let Some(old) = published.remove(id) {
-            by_producer.remove(&old.producer_id);
+        let mut guard = lock(&self.published);
+        let view = &mut *guard;
+        if let Some(old) = view.by_id.remove(id) {
+            view.by_producer.remove(&old.producer_id);
         }
         let Some(meta) = meta else {
             return;
         };
         let ongoing = meta.state == TxnState::Ongoing;
-        published.insert(
+        view.by_id.insert(
             id.to_string(),
             Published {
                 producer_id: meta.producer_id,
@@ -181,7 +190,7 @@ impl TransactionCoordinator {
                     .collect(),
             },
         );
-        by_producer.insert(meta.producer_id, id.to_string());
+        view.by_producer.insert(meta.producer_id, id.to_string());
     }
 
     /// InitProducerId with a transactional id: the producer id bound to `id` with a new epoch
@@ -292,8 +301,9 @@ impl TransactionCoordinator {
         producer: (i64, i16),
         partitions: &[(String, i32)],
     ) -> Result<(), BrokerError> {
-        let published = lock(&self.published);
-        let p = published
+        let view = lock(&self.published);
+        let p = view
+            .by_id
             .get(id)
             .ok_or(BrokerError::InvalidProducerIdMapping)?;
         if p.producer_id != producer.0 {
@@ -430,11 +440,11 @@ impl TransactionCoordinator {
         topic: &str,
         partition: i32,
     ) -> Result<(), BrokerError> {
-        let by_producer = lock(&self.by_producer);
-        let published = lock(&self.published);
-        let Some(p) = by_producer
+        let view = lock(&self.published);
+        let Some(p) = view
+            .by_producer
             .get(&producer_id)
-            .and_then(|id| published.get(id))
+            .and_then(|id| view.by_id.get(id))
         else {
             return Err(BrokerError::InvalidTxnState(format!(
                 "producer {producer_id} has no transaction"
@@ -459,6 +469,7 @@ impl TransactionCoordinator {
     pub fn has_pending_offsets(&self, group: &str, topic: &str, partition: i32) -> bool {
         let key = (group.to_string(), topic.to_string(), partition);
         lock(&self.published)
+            .by_id
             .values()
             .any(|p| p.pending.contains(&key))
     }
