@@ -183,6 +183,13 @@ impl BrokerError {
             BrokerError::InvalidConfig(_) => ErrorCode::InvalidConfig,
             BrokerError::InvalidRequest(_) => ErrorCode::InvalidRequest,
             BrokerError::MessageTooLarge { .. } => ErrorCode::MessageTooLarge,
+            // Kafka: a CRC or framing error is a CorruptRecordException; a batch whose records
+            // do not match its header, or do not decode, an InvalidRecordException.
+            BrokerError::CorruptMessage(
+                RecordsError::InvalidRecordCount
+                | RecordsError::InvalidRecord(_)
+                | RecordsError::Decompress(_),
+            ) => ErrorCode::InvalidRecord,
             BrokerError::CorruptMessage(_) => ErrorCode::CorruptMessage,
             BrokerError::UnsupportedCompressionType => ErrorCode::UnsupportedCompressionType,
             BrokerError::UnsupportedVersion(_) => ErrorCode::UnsupportedVersion,

@@ -1,9 +1,12 @@
 //! Produce (key 0): validate record batches, then append them to partition logs.
 //!
-//! Each batch is fully validated (magic 2, lengths, CRC-32C, record count, size limit) before
-//! any byte of the partition's batches is written, so a rejected request leaves nothing in the
-//! log. Records are never decoded: the batch bytes go to the log as the client sent them,
-//! with only the base offset and leader epoch patched in (outside the CRC).
+//! Each partition's batch is validated in full — header, CRC, every record, the topic's
+//! per-record rules — before any byte of it is written (see [`ValidatedBatch`]), so a
+//! rejected batch leaves nothing in the log. Records that break a rule (a keyless record on a
+//! compacted topic, a timestamp out of range) are listed in the answer's `record_errors`
+//! (KIP-467) so that the client fails only those. The bytes go to the log as the client sent
+//! them, with only the base offset and leader epoch patched in (and LogAppendTime stamped on
+//! topics that use it).
 //!
 //! Durability: acks=1 (and acks=0) is answered once the write reached the OS; acks=all is
 //! answered only after the data is fsynced (group commit, see [`Partition::sync_to`]) unless
@@ -19,29 +22,25 @@
 //! Transactions: a transactional batch is accepted only for a partition added to its
 //! producer's open transaction at the current epoch (INVALID_TXN_STATE or
 //! INVALID_PRODUCER_EPOCH otherwise), as Kafka's partition verification does.
-//!
-//! On a topic whose `cleanup.policy` includes `compact`, batches are decoded once more to check
-//! that every record has a key (INVALID_RECORD otherwise, as in Kafka).
 
 use std::sync::Arc;
 
-use bytes::Bytes;
 use kalfka_protocol::error_code::ErrorCode;
 use kalfka_protocol::messages::produce_request::PartitionProduceData;
-use kalfka_protocol::messages::produce_response::{PartitionProduceResponse, TopicProduceResponse};
+use kalfka_protocol::messages::produce_response::{
+    BatchIndexAndErrorMessage, PartitionProduceResponse, TopicProduceResponse,
+};
 use kalfka_protocol::messages::{ProduceRequest, ProduceResponse};
-use kalfka_protocol::records::{batches, validate_batch, Compression};
+use kalfka_protocol::records::RecordViolation;
 
 use super::RequestContext;
 use crate::error::BrokerError;
 use crate::metadata::Topic;
-use crate::partition::{now_ms, AppendOutcome, Partition};
+use crate::partition::{now_ms, AppendOutcome, Partition, Rejected, ValidatedBatch};
 
 /// First Produce version that carries record batch v2; older ones are answered with
 /// UNSUPPORTED_VERSION (as Kafka 4 does).
 const FIRST_SERVED_VERSION: i16 = 3;
-/// First Produce version allowed to carry zstd batches (KIP-110).
-const FIRST_ZSTD_VERSION: i16 = 7;
 
 /// Handles a produce request; `None` for acks=0, which gets no response at all.
 pub async fn handle(ctx: &RequestContext, req: ProduceRequest) -> Option<ProduceResponse> {
@@ -65,8 +64,8 @@ pub async fn handle(ctx: &RequestContext, req: ProduceRequest) -> Option<Produce
         for p in topic_data.partition_data {
             let index = p.index;
             let result = match (&request_error, &topic) {
-                (Some(e), _) => Err(e.code()),
-                (None, None) => Err(ErrorCode::UnknownTopicOrPartition),
+                (Some(e), _) => Err(PartitionError::code(e.code())),
+                (None, None) => Err(PartitionError::code(ErrorCode::UnknownTopicOrPartition)),
                 (None, Some(topic)) => match produce_partition(ctx, topic, p, version, acks) {
                     Ok(appended) => {
                         if let Some(end) = appended.sync_to {
@@ -76,8 +75,8 @@ pub async fn handle(ctx: &RequestContext, req: ProduceRequest) -> Option<Produce
                         Ok(appended)
                     }
                     Err(e) => {
-                        tracing::debug!(topic = %topic.name, partition = index, error = %e, "produce rejected");
-                        Err(e.code())
+                        tracing::debug!(topic = %topic.name, partition = index, error = ?e, "produce rejected");
+                        Err(PartitionError::from_rejection(e))
                     }
                 },
             };
@@ -108,7 +107,7 @@ pub async fn handle(ctx: &RequestContext, req: ProduceRequest) -> Option<Produce
                 .get_mut(t)
                 .and_then(|t| t.partition_responses.get_mut(p))
             {
-                *r = partition_response(r.index, Err(e.code()));
+                *r = partition_response(r.index, Err(PartitionError::code(e.code())));
             }
         }
     }
@@ -125,6 +124,8 @@ pub async fn handle(ctx: &RequestContext, req: ProduceRequest) -> Option<Produce
 /// What a successful append reports back.
 struct Appended {
     base_offset: i64,
+    /// The LogAppendTime stamped on the batch (`-1`: CreateTime).
+    log_append_time_ms: i64,
     log_start_offset: i64,
     partition: Arc<Partition>,
     /// `Some(end)`: answer only once every offset below `end` is fsynced.
@@ -138,10 +139,9 @@ fn needs_sync(ctx: &RequestContext, topic: &Topic, partition: &Partition, acks: 
         return true;
     }
     topic
-        .configs
-        .get("flush.messages")
-        .and_then(|v| v.parse::<i64>().ok())
-        .is_some_and(|n| partition.unsynced_records() >= n.max(1))
+        .settings
+        .flush_messages
+        .is_some_and(|n| partition.unsynced_records() >= n)
 }
 
 fn produce_partition(
@@ -150,60 +150,26 @@ fn produce_partition(
     data: PartitionProduceData,
     version: i16,
     acks: i16,
-) -> Result<Appended, BrokerError> {
+) -> Result<Appended, Rejected> {
     let partition = topic
         .partition(data.index)
         .ok_or(BrokerError::UnknownTopicOrPartition)?;
     let records = data.records.unwrap_or_default();
-    let max = ctx.broker.topics.max_message_bytes(topic);
-    let mut validated = Vec::new();
-    let compacted = topic
-        .configs
-        .get("cleanup.policy")
-        .is_some_and(|p| p.split(',').any(|p| p.trim() == "compact"));
-    for batch in batches(records.clone()) {
-        let batch = batch?;
-        let bytes: &Bytes = batch.as_bytes();
-        if bytes.len() > max {
-            return Err(BrokerError::MessageTooLarge {
-                size: bytes.len(),
-                max,
-            });
-        }
-        let header = validate_batch(bytes)?;
-        if compacted && batch.records()?.iter().any(|r| r.key.is_none()) {
-            return Err(BrokerError::InvalidRecord(format!(
-                "compacted topic {} does not accept records without a key",
-                topic.name
-            )));
-        }
-        if header.is_control() {
-            return Err(BrokerError::InvalidRecord(
-                "clients may not produce control batches".into(),
-            ));
-        }
-        if header.is_transactional() {
-            // Only partitions added to the producer's open transaction (AddPartitionsToTxn)
-            // take its batches, so no transaction is ever left open without the coordinator
-            // knowing it.
-            ctx.broker.txns.check_produce(
-                header.producer_id,
-                header.producer_epoch,
-                &topic.name,
-                data.index,
-            )?;
-        }
-        if header.compression()? == Compression::Zstd && version < FIRST_ZSTD_VERSION {
-            return Err(BrokerError::UnsupportedCompressionType);
-        }
-        // The one copy between socket and file: the log patches offsets into its own buffer.
-        validated.push(bytes.to_vec());
+    let batch = ValidatedBatch::validate(records, &topic.settings, version, now_ms())?;
+    let header = batch.header();
+    if header.is_transactional() {
+        // Only partitions added to the producer's open transaction (AddPartitionsToTxn)
+        // take its batches, so no transaction is ever left open without the coordinator
+        // knowing it.
+        ctx.broker.txns.check_produce(
+            header.producer_id,
+            header.producer_epoch,
+            &topic.name,
+            data.index,
+        )?;
     }
-    if validated.is_empty() {
-        return Err(BrokerError::InvalidRequest(
-            "produce request without record batches".into(),
-        ));
-    }
+    let log_append_time_ms = batch.log_append_time().unwrap_or(-1);
+    let mut validated = [batch];
     let expiration_ms =
         i64::try_from(ctx.broker.config.producer_id_expiration_ms).unwrap_or(i64::MAX);
     let offsets = match partition.append_checked(&mut validated, now_ms(), expiration_ms)? {
@@ -215,28 +181,96 @@ fn produce_partition(
     let sync_to = needs_sync(ctx, topic, partition, acks).then_some(offsets.end);
     Ok(Appended {
         base_offset: offsets.start,
+        log_append_time_ms,
         log_start_offset: partition.offsets().log_start,
         partition: Arc::clone(partition),
         sync_to,
     })
 }
 
-fn partition_response(index: i32, result: Result<Appended, ErrorCode>) -> PartitionProduceResponse {
+/// Why a partition's produce failed, as the answer reports it.
+struct PartitionError {
+    code: ErrorCode,
+    message: Option<String>,
+    record_errors: Vec<BatchIndexAndErrorMessage>,
+}
+
+impl PartitionError {
+    fn code(code: ErrorCode) -> Self {
+        PartitionError {
+            code,
+            message: None,
+            record_errors: Vec::new(),
+        }
+    }
+
+    /// Kafka's answer to a rejected batch: the error's code and message, or for records that
+    /// break the topic's rules INVALID_TIMESTAMP (if any timestamp is wrong) or INVALID_RECORD,
+    /// with every offending record listed.
+    fn from_rejection(rejected: Rejected) -> Self {
+        match rejected {
+            // The reason is logged (debug); Kafka carries a message only with record errors.
+            Rejected::Batch(e) => PartitionError::code(e.code()),
+            Rejected::Records(violations) => {
+                let timestamp = violations.iter().any(|v| v.violation.is_timestamp());
+                let message = if timestamp {
+                    "One or more records have been rejected due to invalid timestamp".to_string()
+                } else {
+                    let first: Vec<String> = violations.iter().take(3).map(describe).collect();
+                    format!(
+                        "One or more records have been rejected due to {} record errors in total, and only showing the first three errors at most: [{}]",
+                        violations.len(),
+                        first.join(", ")
+                    )
+                };
+                PartitionError {
+                    code: if timestamp {
+                        ErrorCode::InvalidTimestamp
+                    } else {
+                        ErrorCode::InvalidRecord
+                    },
+                    message: Some(message),
+                    record_errors: violations
+                        .iter()
+                        .map(|v| BatchIndexAndErrorMessage {
+                            batch_index: v.index,
+                            batch_index_error_message: Some(v.violation.to_string()),
+                        })
+                        .collect(),
+                }
+            }
+        }
+    }
+}
+
+fn describe(v: &RecordViolation) -> String {
+    format!(
+        "RecordError(batchIndex={}, message='{}')",
+        v.index, v.violation
+    )
+}
+
+fn partition_response(
+    index: i32,
+    result: Result<Appended, PartitionError>,
+) -> PartitionProduceResponse {
     match result {
         Ok(a) => PartitionProduceResponse {
             index,
             error_code: ErrorCode::None.code(),
             base_offset: a.base_offset,
-            log_append_time_ms: -1,
+            log_append_time_ms: a.log_append_time_ms,
             log_start_offset: a.log_start_offset,
             ..Default::default()
         },
-        Err(code) => PartitionProduceResponse {
+        Err(e) => PartitionProduceResponse {
             index,
-            error_code: code.code(),
+            error_code: e.code.code(),
             base_offset: -1,
             log_append_time_ms: -1,
             log_start_offset: -1,
+            record_errors: e.record_errors,
+            error_message: e.message,
             ..Default::default()
         },
     }

@@ -126,15 +126,6 @@ impl TopicRegistry {
         all
     }
 
-    /// Largest batch a topic accepts (`max.message.bytes`, else the broker default).
-    pub fn max_message_bytes(&self, topic: &Topic) -> usize {
-        topic
-            .configs
-            .get("max.message.bytes")
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(self.defaults.message_max_bytes)
-    }
-
     /// Checks that a topic could be created: valid name, not existing, sane partition count and
     /// configs. Returns the partition count to use (`-1` becomes the broker default).
     pub fn check_new_topic(
@@ -232,12 +223,13 @@ impl TopicRegistry {
         let old = self.get(name).ok_or(BrokerError::UnknownTopicOrPartition)?;
         let configs = change(&old.configs)?;
         validate_topic_configs(&configs)?;
-        let updated = Arc::new(Topic {
-            name: old.name.clone(),
-            id: old.id,
-            partitions: old.partitions.clone(),
+        let updated = Arc::new(Topic::new(
+            old.name.clone(),
+            old.id,
+            old.partitions.clone(),
             configs,
-        });
+            &self.defaults,
+        ));
         let topic = self.swap(&old, updated)?;
         tracing::info!(topic = name, "altered topic configs");
         Ok(topic)
@@ -282,12 +274,13 @@ impl TopicRegistry {
                 }
             }
         }
-        let updated = Arc::new(Topic {
-            name: old.name.clone(),
-            id: old.id,
+        let updated = Arc::new(Topic::new(
+            old.name.clone(),
+            old.id,
             partitions,
-            configs: old.configs.clone(),
-        });
+            old.configs.clone(),
+            &self.defaults,
+        ));
         let topic = self.swap(&old, updated).inspect_err(|_| discard_new())?;
         tracing::info!(topic = name, partitions = count, "added partitions");
         Ok(topic)
@@ -359,12 +352,13 @@ impl TopicRegistry {
                     .map(Arc::new)
             })
             .collect::<Result<Vec<_>, _>>()?;
-        Ok(Arc::new(Topic {
-            name: name.to_string(),
+        Ok(Arc::new(Topic::new(
+            name.to_string(),
             id,
-            partitions: parts,
+            parts,
             configs,
-        }))
+            &self.defaults,
+        )))
     }
 
     /// Opens partition `p` of `name`: from its directory, or empty in memory (`--memory`).

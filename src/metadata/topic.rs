@@ -6,7 +6,8 @@ use std::sync::Arc;
 use kalfka_protocol::Uuid;
 
 use crate::error::BrokerError;
-use crate::partition::Partition;
+use crate::metadata::TopicDefaults;
+use crate::partition::{Partition, TopicSettings};
 
 /// Longest legal topic name (Kafka's limit).
 pub const MAX_TOPIC_NAME_LEN: usize = 249;
@@ -22,9 +23,29 @@ pub struct Topic {
     pub partitions: Vec<Arc<Partition>>,
     /// Topic-level config overrides, by Kafka's config names.
     pub configs: TopicConfigs,
+    /// The configs in force (overrides, else broker settings, else Kafka's defaults), parsed.
+    pub settings: TopicSettings,
 }
 
 impl Topic {
+    /// A topic with config overrides `configs` on a broker with `defaults`.
+    pub fn new(
+        name: String,
+        id: Uuid,
+        partitions: Vec<Arc<Partition>>,
+        configs: TopicConfigs,
+        defaults: &TopicDefaults,
+    ) -> Topic {
+        let settings = TopicSettings::from_configs(&configs, defaults);
+        Topic {
+            name,
+            id,
+            partitions,
+            configs,
+            settings,
+        }
+    }
+
     /// The partition with this index, if the topic has it.
     pub fn partition(&self, index: i32) -> Option<&Arc<Partition>> {
         usize::try_from(index)

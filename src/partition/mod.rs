@@ -19,6 +19,11 @@
 //! [`Partition::write_txn_marker`] appends the coordinator's COMMIT/ABORT marker.
 
 mod group_commit;
+mod settings;
+mod validated;
+
+pub use settings::TopicSettings;
+pub use validated::{Rejected, ValidatedBatch};
 
 use std::path::Path;
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -157,7 +162,11 @@ impl Partition {
     /// Returns the offsets the batches got (`base..next`). Wakes fetches waiting on this
     /// partition. Nothing is fsynced here (see [`sync_to`](Self::sync_to)).
     pub fn append(&self, batches: &mut [Vec<u8>]) -> Result<std::ops::Range<i64>, BrokerError> {
-        match self.append_checked(batches, now_ms(), i64::MAX)? {
+        let mut batches = batches
+            .iter_mut()
+            .map(|b| ValidatedBatch::trusted(std::mem::take(b)))
+            .collect::<Result<Vec<_>, _>>()?;
+        match self.append_checked(&mut batches, now_ms(), i64::MAX)? {
             AppendOutcome::Appended(range) | AppendOutcome::Duplicate(range) => Ok(range),
         }
     }
@@ -168,7 +177,7 @@ impl Partition {
     /// sequence gap fails the whole append. Producers idle for `expiration_ms` are forgotten.
     pub fn append_checked(
         &self,
-        batches: &mut [Vec<u8>],
+        batches: &mut [ValidatedBatch],
         now_ms: i64,
         expiration_ms: i64,
     ) -> Result<AppendOutcome, BrokerError> {
@@ -179,8 +188,7 @@ impl Partition {
         // offsets: only sequences matter for the check).
         let mut scratch: Option<ProducerStates> = None;
         for batch in batches.iter() {
-            let header = RecordBatchHeader::parse(batch)?;
-            let Some(pb) = ProducerBatch::from_header(&header) else {
+            let Some(pb) = ProducerBatch::from_header(batch.header()) else {
                 staged.push(None);
                 continue;
             };
@@ -217,7 +225,7 @@ impl Partition {
         }
         let appended = batches
             .iter_mut()
-            .map(|b| self.log.append(b.as_mut_slice()))
+            .map(|b| self.log.append(b.bytes_mut()))
             .collect::<Result<Vec<_>, _>>();
         let appended = match appended {
             Ok(appended) => appended,

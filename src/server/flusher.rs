@@ -14,26 +14,18 @@ use crate::broker::Broker;
 /// Longest sleep between two checks.
 pub const TICK: Duration = Duration::from_millis(100);
 
-/// `flush.ms` of a topic, if set and valid.
-fn flush_ms(configs: &crate::metadata::TopicConfigs) -> Option<Duration> {
-    configs
-        .get("flush.ms")
-        .and_then(|v| v.parse::<u64>().ok())
-        .map(Duration::from_millis)
-}
-
 /// Runs until `stop` turns true.
 pub async fn run(broker: Arc<Broker>, mut stop: watch::Receiver<bool>) {
     loop {
         let topics = broker.topics.list();
         let tick = topics
             .iter()
-            .filter_map(|t| flush_ms(&t.configs))
+            .filter_map(|t| t.settings.flush_ms)
             .min()
             .unwrap_or(TICK)
             .clamp(Duration::from_millis(1), TICK);
         for topic in &topics {
-            let Some(interval) = flush_ms(&topic.configs) else {
+            let Some(interval) = topic.settings.flush_ms else {
                 continue;
             };
             for p in &topic.partitions {

@@ -29,12 +29,14 @@
 //! - `record`: [`Record`] / [`RecordHeader`] and their (bounded, zero-copy) decoding.
 //! - `batch`: [`RecordBatch`] (a zero-copy view) and the [`batches`] splitter.
 //! - `builder`: [`RecordBatchBuilder`] and transaction-marker helpers.
+//! - `check`: [`check_records`], the record-by-record validation of a produced batch.
 //!
 //! Decoding never panics on malformed input and never allocates more than the input (or, for
 //! compressed batches, the decompression limit) justifies.
 
 mod batch;
 mod builder;
+mod check;
 mod compression;
 mod header;
 mod record;
@@ -43,6 +45,7 @@ mod varint;
 
 pub use batch::{batches, Batches, RecordBatch};
 pub use builder::{ControlRecordType, EndTransactionMarker, RecordBatchBuilder};
+pub use check::{check_records, RecordRules, RecordViolation, Violation};
 pub use compression::{compress, compress_snappy_xerial, decompress};
 pub use header::{peek_batch_size, set_base_offset, set_partition_leader_epoch, RecordBatchHeader};
 pub use record::{Record, RecordHeader};

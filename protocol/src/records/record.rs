@@ -117,8 +117,9 @@ fn decode_record(region: &Bytes, pos: &mut usize) -> Result<Record, RecordsError
         let key = read_nullable_bytes(region, end, pos, "header key")
             .map_err(in_record)?
             .ok_or_else(|| invalid("null header key"))?;
-        let key =
-            String::from_utf8(key.to_vec()).map_err(|_| invalid("header key is not UTF-8"))?;
+        // Kafka decodes header keys leniently (invalid UTF-8 becomes U+FFFD), so a broker
+        // that accepted the record can always read it back.
+        let key = String::from_utf8_lossy(&key).into_owned();
         let value = read_nullable_bytes(region, end, pos, "header value").map_err(in_record)?;
         headers.push(RecordHeader { key, value });
     }
