@@ -162,7 +162,11 @@ impl RawProducer {
         );
         r.results_by_topic_v3_and_below
             .iter()
-            .flat_map(|t| t.results_by_partition.iter().map(|p| p.partition_error_code))
+            .flat_map(|t| {
+                t.results_by_partition
+                    .iter()
+                    .map(|p| p.partition_error_code)
+            })
             .collect()
     }
 
@@ -362,7 +366,10 @@ fn concurrent_transactions_commit_abort_fence_and_time_out_without_stalling() {
             Box::new(move || raw_worker(addr, w, until)),
         );
     }
-    spawn("zombie".into(), Box::new(move || zombie_worker(addr, until)));
+    spawn(
+        "zombie".into(),
+        Box::new(move || zombie_worker(addr, until)),
+    );
     spawn(
         "timeout".into(),
         Box::new(move || timeout_worker(addr, until)),
