@@ -17,6 +17,17 @@ pub const DEFAULT_MAX_FRAME_BYTES: usize = 100 * 1024 * 1024;
 pub const DEFAULT_MESSAGE_MAX_BYTES: usize = 1_048_588;
 /// Default segment size before a partition log rolls (Kafka's `log.segment.bytes`).
 pub const DEFAULT_SEGMENT_BYTES: u64 = 1024 * 1024 * 1024;
+/// Default cap on the bytes of one Fetch response (Kafka's `fetch.max.bytes`, 55 MiB).
+pub const DEFAULT_FETCH_MAX_BYTES: usize = 55 * 1024 * 1024;
+/// Default cap on the partitions of the broker (`max.partitions`, Kalfka's own).
+pub const DEFAULT_MAX_PARTITIONS: usize = 100_000;
+/// Default `connections.max.idle.ms` (Kafka's: 10 minutes).
+pub const DEFAULT_CONNECTIONS_MAX_IDLE_MS: u64 = 600_000;
+/// Default time a client has to finish sending a frame it started (Kalfka's own).
+pub const DEFAULT_FRAME_READ_TIMEOUT_MS: u64 = 60_000;
+/// Default time a client has to read a response before its connection is closed
+/// (Kalfka's own).
+pub const DEFAULT_WRITE_TIMEOUT_MS: u64 = 30_000;
 /// Default `group.initial.rebalance.delay.ms` of a dev broker (Kafka: 3000).
 pub const DEFAULT_GROUP_INITIAL_REBALANCE_DELAY_MS: u64 = 100;
 
@@ -60,6 +71,26 @@ pub struct Cli {
     /// (`socket.request.max.bytes`).
     #[arg(long, env = "KALFKA_MAX_FRAME_BYTES", default_value_t = DEFAULT_MAX_FRAME_BYTES)]
     pub max_frame_bytes: usize,
+    /// Largest Fetch response, whatever the client asks for (`fetch.max.bytes`); the first
+    /// batch is still returned whole when larger (KIP-74).
+    #[arg(long, env = "KALFKA_FETCH_MAX_BYTES", default_value_t = DEFAULT_FETCH_MAX_BYTES)]
+    pub fetch_max_bytes: usize,
+    /// Most partitions the broker holds; CreateTopics and CreatePartitions beyond it are
+    /// refused with POLICY_VIOLATION (`max.partitions`).
+    #[arg(long, env = "KALFKA_MAX_PARTITIONS", default_value_t = DEFAULT_MAX_PARTITIONS)]
+    pub max_partitions: usize,
+    /// Close connections with no request in flight and no traffic for this long
+    /// (`connections.max.idle.ms`).
+    #[arg(long, env = "KALFKA_CONNECTIONS_MAX_IDLE_MS", default_value_t = DEFAULT_CONNECTIONS_MAX_IDLE_MS)]
+    pub connections_max_idle_ms: u64,
+    /// Close a connection whose client started a request frame and did not finish sending it
+    /// within this time (`frame.read.timeout.ms`).
+    #[arg(long, env = "KALFKA_FRAME_READ_TIMEOUT_MS", default_value_t = DEFAULT_FRAME_READ_TIMEOUT_MS)]
+    pub frame_read_timeout_ms: u64,
+    /// Close a connection whose client does not read a response within this time
+    /// (`response.write.timeout.ms`).
+    #[arg(long, env = "KALFKA_WRITE_TIMEOUT_MS", default_value_t = DEFAULT_WRITE_TIMEOUT_MS)]
+    pub write_timeout_ms: u64,
     /// How long a rebalance of an empty group waits for more members to join
     /// (`group.initial.rebalance.delay.ms`; Kafka's default is 3000, a dev broker wants less).
     #[arg(long, env = "KALFKA_GROUP_INITIAL_REBALANCE_DELAY_MS", default_value_t = DEFAULT_GROUP_INITIAL_REBALANCE_DELAY_MS)]
@@ -186,6 +217,16 @@ pub struct BrokerConfig {
     pub segment_bytes: u64,
     /// Largest request frame accepted.
     pub max_frame_bytes: usize,
+    /// `fetch.max.bytes`: cap on one Fetch response.
+    pub fetch_max_bytes: usize,
+    /// `max.partitions`: cap on the partitions of the broker.
+    pub max_partitions: usize,
+    /// `connections.max.idle.ms`.
+    pub connections_max_idle_ms: u64,
+    /// Time allowed to finish sending a started request frame, in ms.
+    pub frame_read_timeout_ms: u64,
+    /// Time allowed to a client to read a response, in ms.
+    pub write_timeout_ms: u64,
     /// `group.initial.rebalance.delay.ms`.
     pub group_initial_rebalance_delay_ms: u64,
     /// Whether acks=all waits for fsync.
@@ -224,6 +265,11 @@ impl BrokerConfig {
             message_max_bytes: DEFAULT_MESSAGE_MAX_BYTES,
             segment_bytes: DEFAULT_SEGMENT_BYTES,
             max_frame_bytes: DEFAULT_MAX_FRAME_BYTES,
+            fetch_max_bytes: DEFAULT_FETCH_MAX_BYTES,
+            max_partitions: DEFAULT_MAX_PARTITIONS,
+            connections_max_idle_ms: DEFAULT_CONNECTIONS_MAX_IDLE_MS,
+            frame_read_timeout_ms: DEFAULT_FRAME_READ_TIMEOUT_MS,
+            write_timeout_ms: DEFAULT_WRITE_TIMEOUT_MS,
             group_initial_rebalance_delay_ms: 0,
             fsync_on_ack: true,
             retention_ms: 168 * 3_600_000,
@@ -290,6 +336,11 @@ impl TryFrom<Cli> for BrokerConfig {
             message_max_bytes: cli.message_max_bytes,
             segment_bytes: cli.segment_bytes,
             max_frame_bytes: cli.max_frame_bytes,
+            fetch_max_bytes: cli.fetch_max_bytes,
+            max_partitions: cli.max_partitions,
+            connections_max_idle_ms: cli.connections_max_idle_ms.max(1),
+            frame_read_timeout_ms: cli.frame_read_timeout_ms.max(1),
+            write_timeout_ms: cli.write_timeout_ms.max(1),
             group_initial_rebalance_delay_ms: cli.group_initial_rebalance_delay_ms,
             fsync_on_ack: cli.fsync_on_ack,
             retention_ms: if cli.log_retention_hours < 0 {

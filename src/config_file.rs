@@ -28,6 +28,12 @@ pub const FILE_KEYS: &[(&str, &str)] = &[
     ("message.max.bytes", "message_max_bytes"),
     ("log.segment.bytes", "segment_bytes"),
     ("socket.request.max.bytes", "max_frame_bytes"),
+    ("fetch.max.bytes", "fetch_max_bytes"),
+    ("connections.max.idle.ms", "connections_max_idle_ms"),
+    // Not Kafka properties: Kalfka's own limits.
+    ("max.partitions", "max_partitions"),
+    ("frame.read.timeout.ms", "frame_read_timeout_ms"),
+    ("response.write.timeout.ms", "write_timeout_ms"),
     ("log.retention.hours", "log_retention_hours"),
     ("log.retention.bytes", "log_retention_bytes"),
     (

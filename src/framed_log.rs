@@ -3,12 +3,15 @@
 //!
 //! Each record is `len:u32 crc32c:u32 body`. [`FramedLog::open`] replays the records in order
 //! and stops at the first torn or corrupt one (a crash mid-append), which is then cut off by
-//! the caller's next [`FramedLog::rewrite`]. Appends are fsynced before they return, so a
-//! state change acknowledged to a client survives kill -9.
+//! the caller's next [`FramedLog::rewrite`]. [`FramedLog::append`] fsyncs before it returns;
+//! [`FramedLog::write`] only writes and hands back a [`Syncer`], so a caller holding a lock
+//! can release it before the fsync. Either way a change is acknowledged to a client only once
+//! it is fsynced, so it survives kill -9 and power loss.
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use crate::fsutil::write_atomic;
 
@@ -16,8 +19,21 @@ use crate::fsutil::write_atomic;
 #[derive(Debug)]
 pub struct FramedLog {
     path: PathBuf,
-    file: File,
+    file: Arc<File>,
     records: usize,
+}
+
+/// Makes what a [`FramedLog::write`] wrote durable; may be used after the log's lock is
+/// released (an fsync covers every write to the file before it).
+#[derive(Debug)]
+#[must_use = "a write is durable only once synced"]
+pub struct Syncer(Arc<File>);
+
+impl Syncer {
+    /// fsyncs the log file.
+    pub fn sync(self) -> io::Result<()> {
+        self.0.sync_data()
+    }
 }
 
 impl FramedLog {
@@ -44,7 +60,7 @@ impl FramedLog {
             frame(&mut out, b);
         }
         write_atomic(path, &out)?;
-        let file = OpenOptions::new().append(true).open(path)?;
+        let file = Arc::new(OpenOptions::new().append(true).open(path)?);
         let records = bodies.len();
         Ok((
             FramedLog {
@@ -58,14 +74,18 @@ impl FramedLog {
 
     /// Appends `bodies` and fsyncs them (one fsync for all).
     pub fn append<B: AsRef<[u8]>>(&mut self, bodies: &[B]) -> io::Result<()> {
+        self.write(bodies)?.sync()
+    }
+
+    /// Appends `bodies` without fsyncing; the returned [`Syncer`] makes them durable.
+    pub fn write<B: AsRef<[u8]>>(&mut self, bodies: &[B]) -> io::Result<Syncer> {
         let mut out = Vec::new();
         for b in bodies {
             frame(&mut out, b.as_ref());
         }
-        self.file.write_all(&out)?;
-        self.file.sync_data()?;
+        (&*self.file).write_all(&out)?;
         self.records += bodies.len();
-        Ok(())
+        Ok(Syncer(Arc::clone(&self.file)))
     }
 
     /// Replaces the whole log with `bodies`, atomically (compaction).
@@ -75,7 +95,7 @@ impl FramedLog {
             frame(&mut out, b.as_ref());
         }
         write_atomic(&self.path, &out)?;
-        self.file = OpenOptions::new().append(true).open(&self.path)?;
+        self.file = Arc::new(OpenOptions::new().append(true).open(&self.path)?);
         self.records = bodies.len();
         Ok(())
     }

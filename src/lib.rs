@@ -6,7 +6,8 @@
 //! - [`api`]: one handler module per API family, dispatched from one routing table that
 //!   also produces the ApiVersions answer.
 //! - [`metadata`]: topics, their ids, partitions and configs, persisted in the data directory.
-//! - [`partition`]: a partition as served: its log and the fetches waiting on it.
+//! - [`partition`]: a partition as served: its log, the fetches waiting on it, its topic's
+//!   typed settings and the validation of produced batches.
 //! - [`log`]: on-disk storage: segments of record batches with memory-mapped indexes.
 //! - [`groups`]: the consumer group coordinator and durable committed offsets.
 //! - [`cli`]: the `kalfka topic|produce|consume|group` client commands.
@@ -16,10 +17,12 @@
 //! - [`producer_ids`], [`fsutil`], [`framed_log`]: producer id allocation, atomic state-file
 //!   writes, and the CRC-framed append log behind the offsets and transaction state.
 //! - [`quotas`]: client quotas (stored durably, not enforced).
+//! - [`clock`]: the one wall clock (`now_ms`).
 
 pub mod api;
 pub mod broker;
 pub mod cli;
+pub mod clock;
 pub mod config;
 pub mod config_file;
 pub mod error;

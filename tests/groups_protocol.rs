@@ -237,6 +237,8 @@ fn offsets_commit_fetch_and_non_empty_group_delete() {
     let dir = tempfile::tempdir().expect("tempdir");
     let broker = TestBroker::start(dir.path());
     let mut c = RawClient::connect(broker.addr);
+    // Kafka refuses offsets for partitions that do not exist (UNKNOWN_TOPIC_OR_PARTITION).
+    c.create_topic("t", 2, &[]);
     let commit = |c: &mut RawClient, group: &str, generation: i32, member: &str| {
         let r: OffsetCommitResponse = c.call(
             8,
@@ -355,6 +357,8 @@ fn a_commit_is_on_disk_when_answered() {
     let dir = tempfile::tempdir().expect("tempdir");
     let broker = TestBroker::start(dir.path());
     let mut c = RawClient::connect(broker.addr);
+    // Kafka refuses offsets for partitions that do not exist (UNKNOWN_TOPIC_OR_PARTITION).
+    c.create_topic("t", 2, &[]);
     let r: OffsetCommitResponse = c.call(
         2,
         &OffsetCommitRequest {
@@ -399,6 +403,8 @@ fn describe_unknown_group_and_offset_delete_of_a_subscribed_topic() {
     let dir = tempfile::tempdir().expect("tempdir");
     let broker = TestBroker::start(dir.path());
     let mut c = RawClient::connect(broker.addr);
+    // Kafka refuses offsets for partitions that do not exist (UNKNOWN_TOPIC_OR_PARTITION).
+    c.create_topic("t", 2, &[]);
     let described: DescribeGroupsResponse = c.call(
         5,
         &DescribeGroupsRequest {

@@ -12,8 +12,18 @@ use kalfka_protocol::messages::{DeleteRecordsRequest, DeleteRecordsResponse};
 use super::RequestContext;
 use crate::error::BrokerError;
 
-/// Handles a DeleteRecords request.
+/// Handles a DeleteRecords request, on the blocking pool (it deletes segment files and
+/// persists the new log start).
 pub async fn handle(ctx: &RequestContext, req: DeleteRecordsRequest) -> DeleteRecordsResponse {
+    super::blocking(ctx, move |ctx| delete(ctx, req))
+        .await
+        .unwrap_or_else(|e| {
+            tracing::error!(error = %e, "DeleteRecords failed");
+            DeleteRecordsResponse::default()
+        })
+}
+
+fn delete(ctx: &RequestContext, req: DeleteRecordsRequest) -> DeleteRecordsResponse {
     let topics = req
         .topics
         .into_iter()

@@ -4,7 +4,8 @@
 //! waits it is registered with every partition it reads, and an append to any of them wakes
 //! it: there is no polling timer. Batches are served from the mapped segments without being
 //! decoded; the first batch found is returned whole even when it exceeds the size limits
-//! (KIP-74), so a large batch never stalls a consumer.
+//! (KIP-74), so a large batch never stalls a consumer. Besides the client's `max_bytes`, the
+//! broker's `fetch.max.bytes` caps every response.
 //!
 //! Isolation: read_committed fetches (isolation level 1) get only the batches below the
 //! partition's last stable offset, and the aborted transactions overlapping what they got,
@@ -54,6 +55,7 @@ pub async fn handle(ctx: &RequestContext, req: FetchRequest) -> FetchResponse {
         }
     }
     let topics = resolve_topics(ctx, &req);
+    let fetch_max_bytes = ctx.broker.config.fetch_max_bytes;
     let deadline = Instant::now() + Duration::from_millis(req.max_wait_ms.max(0) as u64);
     let min_bytes = req.min_bytes.max(0) as usize;
     let waker = Arc::new(Notify::new());
@@ -71,7 +73,7 @@ pub async fn handle(ctx: &RequestContext, req: FetchRequest) -> FetchResponse {
                 }
             }
         }
-        let (responses, bytes, any_error) = read_all(&topics, &req, version);
+        let (responses, bytes, any_error) = read_all(&topics, &req, version, fetch_max_bytes);
         if bytes >= min_bytes || any_error || !registered {
             return sessionless_response(responses);
         }
@@ -80,7 +82,7 @@ pub async fn handle(ctx: &RequestContext, req: FetchRequest) -> FetchResponse {
             .is_err()
         {
             // Timed out: one last read, answered with whatever is there.
-            let (responses, _, _) = read_all(&topics, &req, version);
+            let (responses, _, _) = read_all(&topics, &req, version, fetch_max_bytes);
             return sessionless_response(responses);
         }
     }
@@ -109,11 +111,13 @@ fn read_all(
     topics: &[ResolvedTopic],
     req: &FetchRequest,
     version: i16,
+    fetch_max_bytes: usize,
 ) -> (Vec<FetchableTopicResponse>, usize, bool) {
+    // The broker's `fetch.max.bytes` caps the response whatever the client asks for.
     let mut budget = if version >= 3 {
-        req.max_bytes.max(0) as usize
+        (req.max_bytes.max(0) as usize).min(fetch_max_bytes)
     } else {
-        usize::MAX
+        fetch_max_bytes
     };
     let mut total = 0usize;
     let mut any_error = false;

@@ -355,11 +355,11 @@ fn consumer_protocol_groups(ctx: &RequestContext, req: &ListGroupsRequest) -> Ve
 }
 
 /// DeleteGroups: NON_EMPTY_GROUP while members remain, GROUP_ID_NOT_FOUND for unknown ids.
+/// Runs on the blocking pool: deleting writes and fsyncs the offsets log.
 pub async fn delete_groups(ctx: &RequestContext, req: DeleteGroupsRequest) -> DeleteGroupsResponse {
-    DeleteGroupsResponse {
-        throttle_time_ms: 0,
-        results: req
-            .groups_names
+    let names = req.groups_names.clone();
+    let results = super::blocking(ctx, move |ctx| {
+        req.groups_names
             .into_iter()
             .map(|group_id| {
                 let r = ctx.broker.groups.delete_group(&group_id);
@@ -368,6 +368,20 @@ pub async fn delete_groups(ctx: &RequestContext, req: DeleteGroupsRequest) -> De
                     error_code: code(&r),
                 }
             })
-            .collect(),
+            .collect()
+    })
+    .await
+    .unwrap_or_else(|e| {
+        names
+            .into_iter()
+            .map(|group_id| DeletableGroupResult {
+                group_id,
+                error_code: e.code_i16(),
+            })
+            .collect()
+    });
+    DeleteGroupsResponse {
+        throttle_time_ms: 0,
+        results,
     }
 }

@@ -41,18 +41,27 @@ pub async fn handle(ctx: &RequestContext, req: MetadataRequest) -> MetadataRespo
             .collect()
     } else {
         let requested = req.topics.unwrap_or_default();
-        requested
-            .into_iter()
-            .map(|t| match t.name {
-                Some(name) if !name.is_empty() || t.topic_id.0 == [0; 16] => {
-                    lookup_by_name(ctx, &name, allow_create)
-                }
-                _ => match broker.topics.get_by_id(&t.topic_id) {
-                    Some(topic) => describe(&topic, node),
-                    None => error_topic(None, t.topic_id, ErrorCode::UnknownTopicId),
-                },
-            })
-            .collect()
+        // Creating a topic writes files: then the lookups run on the blocking pool.
+        let creates = allow_create
+            && requested.iter().any(|t| {
+                t.name
+                    .as_deref()
+                    .is_some_and(|n| !n.is_empty() && broker.topics.get(n).is_none())
+            });
+        if creates {
+            let names: Vec<Option<String>> = requested.iter().map(|t| t.name.clone()).collect();
+            super::blocking(ctx, move |ctx| lookup_all(ctx, requested, allow_create))
+                .await
+                .unwrap_or_else(|e| {
+                    tracing::error!(error = %e, "auto-creation failed");
+                    names
+                        .into_iter()
+                        .map(|n| error_topic(n.as_deref(), Uuid::default(), e.code()))
+                        .collect()
+                })
+        } else {
+            lookup_all(ctx, requested, allow_create)
+        }
     };
     MetadataResponse {
         throttle_time_ms: 0,
@@ -67,6 +76,26 @@ pub async fn handle(ctx: &RequestContext, req: MetadataRequest) -> MetadataRespo
         topics,
         cluster_authorized_operations: OPERATIONS_NOT_REQUESTED,
     }
+}
+
+fn lookup_all(
+    ctx: &RequestContext,
+    requested: Vec<kalfka_protocol::messages::metadata_request::MetadataRequestTopic>,
+    allow_create: bool,
+) -> Vec<MetadataResponseTopic> {
+    let node = ctx.broker.node_id();
+    requested
+        .into_iter()
+        .map(|t| match t.name {
+            Some(name) if !name.is_empty() || t.topic_id.0 == [0; 16] => {
+                lookup_by_name(ctx, &name, allow_create)
+            }
+            _ => match ctx.broker.topics.get_by_id(&t.topic_id) {
+                Some(topic) => describe(&topic, node),
+                None => error_topic(None, t.topic_id, ErrorCode::UnknownTopicId),
+            },
+        })
+        .collect()
 }
 
 fn lookup_by_name(ctx: &RequestContext, name: &str, allow_create: bool) -> MetadataResponseTopic {

@@ -21,6 +21,7 @@ mod produce;
 mod producer_id;
 mod producers;
 mod quotas;
+mod sasl;
 mod topic_partitions;
 mod topics;
 mod transactions;
@@ -224,8 +225,37 @@ pub static ROUTES: &[Route] = &[
         transactions::txn_offset_commit
     ),
     route!(DescribeTransactionsRequest, 0, 0, transactions::describe),
+    route!(
+        kalfka_protocol::messages::SaslHandshakeRequest,
+        0,
+        1,
+        sasl::handshake
+    ),
+    route!(
+        kalfka_protocol::messages::SaslAuthenticateRequest,
+        0,
+        2,
+        sasl::authenticate
+    ),
     route!(ListTransactionsRequest, 0, 1, transactions::list),
 ];
+
+/// Runs `f` on the blocking pool. Whatever does file I/O or fsyncs while holding a lock
+/// others wait on (topic creation and deletion, coordinator state changes) runs there, never
+/// on a runtime worker, so requests that do not touch it keep being served.
+pub(crate) async fn blocking<T: Send + 'static>(
+    ctx: &RequestContext,
+    f: impl FnOnce(&RequestContext) -> T + Send + 'static,
+) -> Result<T, crate::error::BrokerError> {
+    let ctx = ctx.clone();
+    tokio::task::spawn_blocking(move || f(&ctx))
+        .await
+        .map_err(|e| crate::error::BrokerError::Storage(format!("request task failed: {e}")))
+}
+
+/// Kafka's cap on the partitions one CreateTopics or CreatePartitions request may create
+/// (the controller's `MAX_PARTITIONS_PER_BATCH`).
+pub const MAX_PARTITIONS_PER_REQUEST: u64 = 10_000;
 
 /// Names that occur more than once in a request (Kafka answers every occurrence of such a
 /// topic with INVALID_REQUEST).

@@ -1,6 +1,8 @@
 //! Committed offsets: OffsetCommit (8), OffsetFetch (9, v8+ several groups) and
 //! OffsetDelete (47), backed by the coordinator's durable offset store.
 
+use std::collections::HashMap;
+
 use kalfka_protocol::error_code::ErrorCode;
 use kalfka_protocol::messages::offset_commit_response::{
     OffsetCommitResponsePartition, OffsetCommitResponseTopic,
@@ -25,30 +27,41 @@ use crate::groups::offsets::CommittedOffset;
 /// First OffsetFetch version that batches groups.
 const FIRST_MULTI_GROUP_VERSION: i16 = 8;
 
-/// OffsetCommit: acknowledged only once the offsets are fsynced.
+/// OffsetCommit: acknowledged only once the offsets are fsynced. Offsets for a partition
+/// that does not exist are refused with UNKNOWN_TOPIC_OR_PARTITION and not stored, as Kafka
+/// does.
 pub async fn commit(ctx: &RequestContext, req: OffsetCommitRequest) -> OffsetCommitResponse {
     let version = ctx.version();
     let now = now_ms();
+    let exists = |topic: &str, partition: i32| {
+        ctx.broker
+            .topics
+            .get(topic)
+            .is_some_and(|t| t.partition(partition).is_some())
+    };
     let commits: Vec<_> = req
         .topics
         .iter()
         .flat_map(|t| {
-            t.partitions.iter().map(move |p| {
-                let ts = if version == 1 && p.commit_timestamp >= 0 {
-                    p.commit_timestamp
-                } else {
-                    now
-                };
-                (
-                    (t.name.clone(), p.partition_index),
-                    CommittedOffset {
-                        offset: p.committed_offset,
-                        leader_epoch: p.committed_leader_epoch,
-                        metadata: p.committed_metadata.clone(),
-                        commit_timestamp_ms: ts,
-                    },
-                )
-            })
+            t.partitions
+                .iter()
+                .filter(|p| exists(&t.name, p.partition_index))
+                .map(move |p| {
+                    let ts = if version == 1 && p.commit_timestamp >= 0 {
+                        p.commit_timestamp
+                    } else {
+                        now
+                    };
+                    (
+                        (t.name.clone(), p.partition_index),
+                        CommittedOffset {
+                            offset: p.committed_offset,
+                            leader_epoch: p.committed_leader_epoch,
+                            metadata: p.committed_metadata.clone(),
+                            commit_timestamp_ms: ts,
+                        },
+                    )
+                })
         })
         .collect();
     let result = ctx
@@ -62,6 +75,17 @@ pub async fn commit(ctx: &RequestContext, req: OffsetCommitRequest) -> OffsetCom
             commits,
         )
         .await;
+    let per_partition: HashMap<(&str, i32), i16> = match &result {
+        Ok(per) => per
+            .iter()
+            .filter_map(|(tp, r)| {
+                r.as_ref()
+                    .err()
+                    .map(|e| ((tp.0.as_str(), tp.1), e.code_i16()))
+            })
+            .collect(),
+        Err(_) => HashMap::new(),
+    };
     let topics = req
         .topics
         .iter()
@@ -71,13 +95,16 @@ pub async fn commit(ctx: &RequestContext, req: OffsetCommitRequest) -> OffsetCom
                 .partitions
                 .iter()
                 .map(|p| {
-                    let error_code = match &result {
-                        Err(e) => e.code_i16(),
-                        Ok(per) => per
-                            .iter()
-                            .find(|(tp, _)| tp.0 == t.name && tp.1 == p.partition_index)
-                            .and_then(|(_, r)| r.as_ref().err())
-                            .map_or(ErrorCode::None.code(), BrokerError::code_i16),
+                    let error_code = if !exists(&t.name, p.partition_index) {
+                        ErrorCode::UnknownTopicOrPartition.code()
+                    } else {
+                        match &result {
+                            Err(e) => e.code_i16(),
+                            Ok(_) => per_partition
+                                .get(&(t.name.as_str(), p.partition_index))
+                                .copied()
+                                .unwrap_or(ErrorCode::None.code()),
+                        }
                     };
                     OffsetCommitResponsePartition {
                         partition_index: p.partition_index,
@@ -250,7 +277,13 @@ pub async fn delete(ctx: &RequestContext, req: OffsetDeleteRequest) -> OffsetDel
             ..OffsetDeleteResponse::default()
         };
     }
-    match ctx.broker.groups.delete_offsets(&req.group_id, tps) {
+    let group_id = req.group_id.clone();
+    let deleted = super::blocking(ctx, move |ctx| {
+        ctx.broker.groups.delete_offsets(&group_id, tps)
+    })
+    .await
+    .and_then(|r| r);
+    match deleted {
         Err(e) => OffsetDeleteResponse {
             error_code: e.code_i16(),
             ..OffsetDeleteResponse::default()

@@ -14,17 +14,56 @@ use kalfka_protocol::messages::{
 use super::RequestContext;
 use crate::error::BrokerError;
 
-/// Grows topics to a new partition count (or only validates that they could grow).
+/// Grows topics to a new partition count (or only validates that they could grow), on the
+/// blocking pool (it creates directories).
 pub async fn create(
     ctx: &RequestContext,
     req: CreatePartitionsRequest,
 ) -> CreatePartitionsResponse {
+    let names: Vec<String> = req.topics.iter().map(|t| t.name.clone()).collect();
+    match super::blocking(ctx, move |ctx| create_all(ctx, req)).await {
+        Ok(response) => response,
+        Err(e) => CreatePartitionsResponse {
+            throttle_time_ms: 0,
+            results: names
+                .into_iter()
+                .map(|name| CreatePartitionsTopicResult {
+                    name,
+                    error_code: e.code_i16(),
+                    error_message: Some(e.to_string()),
+                })
+                .collect(),
+        },
+    }
+}
+
+fn create_all(ctx: &RequestContext, req: CreatePartitionsRequest) -> CreatePartitionsResponse {
     let duplicates = super::repeated_names(req.topics.iter().map(|t| t.name.as_str()));
+    // As for CreateTopics, Kafka refuses a request that adds too many partitions at once.
+    let added: u64 = req
+        .topics
+        .iter()
+        .map(|t| {
+            let have = ctx
+                .broker
+                .topics
+                .get(&t.name)
+                .map_or(0, |topic| topic.partitions.len());
+            u64::try_from(t.count)
+                .unwrap_or(0)
+                .saturating_sub(have as u64)
+        })
+        .sum();
+    let too_many = added > super::MAX_PARTITIONS_PER_REQUEST;
     let results = req
         .topics
         .iter()
         .map(|t| {
-            let result = if duplicates.contains(&t.name) {
+            let result = if too_many {
+                Err(BrokerError::PolicyViolation(
+                    "Excessively large number of partitions per request.".into(),
+                ))
+            } else if duplicates.contains(&t.name) {
                 Err(BrokerError::InvalidRequest(format!(
                     "topic {} is listed more than once in the request",
                     t.name

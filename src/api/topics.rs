@@ -15,13 +15,46 @@ use super::RequestContext;
 use crate::error::BrokerError;
 use crate::metadata::{topic_config, TopicConfigs};
 
-/// Creates topics (or only validates them, with `validate_only`).
+/// Creates topics (or only validates them, with `validate_only`), on the blocking pool: a
+/// creation writes directories and metadata and must not hold up other requests.
 pub async fn create(ctx: &RequestContext, req: CreateTopicsRequest) -> CreateTopicsResponse {
+    let names: Vec<String> = req.topics.iter().map(|t| t.name.clone()).collect();
+    match super::blocking(ctx, move |ctx| create_all(ctx, req)).await {
+        Ok(response) => response,
+        Err(e) => CreateTopicsResponse {
+            throttle_time_ms: 0,
+            topics: names.iter().map(|n| failed(n, &e)).collect(),
+        },
+    }
+}
+
+fn create_all(ctx: &RequestContext, req: CreateTopicsRequest) -> CreateTopicsResponse {
     let duplicates = super::repeated_names(req.topics.iter().map(|t| t.name.as_str()));
+    // Kafka refuses the whole request when it asks for too many partitions at once.
+    let default_partitions = ctx.broker.topics.defaults().num_partitions;
+    let requested: u64 = req
+        .topics
+        .iter()
+        .map(|t| match (t.assignments.len(), t.num_partitions) {
+            (0, -1) => u64::try_from(default_partitions).unwrap_or(0),
+            (0, n) => u64::try_from(n).unwrap_or(0),
+            (n, _) => n as u64,
+        })
+        .sum();
+    let too_many = (requested > super::MAX_PARTITIONS_PER_REQUEST).then(|| {
+        tracing::warn!(
+            partitions = requested,
+            "refused a CreateTopics request for too many partitions"
+        );
+        BrokerError::PolicyViolation("Excessively large number of partitions per request.".into())
+    });
     let topics = req
         .topics
         .into_iter()
         .map(|t| {
+            if let Some(e) = &too_many {
+                return failed(&t.name, e);
+            }
             if duplicates.contains(&t.name) {
                 let e = BrokerError::InvalidRequest(format!(
                     "topic {} is listed more than once in the request",
@@ -133,10 +166,26 @@ fn failed(name: &str, e: &BrokerError) -> CreatableTopicResult {
     }
 }
 
-/// Deletes topics by name (v0-5) or by name or id (v6+).
+/// Deletes topics by name (v0-5) or by name or id (v6+), on the blocking pool (it removes
+/// directories).
 pub async fn delete(ctx: &RequestContext, req: DeleteTopicsRequest) -> DeleteTopicsResponse {
+    let version = ctx.version();
+    match super::blocking(ctx, move |ctx| delete_all(ctx, req, version)).await {
+        Ok(response) => response,
+        Err(e) => {
+            tracing::error!(error = %e, "DeleteTopics failed");
+            DeleteTopicsResponse::default()
+        }
+    }
+}
+
+fn delete_all(
+    ctx: &RequestContext,
+    req: DeleteTopicsRequest,
+    version: i16,
+) -> DeleteTopicsResponse {
     let registry = &ctx.broker.topics;
-    let requested: Vec<(Option<String>, Uuid)> = if ctx.version() >= 6 {
+    let requested: Vec<(Option<String>, Uuid)> = if version >= 6 {
         req.topics
             .into_iter()
             .map(|t| (t.name, t.topic_id))

@@ -5,8 +5,6 @@
 //!
 //! Old request versions predate PRODUCER_FENCED: they are answered INVALID_PRODUCER_EPOCH.
 
-use std::sync::Arc;
-
 use kalfka_protocol::error_code::ErrorCode;
 use kalfka_protocol::messages::add_partitions_to_txn_request::AddPartitionsToTxnTopic;
 use kalfka_protocol::messages::add_partitions_to_txn_response::{
@@ -53,10 +51,9 @@ async fn blocking<T: Send + 'static>(
     ctx: &RequestContext,
     f: impl FnOnce(&Broker) -> Result<T, BrokerError> + Send + 'static,
 ) -> Result<T, BrokerError> {
-    let broker = Arc::clone(&ctx.broker);
-    tokio::task::spawn_blocking(move || f(&broker))
+    super::blocking(ctx, move |ctx| f(&ctx.broker))
         .await
-        .unwrap_or_else(|e| Err(BrokerError::Storage(format!("transaction task: {e}"))))
+        .and_then(|r| r)
 }
 
 fn log_refusal(api: &str, txn_id: &str, e: &BrokerError) {

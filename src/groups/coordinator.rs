@@ -10,11 +10,13 @@
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use bytes::Bytes;
 use kalfka_protocol::messages::{ConsumerProtocolSubscription, Message};
 use tokio::sync::Notify;
+
+use crate::framed_log::Syncer;
 use tokio::time::Instant;
 
 use super::consumer::group::ConsumerSettings;
@@ -25,13 +27,14 @@ use crate::error::BrokerError;
 
 /// Default `offsets.retention.minutes`: 7 days.
 pub const DEFAULT_OFFSETS_RETENTION: Duration = Duration::from_secs(7 * 24 * 3600);
-const EXPIRY_INTERVAL: Duration = Duration::from_secs(60);
 
 struct Entry {
     group: Group,
     wake: Arc<Notify>,
 }
 
+/// Lock order: `groups`, then `offsets`. Neither is held during an fsync: offset-log
+/// changes are written under `offsets` and synced after both are released.
 struct Inner {
     groups: Mutex<HashMap<String, Entry>>,
     offsets: Mutex<OffsetStore>,
@@ -94,7 +97,8 @@ impl std::fmt::Debug for GroupCoordinator {
 }
 
 impl GroupCoordinator {
-    /// Opens the offset store under `data_dir` and, inside a tokio runtime, starts offset expiry.
+    /// Opens the offset store under `data_dir`. Offset expiry is driven by the server's periodic
+    /// task ([`crate::server::offset_expiry`]) through [`expire_offsets`](Self::expire_offsets).
     pub fn open(
         data_dir: &Path,
         initial_delay: Duration,
@@ -122,9 +126,6 @@ impl GroupCoordinator {
             initial_delay,
             retention,
         });
-        if let Ok(rt) = tokio::runtime::Handle::try_current() {
-            rt.spawn(expiry_task(Arc::downgrade(&inner)));
-        }
         Ok(GroupCoordinator {
             inner,
             consumer: ConsumerGroups::new(consumer),
@@ -343,8 +344,9 @@ impl GroupCoordinator {
         group_id: &str,
         commits: Vec<(TopicPartition, CommittedOffset)>,
     ) -> Result<(), BrokerError> {
-        self.offsets()
-            .commit(group_id, commits)
+        let syncer = self.offsets().commit(group_id, commits);
+        syncer
+            .and_then(Syncer::sync)
             .map_err(|e| BrokerError::Storage(format!("offset commit: {e}")))
     }
 
@@ -370,8 +372,13 @@ impl GroupCoordinator {
             let inner = Arc::clone(&self.inner);
             let group = group_id.to_string();
             tokio::task::spawn_blocking(move || {
-                let mut store = inner.offsets.lock().unwrap_or_else(|e| e.into_inner());
-                store.commit(&group, accepted)
+                // Written under the lock, fsynced after it is released.
+                let syncer = inner
+                    .offsets
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .commit(&group, accepted);
+                syncer.and_then(Syncer::sync)
             })
             .await
             .map_err(|e| BrokerError::Storage(format!("offset commit task: {e}")))?
@@ -439,6 +446,12 @@ impl GroupCoordinator {
         out
     }
 
+    /// Deletes offsets committed more than `offsets.retention` before `now_ms` for groups
+    /// without members; returns how many. Blocking (it writes and fsyncs the offsets log).
+    pub fn expire_offsets(&self, now_ms: i64) -> usize {
+        expire_offsets(&self.inner, now_ms)
+    }
+
     /// DeleteGroups for one group.
     pub fn delete_group(&self, group_id: &str) -> Result<(), BrokerError> {
         if group_id.is_empty() {
@@ -457,14 +470,16 @@ impl GroupCoordinator {
         if live.is_none() && consumer.is_none() && store.partitions(group_id).is_empty() {
             return Err(BrokerError::GroupIdNotFound);
         }
-        store
+        let syncer = store
             .delete_group(group_id)
             .map_err(|e| BrokerError::Storage(format!("delete group: {e}")))?;
+        drop(store);
         if let Some(mut e) = groups.remove(group_id) {
             e.group.mark_dead();
             e.wake.notify_one();
         }
-        Ok(())
+        drop(groups);
+        sync(syncer, "delete group")
     }
 
     /// OffsetDelete: per partition, GROUP_SUBSCRIBED_TO_TOPIC when a live member subscribes to
@@ -493,9 +508,11 @@ impl GroupCoordinator {
                 results.push((tp, Ok(())));
             }
         }
-        store
+        let (_, syncer) = store
             .delete(group_id, &deletable)
             .map_err(|e| BrokerError::Storage(format!("offset delete: {e}")))?;
+        drop(store);
+        sync(syncer, "offset delete")?;
         Ok(results)
     }
 }
@@ -552,13 +569,7 @@ fn subscribed_topics(g: &Group) -> Vec<String> {
     topics
 }
 
-/// Milliseconds since the Unix epoch.
-pub fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
-}
+pub use crate::clock::now_ms;
 
 async fn group_task(inner: Weak<Inner>, group_id: String, wake: Arc<Notify>) {
     let owned = |e: &Entry| Arc::ptr_eq(&e.wake, &wake);
@@ -587,14 +598,6 @@ async fn group_task(inner: Weak<Inner>, group_id: String, wake: Arc<Notify>) {
     .await;
 }
 
-async fn expiry_task(inner: Weak<Inner>) {
-    loop {
-        tokio::time::sleep(EXPIRY_INTERVAL).await;
-        let Some(inner) = inner.upgrade() else { return };
-        expire_offsets(&inner, now_ms());
-    }
-}
-
 /// Deletes offsets committed more than the retention before `now_ms`, for groups without
 /// members; returns how many were deleted.
 fn expire_offsets(inner: &Inner, now_ms: i64) -> usize {
@@ -602,6 +605,7 @@ fn expire_offsets(inner: &Inner, now_ms: i64) -> usize {
     let groups = inner.groups.lock().unwrap_or_else(|e| e.into_inner());
     let mut store = inner.offsets.lock().unwrap_or_else(|e| e.into_inner());
     let mut deleted = 0;
+    let mut syncer = None;
     for id in store.groups() {
         if groups.get(&id).is_some_and(|e| !e.group.is_empty()) {
             continue;
@@ -609,12 +613,30 @@ fn expire_offsets(inner: &Inner, now_ms: i64) -> usize {
         let old = store.older_than(&id, cutoff);
         if !old.is_empty() {
             match store.delete(&id, &old) {
-                Ok(n) => deleted += n,
+                Ok((n, s)) => {
+                    deleted += n;
+                    syncer = s.or(syncer);
+                }
                 Err(e) => tracing::warn!(group = %id, error = %e, "offset expiry failed"),
             }
         }
     }
+    drop(store);
+    drop(groups);
+    if let Err(e) = sync(syncer, "offset expiry") {
+        tracing::warn!(error = %e, "offset expiry not synced");
+    }
+    if deleted > 0 {
+        tracing::info!(deleted, "expired committed offsets of empty groups");
+    }
     deleted
+}
+
+/// Makes an offsets-log change durable, outside the locks.
+fn sync(syncer: Option<Syncer>, what: &str) -> Result<(), BrokerError> {
+    syncer
+        .map_or(Ok(()), Syncer::sync)
+        .map_err(|e| BrokerError::Storage(format!("{what}: {e}")))
 }
 
 #[cfg(test)]

@@ -11,7 +11,7 @@ use std::path::Path;
 
 use bytes::{Buf, BufMut, BytesMut};
 
-use crate::framed_log::FramedLog;
+use crate::framed_log::{FramedLog, Syncer};
 
 /// Largest metadata string stored with an offset (`offset.metadata.max.bytes`).
 pub const MAX_METADATA_BYTES: usize = 4096;
@@ -74,28 +74,35 @@ impl OffsetStore {
         Ok(store)
     }
 
-    /// Stores commits durably (one fsync for the batch).
+    /// Stores commits; durable once the returned [`Syncer`] has synced (one fsync for the
+    /// batch; callers release the store's lock first).
     pub fn commit(
         &mut self,
         group: &str,
         commits: Vec<(TopicPartition, CommittedOffset)>,
-    ) -> io::Result<()> {
+    ) -> io::Result<Syncer> {
         let records: Vec<Vec<u8>> = commits
             .iter()
             .map(|(tp, c)| encode(group, tp, Some(c)))
             .collect();
-        self.log.append(&records)?;
+        let syncer = self.log.write(&records)?;
         let g = self.offsets.entry(group.to_string()).or_default();
         for (tp, c) in commits {
             g.insert(tp, c);
         }
-        self.maybe_compact()
+        self.maybe_compact()?;
+        Ok(syncer)
     }
 
-    /// Deletes committed offsets durably; returns how many existed.
-    pub fn delete(&mut self, group: &str, tps: &[TopicPartition]) -> io::Result<usize> {
+    /// Deletes committed offsets; returns how many existed, and the [`Syncer`] that makes
+    /// the deletion durable.
+    pub fn delete(
+        &mut self,
+        group: &str,
+        tps: &[TopicPartition],
+    ) -> io::Result<(usize, Option<Syncer>)> {
         let Some(g) = self.offsets.get(group) else {
-            return Ok(0);
+            return Ok((0, None));
         };
         let records: Vec<Vec<u8>> = tps
             .iter()
@@ -103,9 +110,9 @@ impl OffsetStore {
             .map(|tp| encode(group, tp, None))
             .collect();
         if records.is_empty() {
-            return Ok(0);
+            return Ok((0, None));
         }
-        self.log.append(&records)?;
+        let syncer = self.log.write(&records)?;
         if let Some(g) = self.offsets.get_mut(group) {
             for tp in tps {
                 g.remove(tp);
@@ -115,17 +122,17 @@ impl OffsetStore {
             }
         }
         self.maybe_compact()?;
-        Ok(records.len())
+        Ok((records.len(), Some(syncer)))
     }
 
-    /// Deletes all of a group's offsets.
-    pub fn delete_group(&mut self, group: &str) -> io::Result<()> {
+    /// Deletes all of a group's offsets; durable once the [`Syncer`] (if any) has synced.
+    pub fn delete_group(&mut self, group: &str) -> io::Result<Option<Syncer>> {
         let tps: Vec<TopicPartition> = self
             .partitions(group)
             .into_iter()
             .map(|(tp, _)| tp)
             .collect();
-        self.delete(group, &tps).map(|_| ())
+        self.delete(group, &tps).map(|(_, syncer)| syncer)
     }
 
     /// The committed offset of one partition.
@@ -280,10 +287,14 @@ mod tests {
         {
             let mut s = OffsetStore::open(dir.path()).expect("open");
             s.commit("g", vec![(("t".into(), 0), c(5))])
+                .and_then(Syncer::sync)
                 .expect("commit");
             s.commit("g", vec![(("t".into(), 0), c(7)), (("t".into(), 1), c(3))])
+                .and_then(Syncer::sync)
                 .expect("commit");
-            assert_eq!(s.delete("g", &[("t".into(), 1)]).expect("delete"), 1);
+            let (deleted, syncer) = s.delete("g", &[("t".into(), 1)]).expect("delete");
+            assert_eq!(deleted, 1);
+            syncer.expect("a deletion to sync").sync().expect("sync");
         }
         let path = dir.path().join("__consumer_offsets").join(LOG_FILE);
         let mut f = OpenOptions::new().append(true).open(&path).expect("log");

@@ -47,6 +47,8 @@ pub struct TopicRegistry {
     changes: Mutex<()>,
     /// `--memory`: partitions live in memory and topic metadata is never read or written.
     memory: bool,
+    /// `max.partitions`: the most partitions the broker holds.
+    max_partitions: usize,
 }
 
 impl TopicRegistry {
@@ -84,6 +86,7 @@ impl TopicRegistry {
             recovery,
             changes: Mutex::new(()),
             memory: config.memory,
+            max_partitions: config.max_partitions,
         };
         for t in stored_topics {
             let id = parse_uuid(&t.id).ok_or_else(|| {
@@ -138,13 +141,56 @@ impl TopicRegistry {
         if self.topics.contains_key(name) {
             return Err(BrokerError::TopicAlreadyExists(name.to_string()));
         }
+        if let Some(other) = self.colliding_topic(name) {
+            return Err(BrokerError::InvalidTopic(format!(
+                "topic '{name}' collides with existing topic '{other}' ('.' and '_' are the same in metric names)"
+            )));
+        }
         let partitions = match partitions {
             -1 => self.defaults.num_partitions,
             n if n >= 1 => n,
             n => return Err(BrokerError::InvalidPartitions(n)),
         };
+        self.check_partition_room(partitions as usize)?;
         validate_topic_configs(configs)?;
         Ok(partitions)
+    }
+
+    /// An existing topic whose name equals `name` once '.' and '_' are unified (Kafka refuses
+    /// such a topic: the two would share metric names).
+    fn colliding_topic(&self, name: &str) -> Option<String> {
+        if !name.contains(['.', '_']) {
+            return None;
+        }
+        let unified = |n: &str| n.replace('.', "_");
+        let wanted = unified(name);
+        self.topics
+            .iter()
+            .find(|t| t.key() != name && t.key().contains(['.', '_']) && unified(t.key()) == wanted)
+            .map(|t| t.key().clone())
+    }
+
+    /// Partitions of every topic.
+    pub fn partition_count(&self) -> usize {
+        self.topics.iter().map(|t| t.partitions.len()).sum()
+    }
+
+    /// Refuses `more` partitions that would take the broker past `max.partitions`.
+    fn check_partition_room(&self, more: usize) -> Result<(), BrokerError> {
+        let have = self.partition_count();
+        if have.saturating_add(more) > self.max_partitions {
+            tracing::warn!(
+                partitions = have,
+                requested = more,
+                max = self.max_partitions,
+                "refused: max.partitions reached"
+            );
+            return Err(BrokerError::PolicyViolation(format!(
+                "the broker holds {have} partitions; {more} more would exceed max.partitions ({})",
+                self.max_partitions
+            )));
+        }
+        Ok(())
     }
 
     /// Creates a topic (`partitions` of -1 means the broker default) and persists it before
@@ -157,11 +203,24 @@ impl TopicRegistry {
     ) -> Result<Arc<Topic>, BrokerError> {
         let _guard = self.changes.lock().unwrap_or_else(|p| p.into_inner());
         let partitions = self.check_new_topic(name, partitions, &configs)?;
-        let topic = self.open_topic(name, new_topic_id(), partitions, configs)?;
+        // A creation that fails leaves nothing behind: no directory, no entry.
+        let discard = || {
+            for p in (0..partitions).filter(|_| !self.memory) {
+                let _ = std::fs::remove_dir_all(self.partition_dir(name, p));
+            }
+        };
+        let topic = self
+            .open_topic(name, new_topic_id(), partitions, configs)
+            .inspect_err(|e| {
+                tracing::warn!(topic = name, partitions, error = %e, "topic creation failed");
+                discard();
+            })?;
         self.insert(Arc::clone(&topic));
         if let Err(e) = self.persist() {
             self.topics.remove(name);
             self.ids.remove(&topic.id);
+            drop(topic);
+            discard();
             return Err(e);
         }
         tracing::info!(topic = name, partitions, "created topic");
@@ -246,6 +305,7 @@ impl TopicRegistry {
                 requested: count,
             });
         }
+        self.check_partition_room((count - current) as usize)?;
         Ok(topic)
     }
 

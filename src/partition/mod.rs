@@ -528,12 +528,7 @@ impl Partition {
     }
 }
 
-/// Wall-clock milliseconds since the Unix epoch.
-pub fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-}
+pub use crate::clock::now_ms;
 
 /// Rebuilds the producer state of an opened log: from the snapshot when it covers no more
 /// than the log holds, replaying the batch headers after it; from the whole log otherwise.

@@ -9,6 +9,13 @@
 //! its batches still reach each partition in send order. Any other request waits until every
 //! earlier one has been answered. Responses are buffered and flushed when nothing further is
 //! ready to write.
+//!
+//! Limits: the socket is read while requests run (up to [`MAX_BUFFERED`] bytes ahead), so a
+//! client that resets its connection while a long-poll Fetch is parked is noticed at once and
+//! its descriptor freed. A connection is closed when its client does not read a response
+//! within `response.write.timeout.ms`, does not finish a frame it started within
+//! `frame.read.timeout.ms`, or sends nothing for `connections.max.idle.ms` with no request in
+//! flight. Protocol violations are logged as warnings, rate limited.
 
 use std::collections::VecDeque;
 use std::future::{poll_fn, Future};
@@ -16,6 +23,7 @@ use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::Poll;
+use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
 use kalfka_protocol::frame::{check_frame, FrameError};
@@ -24,6 +32,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt, BufWriter};
 use tokio::net::tcp::OwnedWriteHalf;
 use tokio::net::TcpStream;
 use tokio::sync::watch;
+use tokio::time::Instant;
 
 use crate::api::{self, DispatchOutcome};
 use crate::broker::Broker;
@@ -31,6 +40,9 @@ use crate::broker::Broker;
 const READ_CHUNK: usize = 64 * 1024;
 /// Most room reserved ahead of the bytes received, for the rest of a large frame.
 const MAX_RESERVE_AHEAD: usize = 1024 * 1024 + READ_CHUNK;
+/// Most bytes buffered ahead of the request being handled: beyond this the socket is not
+/// read until earlier requests are answered.
+const MAX_BUFFERED: usize = 4 * 1024 * 1024;
 /// Produce requests that may be in flight (appended, waiting for fsync) on one connection.
 const MAX_IN_FLIGHT_PRODUCES: usize = 16;
 /// API key of Produce, the one request that may start before earlier ones are answered.
@@ -64,12 +76,19 @@ pub async fn serve(
 ) {
     let _ = stream.set_nodelay(true);
     tracing::debug!(%peer, "connection opened");
+    let write_timeout = Duration::from_millis(broker.config.write_timeout_ms);
     let mut conn = Connection::new(stream, broker, stop);
     match conn.run(peer).await {
         Stop::Quiet => {}
-        Stop::Violation(reason) => tracing::warn!(%peer, "closing connection: {reason}"),
+        Stop::Violation(reason) => {
+            if let Some(suppressed) = super::warn_limit::admit() {
+                tracing::warn!(%peer, suppressed, "closing connection: {reason}");
+            } else {
+                tracing::debug!(%peer, "closing connection: {reason}");
+            }
+        }
     }
-    let _ = conn.writer.flush().await;
+    let _ = tokio::time::timeout(write_timeout, conn.writer.flush()).await;
 }
 
 struct Connection {
@@ -81,6 +100,10 @@ struct Connection {
     queue: VecDeque<InFlight>,
     /// Whether every request in `queue` is a produce.
     only_produces: bool,
+    /// When the last byte was read or written.
+    last_activity: Instant,
+    /// When the partly received frame at the head of `buf` started arriving.
+    frame_started: Option<Instant>,
 }
 
 impl Connection {
@@ -94,6 +117,41 @@ impl Connection {
             stop,
             queue: VecDeque::new(),
             only_produces: true,
+            last_activity: Instant::now(),
+            frame_started: None,
+        }
+    }
+
+    /// When the connection is to be closed for inactivity if nothing happens first: the
+    /// frame deadline while a frame is partly received, the idle deadline while nothing is in
+    /// flight.
+    fn deadline(&self) -> Option<(Instant, &'static str)> {
+        let config = &self.broker.config;
+        if let Some(started) = self.frame_started {
+            return Some((
+                started + Duration::from_millis(config.frame_read_timeout_ms),
+                "the client did not finish sending a request within frame.read.timeout.ms",
+            ));
+        }
+        self.queue.is_empty().then(|| {
+            (
+                self.last_activity + Duration::from_millis(config.connections_max_idle_ms),
+                "idle for connections.max.idle.ms",
+            )
+        })
+    }
+
+    /// Notes whether the buffer now ends in a partly received frame.
+    fn track_partial_frame(&mut self) {
+        let partial = !self.buf.is_empty()
+            && matches!(
+                check_frame(&self.buf, self.broker.config.max_frame_bytes),
+                Err(FrameError::Incomplete { .. })
+            );
+        match (partial, self.frame_started) {
+            (true, None) => self.frame_started = Some(Instant::now()),
+            (false, Some(_)) => self.frame_started = None,
+            _ => {}
         }
     }
 
@@ -111,21 +169,38 @@ impl Connection {
             if let Err(stop) = self.write_done().await {
                 return stop;
             }
-            if let Err(e) = self.writer.flush().await {
-                tracing::debug!(%peer, error = %e, "write failed");
-                return Stop::Quiet;
+            let write_timeout = Duration::from_millis(self.broker.config.write_timeout_ms);
+            match tokio::time::timeout(write_timeout, self.writer.flush()).await {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => {
+                    tracing::debug!(%peer, error = %e, "write failed");
+                    return Stop::Quiet;
+                }
+                Err(_) => return Stop::Violation(not_reading(write_timeout)),
             }
             // Writing emptied the queue: a request that had to wait may start now.
-            let can_read = !self.frame_waiting();
-            if !can_read && self.queue.is_empty() {
+            if self.frame_waiting() && self.queue.is_empty() {
                 continue;
             }
-            // Wait for the oldest running request, more bytes, or shutdown.
-            self.reserve_for_next_frame();
+            // Read while requests run (up to a bound), so a reset or closed connection is
+            // noticed even while a long-poll fetch is parked.
+            let can_read = self.buf.len() < MAX_BUFFERED;
+            self.track_partial_frame();
+            let deadline = self.deadline();
+            // Wait for the oldest running request, more bytes, a deadline, or shutdown.
+            if can_read {
+                self.reserve_for_next_frame();
+            }
             let head = poll_fn(|cx| match self.queue.front_mut() {
                 Some(InFlight::Running(fut)) => fut.as_mut().poll(cx),
                 _ => Poll::Pending,
             });
+            let expiry = async {
+                match deadline {
+                    Some((at, _)) => tokio::time::sleep_until(at).await,
+                    None => std::future::pending().await,
+                }
+            };
             tokio::select! {
                 outcome = head => {
                     if let Some(front) = self.queue.front_mut() {
@@ -139,12 +214,21 @@ impl Connection {
                         }
                         return Stop::Quiet;
                     }
-                    Ok(_) => {}
+                    Ok(_) => self.last_activity = Instant::now(),
                     Err(e) => {
                         tracing::debug!(%peer, error = %e, "read failed");
                         return Stop::Quiet;
                     }
                 },
+                _ = expiry => {
+                    let why = deadline.map_or("timed out", |(_, why)| why);
+                    return if self.frame_started.is_some() {
+                        Stop::Violation(why.to_string())
+                    } else {
+                        tracing::debug!(%peer, "closing connection: {why}");
+                        Stop::Quiet
+                    };
+                }
                 _ = self.stop.changed() => return Stop::Quiet,
             }
         }
@@ -213,9 +297,14 @@ impl Connection {
             };
             match outcome {
                 DispatchOutcome::Respond(response) => {
-                    if let Err(e) = self.writer.write_all(&response).await {
-                        tracing::debug!(error = %e, "write failed");
-                        return Err(Stop::Quiet);
+                    let timeout = Duration::from_millis(self.broker.config.write_timeout_ms);
+                    match tokio::time::timeout(timeout, self.writer.write_all(&response)).await {
+                        Ok(Ok(())) => self.last_activity = Instant::now(),
+                        Ok(Err(e)) => {
+                            tracing::debug!(error = %e, "write failed");
+                            return Err(Stop::Quiet);
+                        }
+                        Err(_) => return Err(Stop::Violation(not_reading(timeout))),
                     }
                 }
                 DispatchOutcome::NoResponse => {}
@@ -224,4 +313,11 @@ impl Connection {
         }
         Ok(())
     }
+}
+
+fn not_reading(timeout: Duration) -> String {
+    format!(
+        "the client did not read its responses for {} ms (response.write.timeout.ms)",
+        timeout.as_millis()
+    )
 }

@@ -2,12 +2,16 @@
 //!
 //! [`Server::bind`] opens the data directory and binds the listener (port 0 picks a free
 //! port, which is how integration tests run brokers side by side); [`Server::run`] accepts
-//! connections until the shutdown future resolves, then flushes every log.
+//! connections until the shutdown future resolves, then flushes every log. Every periodic
+//! task of the broker (flushing, retention, the idle sweep, transaction timeouts, offset
+//! expiry) is started here, in [`Server::run`], and stopped with it.
 
 mod connection;
 pub mod flusher;
 pub mod idle;
+pub mod offset_expiry;
 pub mod retention;
+mod warn_limit;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -83,6 +87,10 @@ impl Server {
             Arc::clone(&self.broker),
             stop_rx.clone(),
         ));
+        let offset_expiry = tokio::spawn(offset_expiry::run(
+            Arc::clone(&self.broker),
+            stop_rx.clone(),
+        ));
         tokio::pin!(shutdown);
         loop {
             tokio::select! {
@@ -108,6 +116,7 @@ impl Server {
         let _ = retention.await;
         let _ = idle_sweep.await;
         let _ = txn_timeouts.await;
+        let _ = offset_expiry.await;
         let broker = Arc::clone(&self.broker);
         let _ = tokio::task::spawn_blocking(move || broker.topics.close_all()).await;
         tracing::info!("broker stopped");

@@ -7,7 +7,7 @@
 //! [`super::idle`].)
 
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use tokio::sync::watch;
 
@@ -33,9 +33,7 @@ pub fn policy_for(settings: &TopicSettings, broker: &Broker) -> Option<Retention
 
 /// One pass over every partition (blocking: it deletes files).
 pub fn check_all(broker: &Broker) {
-    let now_ms = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
+    let now_ms = crate::clock::now_ms();
     for topic in broker.topics.list() {
         let settings = &topic.settings;
         let policy = policy_for(settings, broker);

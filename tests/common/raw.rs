@@ -104,6 +104,33 @@ impl RawClient {
         self.recv::<Req, Resp>(version, id)
     }
 
+    /// Reads and discards whatever arrives until the broker closes the connection (EOF or
+    /// reset) or `within` passes; returns the bytes read and whether it was closed.
+    pub fn drain_until_closed(&mut self, within: Duration) -> (usize, bool) {
+        let deadline = std::time::Instant::now() + within;
+        let mut total = 0;
+        let mut chunk = vec![0u8; 1 << 16];
+        loop {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            if left.is_zero() {
+                return (total, false);
+            }
+            self.stream
+                .set_read_timeout(Some(left.max(Duration::from_millis(1))))
+                .expect("timeout");
+            match self.stream.read(&mut chunk) {
+                Ok(0) => return (total, true),
+                Ok(n) => total += n,
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                    ) => {}
+                Err(_) => return (total, true),
+            }
+        }
+    }
+
     /// True if the broker closed the connection (read returns EOF or reset) within the timeout.
     pub fn is_closed(&mut self) -> bool {
         let mut byte = [0u8; 1];
