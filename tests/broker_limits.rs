@@ -88,6 +88,7 @@ fn a_client_that_does_not_read_is_disconnected_after_the_write_timeout() {
     // 50 MB: more than the socket buffers of both ends hold.
     fill(&mut c, "unread", 50, 1_000_000);
 
+    let rss_before = vm_rss_mb();
     let mut readers: Vec<RawClient> = (0..4).map(|_| RawClient::connect(broker.addr)).collect();
     for r in &mut readers {
         r.send(11, &greedy_fetch("unread"));
@@ -105,9 +106,27 @@ fn a_client_that_does_not_read_is_disconnected_after_the_write_timeout() {
             "the response was cut off ({got} bytes arrived)"
         );
     }
-    // The broker still serves others.
+    // The broker still serves others, and what the stalled responses held is released.
     let fine: ApiVersionsResponse = c.call(3, &ApiVersionsRequest::default());
     assert_eq!(fine.error_code, 0);
+    let grown = vm_rss_mb().saturating_sub(rss_before);
+    assert!(
+        grown < 100,
+        "RSS grew by {grown} MB after the stalled readers were dropped"
+    );
+}
+
+/// Resident memory of this process (the broker runs in it), in MB.
+fn vm_rss_mb() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|n| n.parse::<u64>().ok())
+        })
+        .map_or(0, |kb| kb / 1024)
 }
 
 #[test]

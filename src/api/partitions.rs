@@ -1,7 +1,8 @@
 //! CreatePartitions (key 37) and ElectLeaders (key 43).
 //!
 //! A single node leads every partition, so leader elections have nothing to change: existing
-//! partitions succeed, unknown ones get UNKNOWN_TOPIC_OR_PARTITION.
+//! partitions get ELECTION_NOT_NEEDED (as Kafka answers when the preferred leader already
+//! leads), unknown ones UNKNOWN_TOPIC_OR_PARTITION.
 
 use kalfka_protocol::error_code::ErrorCode;
 use kalfka_protocol::messages::create_partitions_request::CreatePartitionsTopic;
@@ -116,16 +117,14 @@ fn create_one(
     Ok(())
 }
 
-/// Answers leader elections: on one node every existing partition already has its leader.
+/// Answers leader elections: on one node every existing partition already has its preferred
+/// leader, so Kafka's answer for each is ELECTION_NOT_NEEDED; asked for every partition (null
+/// list), nothing needs an election and the result is empty.
 pub async fn elect_leaders(ctx: &RequestContext, req: ElectLeadersRequest) -> ElectLeadersResponse {
     let registry = &ctx.broker.topics;
     let requested: Vec<(String, Vec<i32>)> = match req.topic_partitions {
         Some(list) => list.into_iter().map(|t| (t.topic, t.partitions)).collect(),
-        None => registry
-            .list()
-            .iter()
-            .map(|t| (t.name.clone(), (0..t.partitions.len() as i32).collect()))
-            .collect(),
+        None => Vec::new(),
     };
     let replica_election_results = requested
         .into_iter()
@@ -136,7 +135,12 @@ pub async fn elect_leaders(ctx: &RequestContext, req: ElectLeadersRequest) -> El
                 .map(|p| {
                     let exists = found.as_ref().is_some_and(|t| t.partition(p).is_some());
                     let (error_code, error_message) = if exists {
-                        (ErrorCode::None.code(), None)
+                        (
+                            ErrorCode::ElectionNotNeeded.code(),
+                            Some(format!(
+                                "Leader election not needed for topic partition {topic}-{p}"
+                            )),
+                        )
                     } else {
                         let e = BrokerError::UnknownTopicOrPartition;
                         (e.code_i16(), Some(e.to_string()))

@@ -194,7 +194,8 @@ impl TransactionCoordinator {
     }
 
     /// InitProducerId with a transactional id: the producer id bound to `id` with a new epoch
-    /// (fencing earlier instances), aborting a transaction the previous instance left open.
+    /// (fencing earlier instances). A transaction the previous instance left open is aborted
+    /// first and CONCURRENT_TRANSACTIONS answered; the client's retry gets the new epoch.
     /// `expected` is the producer id and epoch the client says it has (v3+), if any.
     pub fn init_producer_id(
         &self,
@@ -226,14 +227,17 @@ impl TransactionCoordinator {
                 .map_err(|_| BrokerError::ConcurrentTransactions)?;
         }
         if meta.state == TxnState::Ongoing {
-            // The previous instance's transaction: abort it under a new epoch.
+            // The previous instance's transaction: abort it under a new epoch (fencing that
+            // instance) and answer CONCURRENT_TRANSACTIONS, as Kafka does; the client retries
+            // and its retry bumps the epoch a second time, so the fencing epoch is never
+            // handed out (or a new producer id is, when the epochs run out).
             self.bump_epoch(deps, meta)?;
             meta.state = TxnState::PrepareAbort;
             let epoch = meta.producer_epoch;
             self.finish(deps, id, meta, epoch, false)?;
-        } else {
-            self.bump_epoch(deps, meta)?;
+            return Err(BrokerError::ConcurrentTransactions);
         }
+        self.bump_epoch(deps, meta)?;
         meta.state = TxnState::Empty;
         meta.timeout_ms = timeout_ms;
         meta.last_update_ms = now;
