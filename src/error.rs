@@ -48,6 +48,9 @@ pub enum BrokerError {
     /// A request whose fields contradict each other.
     #[error("invalid request: {0}")]
     InvalidRequest(String),
+    /// A manual replica assignment Kafka refuses (unknown broker, wrong count).
+    #[error("invalid replica assignment: {0}")]
+    InvalidReplicaAssignment(String),
     /// A record batch larger than the topic's `max.message.bytes`.
     #[error("record batch of {size} bytes exceeds max.message.bytes {max}")]
     MessageTooLarge {
@@ -179,6 +182,7 @@ impl BrokerError {
             BrokerError::InvalidPartitions(_) => ErrorCode::InvalidPartitions,
             BrokerError::PartitionCountNotIncreasing { .. } => ErrorCode::InvalidPartitions,
             BrokerError::PolicyViolation(_) => ErrorCode::PolicyViolation,
+            BrokerError::InvalidReplicaAssignment(_) => ErrorCode::InvalidReplicaAssignment,
             BrokerError::InvalidReplicationFactor(_) => ErrorCode::InvalidReplicationFactor,
             BrokerError::InvalidConfig(_) => ErrorCode::InvalidConfig,
             BrokerError::InvalidRequest(_) => ErrorCode::InvalidRequest,

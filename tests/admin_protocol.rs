@@ -386,7 +386,9 @@ fn create_partitions_grows_topics_and_rejects_shrinking() {
     );
     assert_eq!(
         create_partitions(&mut c, "grow", 4, Some(vec![vec![7]]), false),
-        code(ErrorCode::PolicyViolation)
+        // Kafka: "The manual partition assignment includes broker 7, but no such broker is
+        // registered." (ReplicationControlManager.validateManualPartitionAssignment)
+        code(ErrorCode::InvalidReplicaAssignment)
     );
     assert_eq!(
         create_partitions(&mut c, "grow", 4, Some(vec![vec![0]]), false),

@@ -98,16 +98,21 @@ fn create_one(
     let topic = registry.check_add_partitions(&t.name, t.count)?;
     if let Some(assignments) = &t.assignments {
         let new = t.count as usize - topic.partitions.len();
+        // Kafka (ReplicationControlManager): INVALID_REPLICA_ASSIGNMENT for both.
         if assignments.len() != new {
-            return Err(BrokerError::InvalidRequest(format!(
-                "{} assignments given for {new} new partitions",
+            return Err(BrokerError::InvalidReplicaAssignment(format!(
+                "Attempted to add {new} additional partitions, but only {} assignments were specified.",
                 assignments.len()
             )));
         }
         let node = ctx.broker.node_id();
-        if assignments.iter().any(|a| a.broker_ids != [node]) {
-            return Err(BrokerError::PolicyViolation(format!(
-                "replicas can only be assigned to the single broker {node}"
+        if let Some(other) = assignments
+            .iter()
+            .flat_map(|a| a.broker_ids.iter())
+            .find(|b| **b != node)
+        {
+            return Err(BrokerError::InvalidReplicaAssignment(format!(
+                "The manual partition assignment includes broker {other}, but no such broker is registered."
             )));
         }
     }

@@ -90,17 +90,24 @@ fn create_one(
                     .into(),
             ));
         }
+        // Kafka (ReplicationControlManager.validateManualPartitionAssignment):
+        // INVALID_REPLICA_ASSIGNMENT for gaps, unknown brokers and duplicate replicas.
         let node = ctx.broker.node_id();
         for (i, a) in t.assignments.iter().enumerate() {
             if a.partition_index != i as i32 {
-                return Err(BrokerError::InvalidRequest(
-                    "manual assignments must cover partitions 0..n in order".into(),
+                return Err(BrokerError::InvalidReplicaAssignment(
+                    "partitions should be a consecutive 0-based integer sequence".into(),
                 ));
             }
-            if a.broker_ids != [node] {
-                return Err(BrokerError::InvalidReplicationFactor(
-                    a.broker_ids.len() as i16
-                ));
+            if let Some(other) = a.broker_ids.iter().find(|b| **b != node) {
+                return Err(BrokerError::InvalidReplicaAssignment(format!(
+                    "The manual partition assignment includes broker {other}, but no such broker is registered."
+                )));
+            }
+            if a.broker_ids.len() != 1 {
+                return Err(BrokerError::InvalidReplicaAssignment(format!(
+                    "The manual partition assignment includes the partition {i} with duplicate replicas or none."
+                )));
             }
         }
         partitions = t.assignments.len() as i32;
