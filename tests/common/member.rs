@@ -19,6 +19,8 @@ struct Seen {
     values: Vec<usize>,
     emptied: usize,
     changes: usize,
+    /// Errors the consumer reported (a test fails on them at `close`).
+    errors: Vec<String>,
 }
 
 /// One group member; its records' values must be decimal numbers.
@@ -41,13 +43,17 @@ impl Member {
         let (s, st, cm) = (seen.clone(), stop.clone(), commit_on_stop.clone());
         let thread = std::thread::spawn(move || {
             while !st.load(Ordering::SeqCst) {
-                if let Some(Ok(m)) = consumer.poll(Duration::from_millis(20)) {
-                    let v: usize = m
-                        .payload_view::<str>()
-                        .and_then(Result::ok)
-                        .and_then(|v| v.parse().ok())
-                        .expect("numeric value");
-                    lock(&s).values.push(v);
+                match consumer.poll(Duration::from_millis(20)) {
+                    Some(Ok(m)) => {
+                        let v: usize = m
+                            .payload_view::<str>()
+                            .and_then(Result::ok)
+                            .and_then(|v| v.parse().ok())
+                            .expect("numeric value");
+                        lock(&s).values.push(v);
+                    }
+                    Some(Err(e)) => lock(&s).errors.push(e.to_string()),
+                    None => {}
                 }
                 let assigned: BTreeSet<(String, i32)> = consumer
                     .assignment()
@@ -102,13 +108,24 @@ impl Member {
         lock(&self.seen).changes
     }
 
-    /// Stops polling and closes the consumer (leaving the group), committing first if asked.
+    /// Errors the consumer reported so far.
+    pub fn errors(&self) -> Vec<String> {
+        lock(&self.seen).errors.clone()
+    }
+
+    /// Stops polling and closes the consumer (leaving the group), committing first if asked;
+    /// fails the test if the consumer reported an error or its thread panicked.
     pub fn close(mut self, commit: bool) -> Vec<usize> {
         self.commit_on_stop.store(commit, Ordering::SeqCst);
         self.stop.store(true, Ordering::SeqCst);
         if let Some(t) = self.thread.take() {
             t.join().expect("consumer thread");
         }
+        let errors = self.errors();
+        assert!(
+            errors.is_empty(),
+            "the consumer reported errors: {errors:?}"
+        );
         self.values()
     }
 }
@@ -117,7 +134,11 @@ impl Drop for Member {
     fn drop(&mut self) {
         self.stop.store(true, Ordering::SeqCst);
         if let Some(t) = self.thread.take() {
-            let _ = t.join();
+            let joined = t.join();
+            // Report a panic of the consumer thread, unless the test is failing already.
+            if !std::thread::panicking() {
+                joined.expect("consumer thread");
+            }
         }
     }
 }
