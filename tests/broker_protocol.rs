@@ -348,15 +348,20 @@ fn fetch_long_poll_is_woken_by_an_append() {
     let mut c = RawClient::connect(broker.addr);
     c.create_topic("w", 1, &[]);
     let addr = broker.addr;
-    let waiter = thread::spawn(move || {
+    let (tx, rx) = std::sync::mpsc::channel();
+    thread::spawn(move || {
         let mut c = RawClient::connect(addr);
-        // Waits up to 25 s for data at offset 0 of an empty partition.
-        let resp: FetchResponse = c.call(11, &fetch_req("w", 0, 25_000, 1 << 20));
-        resp
+        c.set_read_timeout(Duration::from_secs(200));
+        // Would wait 180 s for data at offset 0 of an empty partition: only a wake-up by
+        // the append answers it within the test's 60 s.
+        let resp: FetchResponse = c.call(11, &fetch_req("w", 0, 180_000, 1 << 20));
+        let _ = tx.send(resp);
     });
     thread::sleep(Duration::from_millis(300));
     assert_eq!(produce(&mut c, 9, "w", 0, batch(&[b"wake"], 0)).0, 0);
-    let resp = waiter.join().expect("fetch thread");
+    let resp = rx
+        .recv_timeout(Duration::from_secs(60))
+        .expect("the append woke the parked fetch");
     let p = &resp.responses[0].partitions[0];
     assert_eq!(p.error_code, 0);
     assert_eq!(p.high_watermark, 1);

@@ -273,10 +273,22 @@ fn group_commands_list_reset_describe_and_delete() {
         ],
         None,
     );
-    let described: serde_json::Value =
+    let describe = || -> serde_json::Value {
         serde_json::from_str(&ok(&broker, &["group", "describe", "g1", "--json"], None))
-            .expect("json");
-    assert_eq!(described["offsets"][0]["lag"], "3", "{described}");
+            .expect("json")
+    };
+    // A number, whether the JSON carries it as a number or as a string.
+    let number = |v: &serde_json::Value| v.to_string().trim_matches('"').to_string();
+    let described = describe();
+    assert_eq!(
+        number(&described["offsets"][0]["committed"]),
+        "0",
+        "{described}"
+    );
+    assert_eq!(number(&described["offsets"][0]["lag"]), "3", "{described}");
+    assert_eq!(described["state"], "Empty", "{described}");
+    let listed = ok(&broker, &["group", "list"], None);
+    assert!(listed.lines().any(|l| l.starts_with("g1 ")), "{listed}");
     ok(
         &broker,
         &[
@@ -290,7 +302,22 @@ fn group_commands_list_reset_describe_and_delete() {
         ],
         None,
     );
+    let described = describe();
+    assert_eq!(
+        number(&described["offsets"][0]["committed"]),
+        "3",
+        "{described}"
+    );
+    assert_eq!(number(&described["offsets"][0]["lag"]), "0", "{described}");
     ok(&broker, &["group", "delete", "g1"], None);
+    let listed = ok(&broker, &["group", "list"], None);
+    assert!(
+        !listed.contains("g1"),
+        "deleted group still listed: {listed}"
+    );
+    let described = describe();
+    assert_eq!(described["state"], "Dead", "{described}");
+    assert_eq!(described["offsets"], serde_json::json!([]), "{described}");
 }
 
 #[test]

@@ -33,6 +33,13 @@ impl RawClient {
         }
     }
 
+    /// Changes the read timeout (30 s from [`connect`](Self::connect)).
+    pub fn set_read_timeout(&mut self, timeout: Duration) {
+        self.stream
+            .set_read_timeout(Some(timeout))
+            .expect("timeout");
+    }
+
     /// Writes raw bytes.
     pub fn send_raw(&mut self, bytes: &[u8]) {
         self.stream.write_all(bytes).expect("write");
