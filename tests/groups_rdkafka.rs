@@ -418,25 +418,52 @@ fn cooperative_sticky_converges_as_members_come_and_go() {
     let extra = [("partition.assignment.strategy", "cooperative-sticky")];
     let mut members: Vec<Member> = Vec::new();
     for n in 1..=3 {
+        let before: Vec<BTreeSet<(String, i32)>> = members.iter().map(Member::assigned).collect();
         members.push(member(&bs, "coop", "coop", &extra));
         let refs: Vec<&Member> = members.iter().collect();
         wait_until(&format!("{n} cooperative members"), SETTLE, || {
             partitioned(&refs) && refs.iter().all(|m| !m.assigned().is_empty())
         });
+        // Sticky and incremental: members keep what they had but what the newcomer took,
+        // and never pass through an empty assignment.
+        for (i, had) in before.iter().enumerate() {
+            let now = members[i].assigned();
+            assert!(
+                now.is_subset(had),
+                "member {i} gained {now:?} (had {had:?}) when another joined"
+            );
+            assert_eq!(
+                members[i].emptied(),
+                0,
+                "member {i} lost everything during a cooperative rebalance"
+            );
+        }
     }
     produce(&bs, "coop", 0, 90);
     {
         let refs: Vec<&Member> = members.iter().collect();
         wait_until("records", SETTLE, || all_values(&refs).len() >= 90);
+        let mut seen = all_values(&refs);
+        seen.dedup();
+        assert_eq!(seen, (0..90).collect::<Vec<_>>(), "every record read");
     }
     while members.len() > 1 {
         let m = members.remove(0);
         m.close(true);
+        let before: Vec<BTreeSet<(String, i32)>> = members.iter().map(Member::assigned).collect();
         let refs: Vec<&Member> = members.iter().collect();
         wait_until(
             &format!("{} cooperative members", refs.len()),
             SETTLE,
             || partitioned(&refs),
         );
+        // Those who stay keep their partitions and take over the leaver's.
+        for (i, had) in before.iter().enumerate() {
+            let now = members[i].assigned();
+            assert!(
+                had.is_subset(&now),
+                "member lost {had:?} -> {now:?} when another left"
+            );
+        }
     }
 }
