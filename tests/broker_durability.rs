@@ -26,7 +26,10 @@ impl Drop for Running {
             let _ = s.send(());
         }
         if let Some(t) = self.thread.take() {
-            let _ = t.join();
+            let joined = t.join();
+            if !std::thread::panicking() {
+                joined.expect("the broker thread panicked");
+            }
         }
     }
 }

@@ -79,7 +79,11 @@ impl TestBroker {
             let _ = stop.send(());
         }
         if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
+            let joined = thread.join();
+            // A panic of the broker fails the test (unless it is failing already).
+            if !std::thread::panicking() {
+                joined.expect("the broker thread panicked");
+            }
         }
     }
 }
