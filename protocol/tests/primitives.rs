@@ -108,10 +108,26 @@ proptest! {
         prop_assert_eq!(d.nullable_array(compact, |d| d.int8()).unwrap(), None);
     }
 
-    /// Random input never panics any parser.
+    /// Random input never panics any parser, and what a length-prefixed parser accepts
+    /// consumes exactly its prefix and the length it declares.
     #[test]
     fn random_bytes_never_panic(data in proptest::collection::vec(any::<u8>(), 0..64)) {
         let i = data.as_slice();
+        if let Ok((rest, s)) = string(i) {
+            prop_assert_eq!(i.len() - rest.len(), 2 + s.len());
+            prop_assert_eq!(i16::from_be_bytes([i[0], i[1]]) as usize, s.len());
+        }
+        if let Ok((rest, b)) = bytes(i) {
+            prop_assert_eq!(i.len() - rest.len(), 4 + b.len());
+        }
+        if let Ok((rest, _)) = uuid(i) {
+            prop_assert_eq!(i.len() - rest.len(), 16);
+        }
+        if let Ok((rest, s)) = compact_string(i) {
+            let (after_len, n) = unsigned_varint(i).expect("the length parsed");
+            prop_assert_eq!(n as usize, s.len() + 1);
+            prop_assert_eq!(after_len.len() - rest.len(), s.len());
+        }
         let _ = unsigned_varint(i);
         let _ = unsigned_varlong(i);
         let _ = varint(i);

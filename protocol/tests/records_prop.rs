@@ -264,8 +264,19 @@ proptest! {
     }
 }
 
+/// Runs every parser on `data` (none may panic) and checks that what they accept is
+/// consistent: a batch `validate_batch` accepts fills the input, has the CRC it claims and a
+/// count matching its last offset delta; records that decode are exactly `record_count`.
 fn exercise(data: Bytes) {
-    let _ = validate_batch(&data);
+    if let Ok(h) = validate_batch(&data) {
+        assert_eq!(h.total_size(), data.len(), "accepted batch fills the input");
+        assert_eq!(
+            kalfka_protocol::records::compute_crc(&data),
+            h.crc,
+            "accepted CRC"
+        );
+        assert!(h.record_count >= 1 && h.last_offset_delta == h.record_count - 1);
+    }
     let _ = kalfka_protocol::records::peek_batch_size(&data);
     if let Ok(h) = RecordBatchHeader::parse(&data) {
         let _ = (
@@ -278,6 +289,12 @@ fn exercise(data: Bytes) {
     for batch in batches(data).take(64) {
         let Ok(batch) = batch else { break };
         let _ = batch.verify_crc();
-        let _ = batch.records_with_limit(1 << 20);
+        if let Ok(records) = batch.records_with_limit(1 << 20) {
+            assert_eq!(
+                records.len() as i64,
+                i64::from(batch.header().record_count),
+                "decoded records match the declared count"
+            );
+        }
     }
 }

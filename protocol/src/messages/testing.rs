@@ -157,8 +157,9 @@ pub struct MessageEntry {
     pub max_version: i16,
     /// Random value → normalise → encode → decode → compare → re-encode → compare bytes.
     pub roundtrip: fn(&mut TestRng, i16) -> Result<(), String>,
-    /// Decodes arbitrary bytes (must not panic); returns whether decoding succeeded.
-    pub decode_any: fn(&[u8], i16) -> bool,
+    /// Decodes arbitrary bytes (must not panic): whether decoding succeeded, or what is
+    /// inconsistent about a value it accepted.
+    pub decode_any: fn(&[u8], i16) -> Result<bool, String>,
 }
 
 impl std::fmt::Debug for MessageEntry {
@@ -211,7 +212,39 @@ where
     Ok(())
 }
 
-/// See [`MessageEntry::decode_any`].
-pub fn decode_any<M: Message>(data: &[u8], version: i16) -> bool {
-    M::decode(&mut Decoder::from_slice(data), version).is_ok()
+/// See [`MessageEntry::decode_any`]. Input that decodes must describe a value that encodes
+/// and decodes back to itself, and a version outside the message's range is always refused;
+/// anything else is an `Err` naming what went wrong.
+pub fn decode_any<M: Message + PartialEq + std::fmt::Debug>(
+    data: &[u8],
+    version: i16,
+) -> Result<bool, String> {
+    let Ok(value) = M::decode(&mut Decoder::from_slice(data), version) else {
+        return Ok(false);
+    };
+    if !(M::MIN_VERSION..=M::MAX_VERSION).contains(&version) {
+        return Err(format!(
+            "{} accepted unsupported version {version}",
+            M::NAME
+        ));
+    }
+    let bytes = value.encode_to_bytes(version).map_err(|e| {
+        format!(
+            "{} v{version}: accepted input does not re-encode: {e}",
+            M::NAME
+        )
+    })?;
+    let again = M::decode_from(&bytes, version).map_err(|e| {
+        format!(
+            "{} v{version}: re-encoded input does not decode: {e}",
+            M::NAME
+        )
+    })?;
+    if again != value {
+        return Err(format!(
+            "{} v{version}: accepted input changes through encode/decode\n  {value:?}\n  {again:?}",
+            M::NAME
+        ));
+    }
+    Ok(true)
 }
