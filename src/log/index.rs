@@ -148,8 +148,8 @@ impl IndexFile {
     /// file descriptor afterwards (the mapping stays), so a sealed segment costs one open file
     /// (its `.log`) instead of three.
     pub(crate) fn trim(&mut self) -> io::Result<()> {
-        self.flush()?;
         if self.capacity != self.entries {
+            self.flush()?;
             self.mmap = None;
             let len = (self.entries * self.entry_size) as u64;
             self.file()?.set_len(len)?;

@@ -34,8 +34,13 @@
 //! with a `tracing::warn!`. Missing index entries are rebuilt from the scanned batches.
 //! After an unclean shutdown ([`Recovery::Unclean`], what [`PartitionLog::open`] assumes) every
 //! segment that may hold data past the partition's *recovery point* — the offset below which
-//! everything was fsynced, kept in the file `recovery-point` (written atomically when a segment
-//! is rolled, when the log is flushed, and after recovery) — is validated from its first byte.
+//! everything was fsynced — is validated from its first byte. The recovery point is the
+//! greater of the partition's `recovery-point` file (written atomically when a segment is
+//! rolled and when the log is flushed explicitly) and what the broker passes in from the data
+//! directory's [`checkpoint`] (one file for every partition, written at clean shutdown and
+//! periodically). Opening syncs nothing: [`PartitionLog::open_with`] syncs the filesystem once
+//! after an unclean open; the broker opens every log with [`PartitionLog::open_recovered`] and
+//! syncs once for all of them.
 //!
 //! Retention ([`retention`]): the log start offset moves forward on DeleteRecords and when
 //! retention removes whole closed segments (never the active one); it is kept in the file
@@ -53,6 +58,7 @@
 //! [`compaction`] (the cleaner), [`partition`] (the partition log).
 
 mod batch;
+pub mod checkpoint;
 mod compaction;
 pub mod config;
 mod engine;
@@ -65,6 +71,7 @@ mod recovery;
 mod retention;
 mod segment;
 
+pub use checkpoint::{OffsetCheckpoint, RECOVERY_POINT_CHECKPOINT};
 pub use compaction::{CompactionPolicy, CompactionStats, TxnBounds};
 pub use config::LogConfig;
 pub use engine::LogEngine;

@@ -426,6 +426,17 @@ impl ProducerStates {
         .map_err(std::io::Error::other)?;
         crate::fsutil::write_atomic(&dir.join(SNAPSHOT_FILE), &json)
     }
+
+    /// [`write_snapshot`](Self::write_snapshot) without fsyncs: durable only once the caller
+    /// syncs the filesystem (a torn snapshot fails to parse and is ignored at load).
+    pub fn write_snapshot_unsynced(&self, dir: &Path, offset: i64) -> std::io::Result<()> {
+        let json = serde_json::to_vec(&Snapshot {
+            offset,
+            states: self.clone(),
+        })
+        .map_err(std::io::Error::other)?;
+        crate::fsutil::write_replace(&dir.join(SNAPSHOT_FILE), &json)
+    }
 }
 
 #[cfg(test)]

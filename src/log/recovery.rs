@@ -15,10 +15,12 @@
 //!
 //! After an unclean shutdown ([`Recovery::Unclean`]) step 1 is skipped for every segment that
 //! may hold data written after the *recovery point* (the offset below which everything was
-//! fsynced, see [`read_recovery_point`]): those segments are validated batch by batch from
+//! fsynced, given by the caller): those segments are validated batch by batch from
 //! position 0 and their indexes rebuilt, so the whole unflushed range is checked, not only the
 //! tail after the last index entry. After a clean shutdown ([`Recovery::Clean`]) only the
 //! short tail after each segment's last index entry is re-read.
+//!
+//! Loading never fsyncs: after an unclean start the caller syncs the filesystem once.
 
 use std::fs::{self, OpenOptions};
 use std::path::Path;
@@ -60,17 +62,17 @@ pub(crate) fn write_recovery_point(dir: &Path, offset: i64) -> Result<(), LogErr
 
 /// Opens or creates the partition directory `dir` and returns its segments, oldest first; the
 /// last one is the active segment. There is always at least one segment.
+/// `recovery_point` is the offset below which everything is known to be fsynced (`i64::MAX`
+/// after a clean shutdown). Nothing is fsynced here: after an unclean start the caller makes
+/// the recovered files durable (one filesystem sync for every partition).
 pub(crate) fn load_segments(
     dir: &Path,
     config: &LogConfig,
     recovery: Recovery,
+    recovery_point: i64,
 ) -> Result<Vec<Segment>, LogError> {
     fs::create_dir_all(dir)?;
     let bases = segment_bases(dir)?;
-    let recovery_point = match recovery {
-        Recovery::Clean => i64::MAX,
-        Recovery::Unclean => read_recovery_point(dir),
-    };
     if recovery == Recovery::Unclean && !bases.is_empty() {
         tracing::info!(dir = %dir.display(), recovery_point, "unclean shutdown: validating the log past the recovery point");
     }
@@ -130,7 +132,7 @@ pub(crate) fn load_segments(
     }
     let count = segments.len();
     for segment in segments.iter_mut().take(count.saturating_sub(1)) {
-        segment.seal()?;
+        segment.seal_loaded()?;
     }
     match segments.last_mut() {
         Some(active) => {

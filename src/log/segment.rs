@@ -435,6 +435,17 @@ impl Segment {
         Ok(())
     }
 
+    /// [`seal`](Self::seal) for a closed segment found on disk: completes and trims its indexes
+    /// if they are not (a crash during a roll) and closes its descriptor, without any fsync
+    /// (the caller syncs the filesystem once if the start was unclean).
+    pub(crate) fn seal_loaded(&mut self) -> io::Result<()> {
+        self.push_time_entry();
+        self.offset_index.trim()?;
+        self.time_index.trim()?;
+        *self.file.get_mut().unwrap_or_else(|p| p.into_inner()) = None;
+        Ok(())
+    }
+
     /// fsyncs the `.log` and flushes both indexes.
     pub fn flush(&self) -> io::Result<()> {
         self.file()?.sync_data()?;

@@ -16,7 +16,7 @@ use kalfka_protocol::Uuid;
 
 use crate::config::BrokerConfig;
 use crate::error::BrokerError;
-use crate::log::{LogConfig, Recovery};
+use crate::log::{LogConfig, OffsetCheckpoint, Recovery, RECOVERY_POINT_CHECKPOINT};
 use crate::partition::Partition;
 use store::{MetaStore, StoredMeta, StoredTopic};
 pub use topic::{validate_topic_configs, validate_topic_name, Topic, TopicConfigs};
@@ -47,6 +47,9 @@ pub struct TopicRegistry {
     changes: Mutex<()>,
     /// `--memory`: partitions live in memory and topic metadata is never read or written.
     memory: bool,
+    /// The recovery-point checkpoint as last written; held while one is written (a leaf lock:
+    /// nothing else is taken while it is held).
+    checkpoint: Mutex<OffsetCheckpoint>,
 }
 
 impl TopicRegistry {
@@ -59,11 +62,18 @@ impl TopicRegistry {
         let data_dir = config.data_dir.clone();
         std::fs::create_dir_all(&data_dir).map_err(storage_error(&data_dir))?;
         let store = MetaStore::new(&data_dir);
+        let started = std::time::Instant::now();
         let (recovery, stored) = if config.memory {
             (Recovery::Clean, None)
         } else {
             let recovery = take_clean_shutdown_marker(&data_dir)?;
             (recovery, store.load().map_err(storage_error(&data_dir))?)
+        };
+        let recovery_points = match recovery {
+            Recovery::Unclean if stored.is_some() => {
+                OffsetCheckpoint::read(&data_dir.join(RECOVERY_POINT_CHECKPOINT))
+            }
+            _ => OffsetCheckpoint::default(),
         };
         let defaults = TopicDefaults {
             num_partitions: config.num_partitions,
@@ -84,18 +94,66 @@ impl TopicRegistry {
             recovery,
             changes: Mutex::new(()),
             memory: config.memory,
+            checkpoint: Mutex::new(OffsetCheckpoint::default()),
         };
         for t in stored_topics {
             let id = parse_uuid(&t.id).ok_or_else(|| {
                 BrokerError::Storage(format!("topic {} has a malformed id {:?}", t.name, t.id))
             })?;
-            let topic = registry.open_topic(&t.name, id, t.partitions, t.configs)?;
+            let topic =
+                registry.open_topic(&t.name, id, t.partitions, t.configs, &recovery_points)?;
             registry.insert(topic);
         }
         if fresh {
             registry.persist()?;
         }
+        let partitions: usize = registry.topics.iter().map(|t| t.partitions.len()).sum();
+        if recovery == Recovery::Unclean && partitions > 0 {
+            // What recovery kept becomes durable with one sync for every partition; then the
+            // recovery points move up to the log ends.
+            crate::fsutil::sync_filesystem(&registry.data_dir)
+                .map_err(storage_error(&registry.data_dir))?;
+            for topic in registry.topics.iter() {
+                for p in &topic.partitions {
+                    p.note_synced(p.offsets().log_end);
+                }
+            }
+            registry.write_recovery_checkpoint()?;
+        }
+        tracing::info!(
+            topics = registry.topics.len(),
+            partitions,
+            clean = recovery == Recovery::Clean,
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "opened the data directory"
+        );
         Ok(registry)
+    }
+
+    /// Writes the data directory's recovery-point checkpoint (one atomic file replace) unless
+    /// it would say what the last one said: every partition's recovery point, so the next
+    /// unclean start validates only what lies past it. Partitions of deleted topics drop out
+    /// of it. Returns whether it was written. Blocking file I/O: not for a runtime worker.
+    pub fn write_recovery_checkpoint(&self) -> Result<bool, BrokerError> {
+        if self.memory {
+            return Ok(false);
+        }
+        let mut checkpoint = OffsetCheckpoint::default();
+        for topic in self.topics.iter() {
+            for p in &topic.partitions {
+                checkpoint
+                    .offsets
+                    .insert((topic.name.clone(), p.index), p.recovery_point());
+            }
+        }
+        let mut last = self.checkpoint.lock().unwrap_or_else(|p| p.into_inner());
+        if *last == checkpoint && !last.offsets.is_empty() {
+            return Ok(false);
+        }
+        let path = self.data_dir.join(RECOVERY_POINT_CHECKPOINT);
+        checkpoint.write(&path).map_err(storage_error(&path))?;
+        *last = checkpoint;
+        Ok(true)
     }
 
     /// The cluster id clients see in Metadata.
@@ -166,7 +224,13 @@ impl TopicRegistry {
     ) -> Result<Arc<Topic>, BrokerError> {
         let _guard = self.changes.lock().unwrap_or_else(|p| p.into_inner());
         let partitions = self.check_new_topic(name, partitions, &configs)?;
-        let topic = self.open_topic(name, new_topic_id(), partitions, configs)?;
+        let topic = self.open_topic(
+            name,
+            new_topic_id(),
+            partitions,
+            configs,
+            &OffsetCheckpoint::default(),
+        )?;
         self.insert(Arc::clone(&topic));
         if let Err(e) = self.persist() {
             self.topics.remove(name);
@@ -199,6 +263,10 @@ impl TopicRegistry {
             .ok_or(BrokerError::UnknownTopicOrPartition)?;
         self.ids.remove(&topic.id);
         self.persist()?;
+        // A topic created again under this name must not inherit these recovery points.
+        if let Err(e) = self.write_recovery_checkpoint() {
+            tracing::warn!(error = %e, "cannot rewrite the recovery-point checkpoint");
+        }
         for p in (0..topic.partitions.len()).filter(|_| !self.memory) {
             let dir = self.partition_dir(name, p as i32);
             if let Err(e) = std::fs::remove_dir_all(&dir) {
@@ -274,7 +342,7 @@ impl TopicRegistry {
         let mut partitions = old.partitions.clone();
         for p in first_new..count {
             // A new partition's directory is empty: nothing to recover.
-            match self.open_partition(name, p, &log_config, Recovery::Clean) {
+            match self.open_partition(name, p, &log_config, Recovery::Clean, None) {
                 Ok(partition) => partitions.push(Arc::new(partition)),
                 Err(e) => {
                     discard_new();
@@ -315,34 +383,60 @@ impl TopicRegistry {
         Ok(updated)
     }
 
-    /// Fsyncs every partition log. Returns whether all of them were flushed.
-    pub fn flush_all(&self) -> bool {
-        let mut all = true;
-        for topic in self.list() {
-            for p in &topic.partitions {
-                if let Err(e) = p.flush() {
-                    all = false;
-                    tracing::warn!(topic = %topic.name, partition = p.index, error = %e, "flush failed");
-                }
-            }
-        }
-        all
-    }
-
-    /// Clean shutdown: fsyncs every log and, if that worked, leaves the clean-shutdown marker
-    /// so the next start skips the full validation of unflushed log data.
+    /// Clean shutdown with O(1) syncs: writes the producer-state snapshots that changed, syncs
+    /// the filesystem once (every log, index and snapshot), writes the recovery-point
+    /// checkpoint and, if all that worked, leaves the clean-shutdown marker so the next start
+    /// skips the validation of log data.
     pub fn close_all(&self) {
         if self.memory {
             return;
         }
-        if !self.flush_all() {
-            tracing::warn!("not every log could be flushed; the next start will recover");
+        let started = std::time::Instant::now();
+        let mut ok = true;
+        let mut snapshots = 0usize;
+        let topics: Vec<Arc<Topic>> = self.topics.iter().map(|t| Arc::clone(&t)).collect();
+        for topic in &topics {
+            for p in &topic.partitions {
+                match p.snapshot_producers_for_shutdown() {
+                    Ok(written) => snapshots += usize::from(written),
+                    Err(e) => {
+                        ok = false;
+                        tracing::warn!(topic = %topic.name, partition = p.index, error = %e, "producer-state snapshot failed");
+                    }
+                }
+            }
+        }
+        // The log ends before the sync: everything below them is durable after it.
+        let ends: Vec<(Arc<crate::partition::Partition>, i64)> = topics
+            .iter()
+            .flat_map(|t| t.partitions.iter())
+            .map(|p| (Arc::clone(p), p.offsets().log_end))
+            .collect();
+        if let Err(e) = crate::fsutil::sync_filesystem(&self.data_dir) {
+            tracing::warn!(error = %e, "syncing the data directory failed; the next start will recover");
+            return;
+        }
+        for (p, end) in &ends {
+            p.note_synced(*end);
+        }
+        if let Err(e) = self.write_recovery_checkpoint() {
+            ok = false;
+            tracing::warn!(error = %e, "cannot write the recovery-point checkpoint");
+        }
+        if !ok {
+            tracing::warn!("not every partition could be closed; the next start will recover");
             return;
         }
         let marker = self.data_dir.join(CLEAN_SHUTDOWN_MARKER);
         if let Err(e) = crate::fsutil::write_atomic(&marker, b"clean\n") {
             tracing::warn!(path = %marker.display(), error = %e, "cannot write the clean-shutdown marker");
         }
+        tracing::info!(
+            partitions = ends.len(),
+            snapshots,
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "closed the data directory"
+        );
     }
 
     fn open_topic(
@@ -351,11 +445,13 @@ impl TopicRegistry {
         id: Uuid,
         partitions: i32,
         configs: TopicConfigs,
+        recovery_points: &OffsetCheckpoint,
     ) -> Result<Arc<Topic>, BrokerError> {
         let log_config = self.log_config(&configs);
         let parts = (0..partitions)
             .map(|p| {
-                self.open_partition(name, p, &log_config, self.recovery)
+                let rp = recovery_points.get(name, p);
+                self.open_partition(name, p, &log_config, self.recovery, rp)
                     .map(Arc::new)
             })
             .collect::<Result<Vec<_>, _>>()?;
@@ -374,12 +470,13 @@ impl TopicRegistry {
         p: i32,
         log_config: &LogConfig,
         recovery: Recovery,
+        recovery_point: Option<i64>,
     ) -> Result<Partition, BrokerError> {
         if self.memory {
             return Ok(Partition::in_memory(p));
         }
         let dir = self.partition_dir(name, p);
-        Partition::open(p, &dir, log_config.clone(), recovery)
+        Partition::open_recovered(p, &dir, log_config.clone(), recovery, recovery_point)
     }
 
     fn log_config(&self, configs: &TopicConfigs) -> LogConfig {

@@ -58,6 +58,9 @@ pub struct Partition {
     producers: Mutex<ProducerStates>,
     /// First offset of the earliest open transaction (`i64::MAX`: none); see the module docs.
     first_open_txn: AtomicI64,
+    /// The log end offset the producer-state snapshot on disk covers (-1: none or unknown),
+    /// so a shutdown rewrites only the snapshots of partitions appended to since.
+    snapshot_covers: AtomicI64,
 }
 
 /// What [`Partition::append_checked`] did.
@@ -115,6 +118,21 @@ impl Partition {
         Self::with_engine(index, Box::new(log))
     }
 
+    /// Opens the log of partition `index` in `dir` as the broker does at start: recovering
+    /// from `recovery_point` (the data directory's checkpoint) without syncing anything; the
+    /// caller syncs the filesystem once for every partition (see
+    /// [`PartitionLog::open_recovered`]).
+    pub fn open_recovered(
+        index: i32,
+        dir: &Path,
+        config: LogConfig,
+        recovery: Recovery,
+        recovery_point: Option<i64>,
+    ) -> Result<Self, BrokerError> {
+        let log = PartitionLog::open_recovered(dir, config, recovery, recovery_point)?;
+        Self::with_engine(index, Box::new(log))
+    }
+
     /// A partition whose log lives only in memory ([`MemoryLog`]): nothing is written to disk
     /// and everything is lost when the broker stops (`--memory`).
     pub fn in_memory(index: i32) -> Self {
@@ -124,8 +142,12 @@ impl Partition {
     /// A partition served from an already-open `log`; the producer state is rebuilt from the
     /// log (and its snapshot, for an engine with a directory).
     pub fn with_engine(index: i32, log: Box<dyn LogEngine>) -> Result<Self, BrokerError> {
-        let producers = rebuild_producer_state(log.as_ref())?;
-        Ok(Partition::new(index, log, producers))
+        let (producers, snapshot_covers) = rebuild_producer_state(log.as_ref())?;
+        let partition = Partition::new(index, log, producers);
+        partition
+            .snapshot_covers
+            .store(snapshot_covers, Ordering::Relaxed);
+        Ok(partition)
     }
 
     fn new(index: i32, log: Box<dyn LogEngine>, producers: ProducerStates) -> Self {
@@ -142,6 +164,7 @@ impl Partition {
             last_sync: Mutex::new(Instant::now()),
             sync_count: std::sync::atomic::AtomicU64::new(0),
             producers: Mutex::new(producers),
+            snapshot_covers: AtomicI64::new(-1),
         }
     }
 
@@ -385,8 +408,47 @@ impl Partition {
             states
                 .write_snapshot(dir, covered)
                 .map_err(|e| BrokerError::Storage(format!("producer-state snapshot: {e}")))?;
+            self.snapshot_covers.store(covered, Ordering::Relaxed);
         }
         Ok(())
+    }
+
+    /// Shutdown: writes the producer-state snapshot if producers are known and the log grew
+    /// since the last one, *without* fsyncing it (the caller syncs the filesystem once
+    /// afterwards; a snapshot torn by a crash before that is unreadable and ignored).
+    /// Returns whether a snapshot was written.
+    pub fn snapshot_producers_for_shutdown(&self) -> Result<bool, BrokerError> {
+        let Some(dir) = self.log.dir() else {
+            return Ok(false);
+        };
+        let covered = self.log.log_end_offset();
+        if self.snapshot_covers.load(Ordering::Relaxed) == covered {
+            return Ok(false);
+        }
+        let states = {
+            let mut producers = self.producers.lock().unwrap_or_else(|p| p.into_inner());
+            producers.trim_aborted_below(self.log.log_start_offset());
+            producers.clone()
+        };
+        if states.is_empty() {
+            return Ok(false);
+        }
+        states
+            .write_snapshot_unsynced(dir, covered)
+            .map_err(|e| BrokerError::Storage(format!("producer-state snapshot: {e}")))?;
+        self.snapshot_covers.store(covered, Ordering::Relaxed);
+        Ok(true)
+    }
+
+    /// Every offset below this is known to be fsynced, as a recovery-point checkpoint records.
+    pub fn recovery_point(&self) -> i64 {
+        self.log.recovery_point()
+    }
+
+    /// Records that everything below `end` was made durable by a filesystem-wide sync.
+    pub fn note_synced(&self, end: i64) {
+        self.log.note_synced(end);
+        self.mark_synced(end);
     }
 
     /// Offsets below this are fsynced.
@@ -529,9 +591,14 @@ pub fn now_ms() -> i64 {
 
 /// Rebuilds the producer state of an opened log: from the snapshot when it covers no more
 /// than the log holds, replaying the batch headers after it; from the whole log otherwise.
-fn rebuild_producer_state(log: &dyn LogEngine) -> Result<ProducerStates, BrokerError> {
+/// Also returns the log end the snapshot covers when it covers the whole log (-1 otherwise).
+fn rebuild_producer_state(log: &dyn LogEngine) -> Result<(ProducerStates, i64), BrokerError> {
     let end = log.log_end_offset();
     let snapshot = log.dir().and_then(ProducerStates::load_snapshot);
+    let fresh = match snapshot {
+        Some((_, covered)) if covered == end => end,
+        _ => -1,
+    };
     let (mut states, mut offset) = match snapshot {
         Some((states, covered)) if covered <= end => (states, covered.max(log.log_start_offset())),
         stale => {
@@ -570,7 +637,7 @@ fn rebuild_producer_state(log: &dyn LogEngine) -> Result<ProducerStates, BrokerE
             break;
         }
     }
-    Ok(states)
+    Ok((states, fresh))
 }
 
 /// Replays the transaction marker at the start of `bytes` (a control batch) into `states`;

@@ -4,6 +4,7 @@
 //! port, which is how integration tests run brokers side by side); [`Server::run`] accepts
 //! connections until the shutdown future resolves, then flushes every log.
 
+pub mod checkpoint;
 mod connection;
 pub mod flusher;
 pub mod idle;
@@ -79,6 +80,7 @@ impl Server {
         let flusher = tokio::spawn(flusher::run(Arc::clone(&self.broker), stop_rx.clone()));
         let retention = tokio::spawn(retention::run(Arc::clone(&self.broker), stop_rx.clone()));
         let idle_sweep = tokio::spawn(idle::run(Arc::clone(&self.broker), stop_rx.clone()));
+        let checkpoints = tokio::spawn(checkpoint::run(Arc::clone(&self.broker), stop_rx.clone()));
         let txn_timeouts = tokio::spawn(crate::txn::timeouts::run(
             Arc::clone(&self.broker),
             stop_rx.clone(),
@@ -107,6 +109,7 @@ impl Server {
         let _ = flusher.await;
         let _ = retention.await;
         let _ = idle_sweep.await;
+        let _ = checkpoints.await;
         let _ = txn_timeouts.await;
         let broker = Arc::clone(&self.broker);
         let _ = tokio::task::spawn_blocking(move || broker.topics.close_all()).await;
