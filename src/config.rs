@@ -17,6 +17,8 @@ pub const DEFAULT_MAX_FRAME_BYTES: usize = 100 * 1024 * 1024;
 pub const DEFAULT_MESSAGE_MAX_BYTES: usize = 1_048_588;
 /// Default segment size before a partition log rolls (Kafka's `log.segment.bytes`).
 pub const DEFAULT_SEGMENT_BYTES: u64 = 1024 * 1024 * 1024;
+/// Default time after which unused segment files and mappings are released.
+pub const DEFAULT_IDLE_FILE_TIMEOUT_MS: u64 = 10_000;
 /// Default `group.initial.rebalance.delay.ms` of a dev broker (Kafka: 3000).
 pub const DEFAULT_GROUP_INITIAL_REBALANCE_DELAY_MS: u64 = 100;
 
@@ -131,6 +133,15 @@ pub struct Cli {
     /// them is written to the data directory and everything is lost when the broker stops.
     #[arg(long, env = "KALFKA_MEMORY", default_value_t = false, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true")]
     pub memory: bool,
+    /// Segment files, read mappings and index mappings of a partition unused for this long are
+    /// released (reopened on the next use), so idle partitions hold no descriptors, mappings
+    /// or resident pages.
+    #[arg(
+        long,
+        env = "KALFKA_IDLE_FILE_TIMEOUT_MS",
+        default_value_t = DEFAULT_IDLE_FILE_TIMEOUT_MS
+    )]
+    pub idle_file_timeout_ms: u64,
     /// TOML file of Kafka broker properties (`num.partitions = 3`, `log.dirs = "/var/kalfka"`,
     /// `listeners = "PLAINTEXT://127.0.0.1:9092"`, ...); flags and environment win over it.
     #[arg(long, env = "KALFKA_CONFIG")]
@@ -208,6 +219,8 @@ pub struct BrokerConfig {
     pub transactional_id_expiration_ms: u64,
     /// `--memory`: topics and partition logs live in memory only (see [`Cli::memory`]).
     pub memory: bool,
+    /// Unused segment files and mappings are released after this many ms.
+    pub idle_file_timeout_ms: u64,
 }
 
 impl BrokerConfig {
@@ -235,6 +248,7 @@ impl BrokerConfig {
             transaction_max_timeout_ms: 900_000,
             transactional_id_expiration_ms: 604_800_000,
             memory: false,
+            idle_file_timeout_ms: DEFAULT_IDLE_FILE_TIMEOUT_MS,
         }
     }
 }
@@ -305,6 +319,7 @@ impl TryFrom<Cli> for BrokerConfig {
             transaction_max_timeout_ms: cli.transaction_max_timeout_ms,
             transactional_id_expiration_ms: cli.transactional_id_expiration_ms,
             memory: cli.memory,
+            idle_file_timeout_ms: cli.idle_file_timeout_ms,
         })
     }
 }

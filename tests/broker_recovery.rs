@@ -161,5 +161,10 @@ fn deleted_indexes_are_rebuilt() {
         }
     }
     restart_and_check(dir.path(), RECORDS);
-    assert!(!segments(&partition, "index").is_empty(), "indexes rebuilt");
+    // An index file exists once it has an entry: these small segments have no offset-index
+    // entries, but every closed one has its time-index entry again.
+    assert!(
+        segments(&partition, "timeindex").len() >= segments(&partition, "log").len() - 1,
+        "indexes rebuilt"
+    );
 }

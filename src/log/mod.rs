@@ -21,8 +21,10 @@
 //!   the segment so far and `relative_offset` the *last* offset of the batch that holds it. So
 //!   every batch at or before that offset has a `maxTimestamp <= timestamp`.
 //!
-//! Index files are memory-mapped, preallocated to [`LogConfig::max_index_bytes`] while the segment
-//! is active and trimmed to their used size when the segment is rolled or the log closed.
+//! Index files are memory-mapped on use (the mappings of idle segments are released), sized to
+//! their content — grown in steps up to [`LogConfig::max_index_bytes`] while the segment is
+//! active, trimmed to their used size when the segment is rolled or the log closed — and their
+//! entries in use are found from the file length, not by scanning (see [`index`]).
 //! Segments are rolled before an append when the active segment would grow past
 //! [`LogConfig::segment_bytes`], when a relative offset would not fit in a `u32`, or when an index
 //! is full.

@@ -11,7 +11,8 @@
 //! 3. At the first bad or incomplete batch the `.log` is truncated there and every later segment
 //!    is deleted (its offsets would no longer follow on), with a `tracing::warn!`.
 //!
-//! Non-active segments then get their indexes trimmed; the active one gets them preallocated.
+//! Non-active segments then get their indexes trimmed; the active one's grow as it is appended
+//! to (nothing is preallocated, so nothing past the entries in use is read).
 //!
 //! After an unclean shutdown ([`Recovery::Unclean`]) step 1 is skipped for every segment that
 //! may hold data written after the *recovery point* (the offset below which everything was
@@ -105,14 +106,14 @@ pub(crate) fn load_segments(
         }
         let file = OpenOptions::new().read(true).write(true).open(&log_path)?;
         let size = file.metadata()?.len();
-        let mut segment = Segment::from_file(dir, base, file, size)?;
+        let mut segment = Segment::from_file(dir, base, file, size, config)?;
         let is_last = iter.len() == 0;
         // May this segment hold offsets at or past the recovery point?
         let unflushed = iter
             .as_slice()
             .first()
             .is_none_or(|&next| next > recovery_point);
-        let truncated = recover_segment(&mut segment, is_last, unflushed, config)?;
+        let truncated = recover_segment(&mut segment, unflushed, config)?;
         if segment.size() == 0 && !is_last && !truncated {
             tracing::warn!(segment = %log_path.display(), "removing empty non-active segment");
             drop(segment);
@@ -134,12 +135,8 @@ pub(crate) fn load_segments(
     for segment in segments.iter_mut().take(count.saturating_sub(1)) {
         segment.seal_loaded()?;
     }
-    match segments.last_mut() {
-        Some(active) => {
-            active.reserve_indexes(config)?;
-            active.clear_index_tails();
-        }
-        None => segments.push(Segment::create(dir, 0, config)?),
+    if segments.is_empty() {
+        segments.push(Segment::create(dir, 0, config)?);
     }
     Ok(segments)
 }
@@ -245,7 +242,6 @@ fn plan_scan(segment: &Segment, data: &[u8]) -> Option<ScanStart> {
 /// corrupt tail. Returns whether the `.log` was truncated.
 fn recover_segment(
     segment: &mut Segment,
-    is_last: bool,
     full_scan: bool,
     config: &LogConfig,
 ) -> Result<bool, LogError> {
@@ -261,9 +257,6 @@ fn recover_segment(
     };
     let (pos, reason) = loop {
         let full = planned.is_none();
-        if full || is_last {
-            segment.reserve_indexes(config)?;
-        }
         let start = planned.take().unwrap_or(ScanStart {
             offset_entries: 0,
             time_entries: 0,
@@ -347,8 +340,8 @@ pub(crate) fn open_rewritten_segment(
         delete_segment_files(dir, base)?;
         return Ok(None);
     }
-    let mut segment = Segment::from_file(dir, base, file, size)?;
-    if recover_segment(&mut segment, false, true, config)? {
+    let mut segment = Segment::from_file(dir, base, file, size, config)?;
+    if recover_segment(&mut segment, true, config)? {
         return Err(LogError::Corrupt(format!(
             "rewritten segment {} failed validation",
             log_path.display()
