@@ -4,6 +4,7 @@
 //! (dashmap); creations and deletions are serialized and persisted to `kalfka-meta.json`
 //! before they are visible, so a restart finds exactly the topics clients were told exist.
 
+pub mod pool;
 pub mod store;
 pub mod topic;
 pub mod topic_config;
@@ -96,14 +97,7 @@ impl TopicRegistry {
             memory: config.memory,
             checkpoint: Mutex::new(OffsetCheckpoint::default()),
         };
-        for t in stored_topics {
-            let id = parse_uuid(&t.id).ok_or_else(|| {
-                BrokerError::Storage(format!("topic {} has a malformed id {:?}", t.name, t.id))
-            })?;
-            let topic =
-                registry.open_topic(&t.name, id, t.partitions, t.configs, &recovery_points)?;
-            registry.insert(topic);
-        }
+        registry.open_stored(stored_topics, &recovery_points)?;
         if fresh {
             registry.persist()?;
         }
@@ -224,13 +218,7 @@ impl TopicRegistry {
     ) -> Result<Arc<Topic>, BrokerError> {
         let _guard = self.changes.lock().unwrap_or_else(|p| p.into_inner());
         let partitions = self.check_new_topic(name, partitions, &configs)?;
-        let topic = self.open_topic(
-            name,
-            new_topic_id(),
-            partitions,
-            configs,
-            &OffsetCheckpoint::default(),
-        )?;
+        let topic = self.open_topic(name, new_topic_id(), partitions, configs)?;
         self.insert(Arc::clone(&topic));
         if let Err(e) = self.persist() {
             self.topics.remove(name);
@@ -439,19 +427,63 @@ impl TopicRegistry {
         );
     }
 
+    /// Opens (recovering) the partitions of every stored topic on a bounded pool of threads
+    /// ([`pool`]) and registers the topics.
+    fn open_stored(
+        &self,
+        stored: Vec<StoredTopic>,
+        recovery_points: &OffsetCheckpoint,
+    ) -> Result<(), BrokerError> {
+        let mut ids = Vec::with_capacity(stored.len());
+        for t in &stored {
+            ids.push(parse_uuid(&t.id).ok_or_else(|| {
+                BrokerError::Storage(format!("topic {} has a malformed id {:?}", t.name, t.id))
+            })?);
+        }
+        let log_configs: Vec<LogConfig> =
+            stored.iter().map(|t| self.log_config(&t.configs)).collect();
+        let jobs: Vec<(usize, i32)> = stored
+            .iter()
+            .enumerate()
+            .flat_map(|(t, topic)| (0..topic.partitions.max(0)).map(move |p| (t, p)))
+            .collect();
+        let opened = pool::run_bounded(jobs.len(), pool::recovery_threads(), |i| {
+            let (t, p) = jobs[i];
+            let name = &stored[t].name;
+            let rp = recovery_points.get(name, p);
+            self.open_partition(name, p, &log_configs[t], self.recovery, rp)
+        });
+        let mut opened = opened.into_iter();
+        for (t, id) in stored.into_iter().zip(ids) {
+            let partitions = (0..t.partitions.max(0))
+                .map(|_| {
+                    opened
+                        .next()
+                        .unwrap_or_else(|| Err(BrokerError::Storage("partition not opened".into())))
+                        .map(Arc::new)
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            self.insert(Arc::new(Topic {
+                name: t.name,
+                id,
+                partitions,
+                configs: t.configs,
+            }));
+        }
+        Ok(())
+    }
+
     fn open_topic(
         &self,
         name: &str,
         id: Uuid,
         partitions: i32,
         configs: TopicConfigs,
-        recovery_points: &OffsetCheckpoint,
     ) -> Result<Arc<Topic>, BrokerError> {
         let log_config = self.log_config(&configs);
         let parts = (0..partitions)
             .map(|p| {
-                let rp = recovery_points.get(name, p);
-                self.open_partition(name, p, &log_config, self.recovery, rp)
+                self.open_partition(name, p, &log_config, self.recovery, None)
                     .map(Arc::new)
             })
             .collect::<Result<Vec<_>, _>>()?;

@@ -143,6 +143,8 @@ impl Partition {
     /// log (and its snapshot, for an engine with a directory).
     pub fn with_engine(index: i32, log: Box<dyn LogEngine>) -> Result<Self, BrokerError> {
         let (producers, snapshot_covers) = rebuild_producer_state(log.as_ref())?;
+        // Reading the log mapped it: release that until it is used (no map per idle partition).
+        log.close_idle_files(std::time::Duration::ZERO);
         let partition = Partition::new(index, log, producers);
         partition
             .snapshot_covers
