@@ -1,7 +1,8 @@
 //! Topic metadata: which topics exist, their ids, partitions and configs.
 //!
 //! [`TopicRegistry`] is the broker's single source of truth for topics. Lookups are lock-free
-//! (dashmap); creations and deletions are serialized and persisted to `kalfka-meta.json`
+//! (dashmap); creations and deletions are serialized and persisted as one appended record of
+//! the metadata log ([`store`], `kalfka-meta.log`)
 //! before they are visible, so a restart finds exactly the topics clients were told exist.
 
 pub mod pool;
@@ -19,7 +20,7 @@ use crate::config::BrokerConfig;
 use crate::error::BrokerError;
 use crate::log::{LogConfig, OffsetCheckpoint, Recovery, RECOVERY_POINT_CHECKPOINT};
 use crate::partition::Partition;
-use store::{MetaStore, StoredMeta, StoredTopic};
+use store::{MetaRecord, MetaStore, StoredMeta, StoredTopic};
 pub use topic::{validate_topic_configs, validate_topic_name, Topic, TopicConfigs};
 
 /// Broker-wide defaults that topic configs override.
@@ -98,8 +99,15 @@ impl TopicRegistry {
             checkpoint: Mutex::new(OffsetCheckpoint::default()),
         };
         registry.open_stored(stored_topics, &recovery_points)?;
-        if fresh {
-            registry.persist()?;
+        if fresh && !registry.memory {
+            registry
+                .store
+                .create(&StoredMeta {
+                    version: 2,
+                    cluster_id: registry.cluster_id.clone(),
+                    topics: Vec::new(),
+                })
+                .map_err(storage_error(&registry.data_dir))?;
         }
         let partitions: usize = registry.topics.iter().map(|t| t.partitions.len()).sum();
         if recovery == Recovery::Unclean && partitions > 0 {
@@ -219,12 +227,13 @@ impl TopicRegistry {
         let _guard = self.changes.lock().unwrap_or_else(|p| p.into_inner());
         let partitions = self.check_new_topic(name, partitions, &configs)?;
         let topic = self.open_topic(name, new_topic_id(), partitions, configs)?;
-        self.insert(Arc::clone(&topic));
-        if let Err(e) = self.persist() {
-            self.topics.remove(name);
-            self.ids.remove(&topic.id);
+        if let Err(e) = self.persist(&topic) {
+            for p in (0..partitions).filter(|_| !self.memory) {
+                let _ = std::fs::remove_dir_all(self.partition_dir(name, p));
+            }
             return Err(e);
         }
+        self.insert(Arc::clone(&topic));
         tracing::info!(topic = name, partitions, "created topic");
         Ok(topic)
     }
@@ -245,12 +254,17 @@ impl TopicRegistry {
     /// Deletes a topic and its data.
     pub fn delete(&self, name: &str) -> Result<Arc<Topic>, BrokerError> {
         let _guard = self.changes.lock().unwrap_or_else(|p| p.into_inner());
+        if !self.topics.contains_key(name) {
+            return Err(BrokerError::UnknownTopicOrPartition);
+        }
+        self.append(&MetaRecord::Delete {
+            name: name.to_string(),
+        })?;
         let (_, topic) = self
             .topics
             .remove(name)
             .ok_or(BrokerError::UnknownTopicOrPartition)?;
         self.ids.remove(&topic.id);
-        self.persist()?;
         // A topic created again under this name must not inherit these recovery points.
         if let Err(e) = self.write_recovery_checkpoint() {
             tracing::warn!(error = %e, "cannot rewrite the recovery-point checkpoint");
@@ -294,7 +308,7 @@ impl TopicRegistry {
             partitions: old.partitions.clone(),
             configs,
         });
-        let topic = self.swap(&old, updated)?;
+        let topic = self.swap(updated)?;
         tracing::info!(topic = name, "altered topic configs");
         Ok(topic)
     }
@@ -320,7 +334,7 @@ impl TopicRegistry {
         let old = self.check_add_partitions(name, count)?;
         let log_config = self.log_config(&old.configs);
         let first_new = old.partitions.len() as i32;
-        // Not persisted (open or save failed): remove the new directories so that a later
+        // Not persisted (open or append failed): remove the new directories so that a later
         // growth starts them empty.
         let discard_new = || {
             for p in first_new..count {
@@ -344,7 +358,7 @@ impl TopicRegistry {
             partitions,
             configs: old.configs.clone(),
         });
-        let topic = self.swap(&old, updated).inspect_err(|_| discard_new())?;
+        let topic = self.swap(updated).inspect_err(|_| discard_new())?;
         tracing::info!(topic = name, partitions = count, "added partitions");
         Ok(topic)
     }
@@ -359,15 +373,12 @@ impl TopicRegistry {
         &self.data_dir
     }
 
-    /// Puts `updated` in place of `old` and persists; restores `old` if persisting fails.
-    /// Callers hold `changes`.
-    fn swap(&self, old: &Arc<Topic>, updated: Arc<Topic>) -> Result<Arc<Topic>, BrokerError> {
+    /// Persists `updated`, then puts it in place of the topic of that name (left in place if
+    /// persisting fails). Callers hold `changes`.
+    fn swap(&self, updated: Arc<Topic>) -> Result<Arc<Topic>, BrokerError> {
+        self.persist(&updated)?;
         self.topics
             .insert(updated.name.clone(), Arc::clone(&updated));
-        if let Err(e) = self.persist() {
-            self.topics.insert(old.name.clone(), Arc::clone(old));
-            return Err(e);
-        }
         Ok(updated)
     }
 
@@ -527,26 +538,24 @@ impl TopicRegistry {
         self.topics.insert(topic.name.clone(), topic);
     }
 
-    fn persist(&self) -> Result<(), BrokerError> {
+    /// Appends `topic`'s whole description to the metadata log (one small fsynced record).
+    fn persist(&self, topic: &Topic) -> Result<(), BrokerError> {
+        self.append(&MetaRecord::Topic(StoredTopic {
+            name: topic.name.clone(),
+            id: uuid::Uuid::from_bytes(topic.id.0).to_string(),
+            partitions: topic.partitions.len() as i32,
+            configs: topic.configs.clone(),
+        }))
+    }
+
+    /// Appends one change to the metadata log (nothing in `--memory` mode). Callers hold
+    /// `changes`; the store's own lock is taken after it.
+    fn append(&self, record: &MetaRecord) -> Result<(), BrokerError> {
         if self.memory {
             return Ok(());
         }
-        let meta = StoredMeta {
-            version: 1,
-            cluster_id: self.cluster_id.clone(),
-            topics: self
-                .list()
-                .iter()
-                .map(|t| StoredTopic {
-                    name: t.name.clone(),
-                    id: uuid::Uuid::from_bytes(t.id.0).to_string(),
-                    partitions: t.partitions.len() as i32,
-                    configs: t.configs.clone(),
-                })
-                .collect(),
-        };
         self.store
-            .save(&meta)
+            .append(record)
             .map_err(storage_error(&self.data_dir))
     }
 }
