@@ -98,6 +98,9 @@ fn records_round_trip_in_memory_and_nothing_is_written_for_partitions() {
         );
     }
     for name in ["kalfka-meta.json", "kalfka-meta.log"] {
-        assert!(!dir.path().join(name).exists(), "topic metadata was written");
+        assert!(
+            !dir.path().join(name).exists(),
+            "topic metadata was written"
+        );
     }
 }

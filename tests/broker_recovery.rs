@@ -168,3 +168,43 @@ fn deleted_indexes_are_rebuilt() {
         "indexes rebuilt"
     );
 }
+
+/// The data directory's recovery-point checkpoint bounds what an unclean start re-reads: data
+/// it says was fsynced is trusted (only the tail after the last index entry is re-read), and
+/// without a usable checkpoint everything is validated again.
+#[test]
+fn the_checkpoint_bounds_what_an_unclean_start_validates() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let broker = TestBroker::start_with(config(dir.path()));
+    let mut c = RawClient::connect(broker.addr);
+    // One segment with offset-index entries, so a trusted segment is only partly re-read.
+    c.create_topic(TOPIC, 1, &[("segment.bytes", "1048576")]);
+    for i in 0..RECORDS {
+        assert_eq!(produce_one(&mut c, i), i as i64);
+    }
+    broker.stop();
+    let checkpoint = dir.path().join("recovery-point-offset-checkpoint");
+    let text = fs::read_to_string(&checkpoint).expect("a clean stop writes the checkpoint");
+    assert!(text.contains(&format!("{TOPIC} 0 {RECORDS}\n")), "{text}");
+
+    // A crash, and a flipped byte early in the log (before its first index entry).
+    let simulate_crash = || fs::remove_file(dir.path().join(".clean-shutdown")).expect("marker");
+    simulate_crash();
+    let partition = dir.path().join(format!("{TOPIC}-0"));
+    let log = segments(&partition, "log").pop().expect("segment");
+    let mut data = fs::read(&log).expect("read");
+    let at = position_of(&log, 2).expect("batch 2");
+    data[at] ^= 0xff;
+    fs::write(&log, &data).expect("write");
+
+    // The checkpoint says all of it was fsynced: nothing is re-validated or cut.
+    let broker = TestBroker::start_with(config(dir.path()));
+    let mut c = RawClient::connect(broker.addr);
+    assert_eq!(produce_one(&mut c, RECORDS), RECORDS as i64);
+    broker.stop();
+
+    // An unreadable checkpoint counts for nothing: everything is validated, the damage cut.
+    simulate_crash();
+    fs::write(&checkpoint, "garbage\n").expect("damage the checkpoint");
+    restart_and_check(dir.path(), 2);
+}

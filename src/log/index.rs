@@ -361,6 +361,21 @@ impl OffsetIndex {
         self.len().checked_sub(1).and_then(|i| self.entry(i))
     }
 
+    /// How many entries have a relative offset `<= rel`.
+    pub fn entries_at_or_below(&self, rel: u32) -> usize {
+        let view = self.file.view();
+        let (mut lo, mut hi) = (0, view.len());
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            if Self::decode(view.raw(mid)).0 <= rel {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        lo
+    }
+
     /// The entry with the greatest relative offset `<= rel`.
     pub fn lookup(&self, rel: u32) -> Option<(u32, u32)> {
         let view = self.file.view();

@@ -14,12 +14,13 @@
 //! Non-active segments then get their indexes trimmed; the active one's grow as it is appended
 //! to (nothing is preallocated, so nothing past the entries in use is read).
 //!
-//! After an unclean shutdown ([`Recovery::Unclean`]) step 1 is skipped for every segment that
-//! may hold data written after the *recovery point* (the offset below which everything was
-//! fsynced, given by the caller): those segments are validated batch by batch from
-//! position 0 and their indexes rebuilt, so the whole unflushed range is checked, not only the
-//! tail after the last index entry. After a clean shutdown ([`Recovery::Clean`]) only the
-//! short tail after each segment's last index entry is re-read.
+//! After an unclean shutdown ([`Recovery::Unclean`]) only what lies past the *recovery point*
+//! (the offset below which everything was fsynced, given by the caller) is distrusted: in a
+//! segment that may hold offsets at or past it, only the index entries of batches starting
+//! below it are kept, and the scan of step 2 starts at the last of them (from position 0 when
+//! there is none), so the whole unflushed range is validated batch by batch, and nothing
+//! before it. After a clean shutdown ([`Recovery::Clean`]) only the short tail after each
+//! segment's last index entry is re-read.
 //!
 //! Loading never fsyncs: after an unclean start the caller syncs the filesystem once.
 
@@ -108,12 +109,19 @@ pub(crate) fn load_segments(
         let size = file.metadata()?.len();
         let mut segment = Segment::from_file(dir, base, file, size, config)?;
         let is_last = iter.len() == 0;
-        // May this segment hold offsets at or past the recovery point?
-        let unflushed = iter
+        // Data below the recovery point was fsynced: the index entries there are trusted and
+        // only what follows the last of them is re-read. A segment followed by one starting
+        // at or below the recovery point is trusted whole.
+        let trusted_below = if iter
             .as_slice()
             .first()
-            .is_none_or(|&next| next > recovery_point);
-        let truncated = recover_segment(&mut segment, unflushed, config)?;
+            .is_some_and(|&next| next <= recovery_point)
+        {
+            i64::MAX
+        } else {
+            recovery_point
+        };
+        let truncated = recover_segment(&mut segment, trusted_below, config)?;
         if segment.size() == 0 && !is_last && !truncated {
             tracing::warn!(segment = %log_path.display(), "removing empty non-active segment");
             drop(segment);
@@ -191,11 +199,20 @@ struct ScanStart {
 }
 
 /// Checks the indexes against the `.log` and picks the scan start; `None` means rebuild.
-fn plan_scan(segment: &Segment, data: &[u8]) -> Option<ScanStart> {
+/// Only index entries of batches starting below `trusted_below` are kept.
+fn plan_scan(segment: &Segment, data: &[u8], trusted_below: i64) -> Option<ScanStart> {
     let base = segment.base_offset();
     let oi = segment.offset_index();
+    let limit = u32::try_from(
+        trusted_below
+            .checked_sub(base)?
+            .checked_sub(1)?
+            .min(u32::MAX.into()),
+    )
+    .ok()?;
+    let kept = oi.entries_at_or_below(limit);
     let (first_rel, first_pos) = oi.entry(0)?;
-    let (last_rel, last_pos) = oi.last()?;
+    let (last_rel, last_pos) = oi.entry(kept.checked_sub(1)?)?;
     let at = |rel: u32, pos: u32| {
         header_at(data, pos as usize)
             .ok()
@@ -230,7 +247,7 @@ fn plan_scan(segment: &Segment, data: &[u8]) -> Option<ScanStart> {
         pos += b.size;
     }
     Some(ScanStart {
-        offset_entries: oi.len(),
+        offset_entries: kept,
         time_entries,
         max_timestamp: Some((ts, ts_offset)),
         position: u64::from(last_pos),
@@ -238,11 +255,12 @@ fn plan_scan(segment: &Segment, data: &[u8]) -> Option<ScanStart> {
     })
 }
 
-/// Validates the segment's tail (or all of it), completes its indexes and truncates a torn or
-/// corrupt tail. Returns whether the `.log` was truncated.
+/// Validates the segment from its last index entry of a batch starting below `trusted_below`
+/// (all of it when there is none, e.g. `trusted_below == 0`), completes its indexes and
+/// truncates a torn or corrupt tail. Returns whether the `.log` was truncated.
 fn recover_segment(
     segment: &mut Segment,
-    full_scan: bool,
+    trusted_below: i64,
     config: &LogConfig,
 ) -> Result<bool, LogError> {
     let Some(map) = segment.mapping()? else {
@@ -250,11 +268,7 @@ fn recover_segment(
         return Ok(false);
     };
     let data = &map[..];
-    let mut planned = if full_scan {
-        None
-    } else {
-        plan_scan(segment, data)
-    };
+    let mut planned = plan_scan(segment, data, trusted_below);
     let (pos, reason) = loop {
         let full = planned.is_none();
         let start = planned.take().unwrap_or(ScanStart {
@@ -341,7 +355,7 @@ pub(crate) fn open_rewritten_segment(
         return Ok(None);
     }
     let mut segment = Segment::from_file(dir, base, file, size, config)?;
-    if recover_segment(&mut segment, true, config)? {
+    if recover_segment(&mut segment, 0, config)? {
         return Err(LogError::Corrupt(format!(
             "rewritten segment {} failed validation",
             log_path.display()
