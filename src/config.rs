@@ -17,6 +17,8 @@ pub const DEFAULT_MAX_FRAME_BYTES: usize = 100 * 1024 * 1024;
 pub const DEFAULT_MESSAGE_MAX_BYTES: usize = 1_048_588;
 /// Default segment size before a partition log rolls (Kafka's `log.segment.bytes`).
 pub const DEFAULT_SEGMENT_BYTES: u64 = 1024 * 1024 * 1024;
+/// Default limit on the partitions of one broker.
+pub const DEFAULT_MAX_PARTITIONS: usize = 200_000;
 /// Default time after which unused segment files and mappings are released.
 pub const DEFAULT_IDLE_FILE_TIMEOUT_MS: u64 = 10_000;
 /// Default `group.initial.rebalance.delay.ms` of a dev broker (Kafka: 3000).
@@ -142,6 +144,10 @@ pub struct Cli {
         default_value_t = DEFAULT_IDLE_FILE_TIMEOUT_MS
     )]
     pub idle_file_timeout_ms: u64,
+    /// Most partitions the broker holds: CreateTopics and CreatePartitions (and auto-creation)
+    /// past it are refused with POLICY_VIOLATION and a line in the log.
+    #[arg(long, env = "KALFKA_MAX_PARTITIONS", default_value_t = DEFAULT_MAX_PARTITIONS)]
+    pub max_partitions: usize,
     /// TOML file of Kafka broker properties (`num.partitions = 3`, `log.dirs = "/var/kalfka"`,
     /// `listeners = "PLAINTEXT://127.0.0.1:9092"`, ...); flags and environment win over it.
     #[arg(long, env = "KALFKA_CONFIG")]
@@ -221,6 +227,8 @@ pub struct BrokerConfig {
     pub memory: bool,
     /// Unused segment files and mappings are released after this many ms.
     pub idle_file_timeout_ms: u64,
+    /// Most partitions the broker holds.
+    pub max_partitions: usize,
 }
 
 impl BrokerConfig {
@@ -249,6 +257,7 @@ impl BrokerConfig {
             transactional_id_expiration_ms: 604_800_000,
             memory: false,
             idle_file_timeout_ms: DEFAULT_IDLE_FILE_TIMEOUT_MS,
+            max_partitions: DEFAULT_MAX_PARTITIONS,
         }
     }
 }
@@ -320,6 +329,7 @@ impl TryFrom<Cli> for BrokerConfig {
             transactional_id_expiration_ms: cli.transactional_id_expiration_ms,
             memory: cli.memory,
             idle_file_timeout_ms: cli.idle_file_timeout_ms,
+            max_partitions: cli.max_partitions,
         })
     }
 }

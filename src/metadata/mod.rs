@@ -32,6 +32,8 @@ pub struct TopicDefaults {
     pub message_max_bytes: usize,
     /// `log.segment.bytes`.
     pub segment_bytes: u64,
+    /// `--max-partitions`: most partitions of the broker.
+    pub max_partitions: usize,
 }
 
 /// All topics of the broker.
@@ -47,6 +49,8 @@ pub struct TopicRegistry {
     recovery: Recovery,
     /// Serializes creations and deletions, and with them writes of the metadata file.
     changes: Mutex<()>,
+    /// Partitions of all topics (changed under `changes`).
+    partition_count: std::sync::atomic::AtomicUsize,
     /// `--memory`: partitions live in memory and topic metadata is never read or written.
     memory: bool,
     /// The recovery-point checkpoint as last written; held while one is written (a leaf lock:
@@ -79,6 +83,7 @@ impl TopicRegistry {
         };
         let defaults = TopicDefaults {
             num_partitions: config.num_partitions,
+            max_partitions: config.max_partitions,
             message_max_bytes: config.message_max_bytes,
             segment_bytes: config.segment_bytes,
         };
@@ -95,6 +100,7 @@ impl TopicRegistry {
             ids: DashMap::new(),
             recovery,
             changes: Mutex::new(()),
+            partition_count: std::sync::atomic::AtomicUsize::new(0),
             memory: config.memory,
             checkpoint: Mutex::new(OffsetCheckpoint::default()),
         };
@@ -212,8 +218,32 @@ impl TopicRegistry {
             n if n >= 1 => n,
             n => return Err(BrokerError::InvalidPartitions(n)),
         };
+        self.check_partition_limit(partitions as usize)?;
         validate_topic_configs(configs)?;
         Ok(partitions)
+    }
+
+    /// Refuses `more` partitions if they would take the broker past `--max-partitions`,
+    /// saying so in the log.
+    fn check_partition_limit(&self, more: usize) -> Result<(), BrokerError> {
+        let current = self
+            .partition_count
+            .load(std::sync::atomic::Ordering::Relaxed);
+        let limit = self.defaults.max_partitions;
+        if current.saturating_add(more) > limit {
+            tracing::warn!(
+                requested = more,
+                current,
+                limit,
+                "partition limit reached (--max-partitions): refusing to create partitions"
+            );
+            return Err(BrokerError::PartitionLimit {
+                requested: more,
+                current,
+                limit,
+            });
+        }
+        Ok(())
     }
 
     /// Creates a topic (`partitions` of -1 means the broker default) and persists it before
@@ -265,6 +295,8 @@ impl TopicRegistry {
             .remove(name)
             .ok_or(BrokerError::UnknownTopicOrPartition)?;
         self.ids.remove(&topic.id);
+        self.partition_count
+            .fetch_sub(topic.partitions.len(), std::sync::atomic::Ordering::Relaxed);
         // A topic created again under this name must not inherit these recovery points.
         if let Err(e) = self.write_recovery_checkpoint() {
             tracing::warn!(error = %e, "cannot rewrite the recovery-point checkpoint");
@@ -324,6 +356,7 @@ impl TopicRegistry {
                 requested: count,
             });
         }
+        self.check_partition_limit((count - current) as usize)?;
         Ok(topic)
     }
 
@@ -377,8 +410,17 @@ impl TopicRegistry {
     /// persisting fails). Callers hold `changes`.
     fn swap(&self, updated: Arc<Topic>) -> Result<Arc<Topic>, BrokerError> {
         self.persist(&updated)?;
-        self.topics
-            .insert(updated.name.clone(), Arc::clone(&updated));
+        if let Some(old) = self
+            .topics
+            .insert(updated.name.clone(), Arc::clone(&updated))
+        {
+            let grown = updated
+                .partitions
+                .len()
+                .saturating_sub(old.partitions.len());
+            self.partition_count
+                .fetch_add(grown, std::sync::atomic::Ordering::Relaxed);
+        }
         Ok(updated)
     }
 
@@ -534,6 +576,8 @@ impl TopicRegistry {
     }
 
     fn insert(&self, topic: Arc<Topic>) {
+        self.partition_count
+            .fetch_add(topic.partitions.len(), std::sync::atomic::Ordering::Relaxed);
         self.ids.insert(topic.id, topic.name.clone());
         self.topics.insert(topic.name.clone(), topic);
     }
@@ -612,6 +656,39 @@ fn new_cluster_id() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn partitions_past_the_limit_are_refused_and_deletions_free_room() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let config = BrokerConfig {
+            max_partitions: 5,
+            ..BrokerConfig::for_tests(dir.path())
+        };
+        let registry = TopicRegistry::open(&config).expect("open");
+        registry.create("a", 3, TopicConfigs::new()).expect("a");
+        let refused = registry.create("b", 3, TopicConfigs::new());
+        assert!(
+            matches!(
+                refused,
+                Err(BrokerError::PartitionLimit {
+                    requested: 3,
+                    current: 3,
+                    limit: 5
+                })
+            ),
+            "{refused:?}"
+        );
+        assert!(registry.get("b").is_none());
+        assert!(registry
+            .check_new_topic("c", 1_000_000, &TopicConfigs::new())
+            .is_err());
+        registry.add_partitions("a", 5).expect("grow to the limit");
+        assert!(registry.add_partitions("a", 6).is_err());
+        registry.delete("a").expect("delete");
+        registry
+            .create("b", 5, TopicConfigs::new())
+            .expect("room again");
+    }
 
     #[test]
     fn cluster_ids_are_22_url_safe_characters() {
