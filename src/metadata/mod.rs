@@ -192,6 +192,16 @@ impl TopicRegistry {
         all
     }
 
+    /// The topics for which `keep` holds, in no particular order (cheaper than
+    /// [`list`](Self::list) for periodic tasks that care about a few of many topics).
+    pub fn filtered(&self, keep: impl Fn(&Topic) -> bool) -> Vec<Arc<Topic>> {
+        self.topics
+            .iter()
+            .filter(|t| keep(t))
+            .map(|t| Arc::clone(&t))
+            .collect()
+    }
+
     /// Largest batch a topic accepts (`max.message.bytes`, else the broker default).
     pub fn max_message_bytes(&self, topic: &Topic) -> usize {
         topic
