@@ -93,8 +93,14 @@ impl IndexFile {
             max_entries: max_entries.max(1),
         };
         if capacity > 0 {
+            // A file preallocated by an earlier version is mostly a hole: start looking for the
+            // last entry at the end of its last data extent, not at the end of the file.
+            let data_end = std::fs::File::open(path)
+                .ok()
+                .and_then(|f| data_end(&f))
+                .map_or(capacity, |end| end.div_ceil(entry_size).min(capacity));
             let m = index.map_file()?;
-            let mut n = capacity;
+            let mut n = data_end;
             while n > 0
                 && m[(n - 1) * entry_size..n * entry_size]
                     .iter()
@@ -278,6 +284,13 @@ impl IndexFile {
         Ok(())
     }
 
+    /// Whether the file is much longer than its entries (preallocated by an earlier version,
+    /// or left so by a truncation): more than one growth step past them.
+    pub(crate) fn is_oversized(&self) -> bool {
+        let step = (FIRST_STEP_BYTES / self.entry_size).max(1);
+        self.capacity > 2 * self.entries.max(step)
+    }
+
     /// Whether no further entry fits.
     pub(crate) fn is_full(&self) -> bool {
         self.entries >= self.max_entries
@@ -287,6 +300,37 @@ impl IndexFile {
     #[cfg(test)]
     fn file_bytes(&self) -> usize {
         self.capacity * self.entry_size
+    }
+}
+
+/// Where the file's last data extent ends (in bytes), skipping trailing holes; `None` where
+/// the filesystem cannot tell.
+fn data_end(file: &std::fs::File) -> Option<usize> {
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::unix::io::AsRawFd;
+        let fd = file.as_raw_fd();
+        let mut end: libc::off_t = 0;
+        for _ in 0..1024 {
+            // SAFETY: lseek on a descriptor we own; it only moves the file position.
+            let data = unsafe { libc::lseek(fd, end, libc::SEEK_DATA) };
+            if data < 0 {
+                // ENXIO: no data at or after `end`.
+                return usize::try_from(end).ok();
+            }
+            // SAFETY: as above.
+            let hole = unsafe { libc::lseek(fd, data, libc::SEEK_HOLE) };
+            if hole <= data {
+                return None;
+            }
+            end = hole;
+        }
+        None
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = file;
+        None
     }
 }
 
@@ -540,6 +584,25 @@ mod tests {
             OffsetIndex::load(&path, u64::MAX, 1500).unwrap().len(),
             1500
         );
+    }
+
+    #[test]
+    fn a_preallocated_index_is_read_without_scanning_its_hole() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("0.index");
+        let mut idx = OffsetIndex::load(&path, 0, 1000).unwrap();
+        assert!(idx.push(3, 100) && idx.push(7, 300));
+        drop(idx);
+        // As an earlier version left an active index: 10 MB, all but the start a hole.
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open(&path)
+            .unwrap()
+            .set_len(10 << 20)
+            .unwrap();
+        let idx = OffsetIndex::load(&path, 1_000, 1 << 20).unwrap();
+        assert_eq!((idx.len(), idx.last()), (2, Some((7, 300))));
+        assert!(idx.is_oversized());
     }
 
     #[test]

@@ -143,8 +143,11 @@ pub(crate) fn load_segments(
     for segment in segments.iter_mut().take(count.saturating_sub(1)) {
         segment.seal_loaded()?;
     }
-    if segments.is_empty() {
-        segments.push(Segment::create(dir, 0, config)?);
+    match segments.last_mut() {
+        // An index much longer than its entries (preallocated by an earlier version) would
+        // be looked through at every start: shrink it (no fsync; it grows again in steps).
+        Some(active) => active.trim_oversized_indexes()?,
+        None => segments.push(Segment::create(dir, 0, config)?),
     }
     Ok(segments)
 }

@@ -451,6 +451,17 @@ impl Segment {
         Ok(())
     }
 
+    /// Shrinks index files much longer than their entries (see `IndexFile::is_oversized`).
+    pub(crate) fn trim_oversized_indexes(&mut self) -> io::Result<()> {
+        if self.offset_index.is_oversized() {
+            self.offset_index.trim()?;
+        }
+        if self.time_index.is_oversized() {
+            self.time_index.trim()?;
+        }
+        Ok(())
+    }
+
     /// fsyncs the `.log` and flushes both indexes.
     pub fn flush(&self) -> io::Result<()> {
         self.file()?.sync_data()?;
