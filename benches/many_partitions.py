@@ -4,9 +4,10 @@
 Starts the broker on a fresh data directory, auto-creates N one-partition topics through
 Metadata requests (timed), produces one small record to each (acks=1, pipelined), then
 measures: clean shutdown time, clean restart to the first answered Metadata, RSS and memory
-map count after the restart and after the idle sweep, restart after kill -9. Only the
+map count after the restart and after the idle sweep, restart after kill -9; after each
+restart every topic is fetched and must return its record. Only the
 Python standard library; the Kafka wire format is written by hand (Metadata v1, Produce v3
-with a magic-2 record batch).
+with a magic-2 record batch, Fetch v4).
 """
 
 import os
@@ -81,6 +82,23 @@ def produce_request(corr, topic, batch):
     body = struct.pack(">hhi", -1, 1, 30000) + struct.pack(">i", 1) + kstr(topic)
     body += struct.pack(">i", 1) + struct.pack(">ii", 0, len(batch)) + batch
     return frame(0, 3, corr, body)
+
+
+def fetch_request(corr, topic):
+    body = struct.pack(">iiiib", -1, 0, 0, 1 << 20, 0) + struct.pack(">i", 1) + kstr(topic)
+    body += struct.pack(">i", 1) + struct.pack(">iqi", 0, 0, 1 << 20)
+    return frame(1, 4, corr, body)
+
+
+def value(i):
+    return b"value-%07d" % i
+
+
+def unreadable(addr, topics):
+    """How many topics do not return their one record (Fetch v4 from offset 0)."""
+    with socket.create_connection(addr) as s:
+        answers = pipelined(s, [fetch_request(i, t) for i, t in enumerate(topics)])
+    return sum(1 for i, a in enumerate(answers) if value(i) not in a)
 
 
 def read_frame(sock):
@@ -173,7 +191,7 @@ def main():
         create_s = sum(fifths)
         now = int(time.time() * 1000)
         t = time.monotonic()
-        pipelined(s, [produce_request(i, topic, record_batch(b"value-%d" % i, now))
+        pipelined(s, [produce_request(i, topic, record_batch(value(i), now))
                       for i, topic in enumerate(topics)])
         produce_s = time.monotonic() - t
     print(f"partitions={n}")
@@ -191,6 +209,7 @@ def main():
     rss, maps = proc_status(proc.pid)
     print(f"clean_restart_to_metadata_s={ready:.3f}")
     print(f"rss_after_clean_restart_mb={rss} maps={maps}")
+    print(f"unreadable_after_clean_restart={unreadable(addr, topics)}")
     time.sleep(5)
     rss, maps = proc_status(proc.pid)
     print(f"rss_after_idle_sweep_mb={rss} maps={maps}")
@@ -202,6 +221,7 @@ def main():
     rss, maps = proc_status(proc.pid)
     print(f"kill9_restart_to_metadata_s={ready:.3f}")
     print(f"rss_after_kill9_restart_mb={rss} maps={maps}")
+    print(f"unreadable_after_kill9_restart={unreadable(addr, topics)}")
     proc.send_signal(signal.SIGTERM)
     proc.wait(timeout=300)
     subprocess.run(["rm", "-rf", data], check=False)
