@@ -11,7 +11,8 @@
 //!   never the whole file; recovery then checks the first and last entries against the `.log`.
 //! - The mapping is made on first use and released by [`IndexFile::release`] (the idle
 //!   sweep), so idle partitions hold no index mappings; readers hold the mapping's read lock
-//!   while they look at it, so it is never unmapped under them.
+//!   while they look at it, so it is never unmapped under them. It is kept only within the
+//!   process-wide mapping budget ([`super::budget`]); past it, each use maps and unmaps.
 //! - The file is created on the first growth; an index without entries has no mapping and
 //!   may have no file.
 
@@ -22,6 +23,7 @@ use std::sync::{RwLock, RwLockReadGuard};
 
 use memmap2::MmapMut;
 
+use super::budget::{Counted, MAPPINGS};
 use super::config::{OFFSET_INDEX_ENTRY_SIZE, TIME_INDEX_ENTRY_SIZE};
 
 /// Size of the first growth step, in bytes.
@@ -35,7 +37,7 @@ pub(crate) struct IndexFile {
     identity: Option<super::segment::FileId>,
     /// The mapping of the first `capacity` entries, made on demand; `None` when released or
     /// when `capacity == 0`.
-    map: RwLock<Option<MmapMut>>,
+    map: RwLock<Option<Counted<MmapMut>>>,
     entry_size: usize,
     entries: usize,
     /// Entries the file has room for (its length in entries).
@@ -47,16 +49,34 @@ pub(crate) struct IndexFile {
 /// A read view of an index's entries (empty when the file cannot be mapped: callers then
 /// scan the `.log` from the segment's start, which is slower but correct).
 pub(crate) struct View<'a> {
-    guard: Option<RwLockReadGuard<'a, Option<MmapMut>>>,
+    map: ViewMap<'a>,
     entry_size: usize,
     entries: usize,
 }
 
+/// Where a [`View`] reads from.
+enum ViewMap<'a> {
+    /// Nothing to read.
+    None,
+    /// The cached mapping, held mapped by the read lock.
+    Cached(RwLockReadGuard<'a, Option<Counted<MmapMut>>>),
+    /// A mapping made for this view only (past the mapping budget).
+    Owned(MmapMut),
+}
+
 impl View<'_> {
+    fn bytes(&self) -> Option<&[u8]> {
+        match &self.map {
+            ViewMap::None => None,
+            ViewMap::Cached(guard) => guard.as_deref().map(|m| &m[..]),
+            ViewMap::Owned(m) => Some(&m[..]),
+        }
+    }
+
     /// Raw bytes of entry `i` (empty past the entries in use or without a mapping).
     fn raw(&self, i: usize) -> &[u8] {
-        match self.guard.as_deref() {
-            Some(Some(m)) if i < self.entries => m
+        match self.bytes() {
+            Some(m) if i < self.entries => m
                 .get(i * self.entry_size..(i + 1) * self.entry_size)
                 .unwrap_or(&[]),
             _ => &[],
@@ -65,10 +85,7 @@ impl View<'_> {
 
     /// Entries readable through this view.
     fn len(&self) -> usize {
-        match self.guard.as_deref() {
-            Some(Some(_)) => self.entries,
-            _ => 0,
-        }
+        self.bytes().map_or(0, |_| self.entries)
     }
 }
 
@@ -109,7 +126,7 @@ impl IndexFile {
                 n -= 1;
             }
             index.entries = n;
-            *index.map.get_mut().unwrap_or_else(|p| p.into_inner()) = Some(m);
+            *index.map.get_mut().unwrap_or_else(|p| p.into_inner()) = MAPPINGS.take(m).ok();
         }
         Ok(index)
     }
@@ -139,53 +156,55 @@ impl IndexFile {
 
     /// A read view of the entries, mapping the file if it is not mapped.
     pub(crate) fn view(&self) -> View<'_> {
-        let view = |guard| View {
-            guard: Some(guard),
+        let view = |map| View {
+            map,
             entry_size: self.entry_size,
             entries: self.entries,
         };
         if self.entries == 0 {
-            return View {
-                guard: None,
-                entry_size: self.entry_size,
-                entries: 0,
-            };
+            return view(ViewMap::None);
         }
         let guard = self.map.read().unwrap_or_else(|p| p.into_inner());
         if guard.is_some() {
-            return view(guard);
+            return view(ViewMap::Cached(guard));
         }
         drop(guard);
-        {
-            let mut slot = self.map.write().unwrap_or_else(|p| p.into_inner());
-            if slot.is_none() {
-                match self.map_file() {
-                    Ok(m) => *slot = Some(m),
-                    Err(e) => {
-                        tracing::warn!(path = %self.path.display(), error = %e, "cannot map an index; reading without it");
-                    }
+        let mut slot = self.map.write().unwrap_or_else(|p| p.into_inner());
+        if slot.is_none() {
+            match self.map_file() {
+                Ok(m) => match MAPPINGS.take(m) {
+                    Ok(counted) => *slot = Some(counted),
+                    Err(m) => return view(ViewMap::Owned(m)),
+                },
+                Err(e) => {
+                    tracing::warn!(path = %self.path.display(), error = %e, "cannot map an index; reading without it");
+                    return view(ViewMap::None);
                 }
             }
         }
-        view(self.map.read().unwrap_or_else(|p| p.into_inner()))
+        drop(slot);
+        view(ViewMap::Cached(
+            self.map.read().unwrap_or_else(|p| p.into_inner()),
+        ))
     }
 
-    /// The mapping for writing, made if needed.
-    fn map_mut(&mut self) -> io::Result<&mut MmapMut> {
-        if self
-            .map
-            .get_mut()
-            .unwrap_or_else(|p| p.into_inner())
-            .is_none()
-        {
-            let m = self.map_file()?;
-            *self.map.get_mut().unwrap_or_else(|p| p.into_inner()) = Some(m);
+    /// Runs `write` on the mapped entries, mapping the file if needed (cached within the
+    /// mapping budget, else unmapped again at once).
+    fn with_map_mut(&mut self, write: impl FnOnce(&mut [u8])) -> io::Result<()> {
+        let slot = self.map.get_mut().unwrap_or_else(|p| p.into_inner());
+        if let Some(m) = slot.as_mut() {
+            write(&mut m[..]);
+            return Ok(());
         }
-        self.map
-            .get_mut()
-            .unwrap_or_else(|p| p.into_inner())
-            .as_mut()
-            .ok_or_else(|| io::Error::other("index not mapped"))
+        let m = self.map_file()?;
+        match MAPPINGS.take(m) {
+            Ok(mut counted) => {
+                write(&mut counted[..]);
+                *self.map.get_mut().unwrap_or_else(|p| p.into_inner()) = Some(counted);
+            }
+            Err(mut m) => write(&mut m[..]),
+        }
+        Ok(())
     }
 
     /// Drops the mapping (made again on the next use). Returns whether one was dropped.
@@ -236,12 +255,9 @@ impl IndexFile {
         }
         let at = self.entries * self.entry_size;
         let size = self.entry_size;
-        match self.map_mut() {
-            Ok(m) => m[at..at + size].copy_from_slice(entry),
-            Err(e) => {
-                tracing::warn!(path = %self.path.display(), error = %e, "cannot map an index");
-                return false;
-            }
+        if let Err(e) = self.with_map_mut(|m| m[at..at + size].copy_from_slice(entry)) {
+            tracing::warn!(path = %self.path.display(), error = %e, "cannot map an index");
+            return false;
         }
         self.entries += 1;
         true
@@ -251,11 +267,8 @@ impl IndexFile {
     pub(crate) fn truncate(&mut self, n: usize) {
         if n < self.entries {
             let (from, to) = (n * self.entry_size, self.entries * self.entry_size);
-            match self.map_mut() {
-                Ok(m) => m[from..to].fill(0),
-                Err(e) => {
-                    tracing::warn!(path = %self.path.display(), error = %e, "cannot map an index");
-                }
+            if let Err(e) = self.with_map_mut(|m| m[from..to].fill(0)) {
+                tracing::warn!(path = %self.path.display(), error = %e, "cannot map an index");
             }
             self.entries = n;
         }

@@ -60,6 +60,7 @@
 //! [`compaction`] (the cleaner), [`partition`] (the partition log).
 
 mod batch;
+mod budget;
 pub mod checkpoint;
 mod compaction;
 pub mod config;

@@ -3,7 +3,8 @@
 //! File descriptors are a resource of their own (thousands of partitions must not exhaust
 //! them): the `.log` descriptor is opened on demand (appends, fsyncs, mapping) and closed by
 //! [`Segment::seal`] and by [`Segment::close_if_idle`]; reads go through a cached read-only
-//! mapping, which needs no descriptor once made and is dropped when idle as well.
+//! mapping, which needs no descriptor once made and is dropped when idle as well. Both are
+//! cached only within process-wide budgets ([`super::budget`]); past them they serve one use.
 
 use std::fs::{File, OpenOptions};
 use std::io;
@@ -16,6 +17,7 @@ use bytes::Bytes;
 use memmap2::{Mmap, UncheckedAdvice};
 
 use super::batch::{header_at, BatchInfo};
+use super::budget::{Counted, DESCRIPTORS, MAPPINGS};
 use super::index::{OffsetIndex, TimeIndex};
 use super::{LogConfig, LogError};
 
@@ -78,8 +80,9 @@ fn page_size() -> usize {
 pub(crate) struct Segment {
     base_offset: i64,
     dir: PathBuf,
-    /// The `.log` descriptor while open (see the module docs).
-    file: Mutex<Option<Arc<File>>>,
+    /// The `.log` descriptor while open (see the module docs), counted against the
+    /// descriptor budget.
+    file: Mutex<Option<Counted<Arc<File>>>>,
     /// Identity of the `.log` file ([`FileId`]): a reopen must find the same file, not one
     /// created at the same path since (a deleted and re-created topic).
     identity: FileId,
@@ -89,8 +92,9 @@ pub(crate) struct Segment {
     size: u64,
     /// Offset after the last batch (`base_offset` when empty).
     next_offset: i64,
-    /// Cached read-only mapping of `.log`; remapped when `size` outgrows it.
-    map: Mutex<Option<Arc<Mmap>>>,
+    /// Cached read-only mapping of `.log`, counted against the mapping budget; remapped when
+    /// `size` outgrows it.
+    map: Mutex<Option<Counted<Arc<Mmap>>>>,
     offset_index: OffsetIndex,
     time_index: TimeIndex,
     bytes_since_last_entry: usize,
@@ -142,7 +146,8 @@ impl Segment {
         Ok(Segment {
             base_offset,
             dir: dir.to_path_buf(),
-            file: Mutex::new(Some(Arc::new(file))),
+            // Past the budget the descriptor is closed here and reopened per use.
+            file: Mutex::new(DESCRIPTORS.take(Arc::new(file)).ok()),
             identity,
             last_used_ms: AtomicU64::new(clock_ms()),
             size,
@@ -190,7 +195,8 @@ impl Segment {
             return Ok(Arc::clone(f));
         }
         let opened = Arc::new(self.reopen(OpenOptions::new().read(true).write(true))?);
-        *file = Some(Arc::clone(&opened));
+        // Past the budget it is not kept: closed once the caller is done with it.
+        *file = DESCRIPTORS.take(Arc::clone(&opened)).ok();
         Ok(opened)
     }
 
@@ -332,7 +338,12 @@ impl Segment {
             }
         }
         // The open descriptor if there is one; else one just for mapping (closed at once).
-        let open = self.file.lock().map_err(|_| LogError::Poisoned)?.clone();
+        let open = self
+            .file
+            .lock()
+            .map_err(|_| LogError::Poisoned)?
+            .as_deref()
+            .cloned();
         let file = match open {
             Some(f) => f,
             None => Arc::new(self.reopen(OpenOptions::new().read(true))?),
@@ -348,7 +359,8 @@ impl Segment {
                 self.size
             )));
         }
-        *guard = Some(Arc::clone(&m));
+        // Past the budget it is not kept: unmapped once the read's bytes are dropped.
+        *guard = MAPPINGS.take(Arc::clone(&m)).ok();
         Ok(Some(m))
     }
 
