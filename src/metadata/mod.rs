@@ -51,6 +51,8 @@ pub struct TopicRegistry {
     changes: Mutex<()>,
     /// Partitions of all topics (changed under `changes`).
     partition_count: std::sync::atomic::AtomicUsize,
+    /// Bumped whenever a topic is added, removed or replaced (see [`generation`](Self::generation)).
+    generation: std::sync::atomic::AtomicU64,
     /// `--memory`: partitions live in memory and topic metadata is never read or written.
     memory: bool,
     /// The recovery-point checkpoint as last written; held while one is written (a leaf lock:
@@ -101,6 +103,7 @@ impl TopicRegistry {
             recovery,
             changes: Mutex::new(()),
             partition_count: std::sync::atomic::AtomicUsize::new(0),
+            generation: std::sync::atomic::AtomicU64::new(0),
             memory: config.memory,
             checkpoint: Mutex::new(OffsetCheckpoint::default()),
         };
@@ -190,6 +193,17 @@ impl TopicRegistry {
         let mut all: Vec<_> = self.topics.iter().map(|t| Arc::clone(&t)).collect();
         all.sort_by(|a, b| a.name.cmp(&b.name));
         all
+    }
+
+    /// A number that changes whenever a topic is created, deleted or altered: periodic tasks
+    /// keep what they derived from the topics until it changes.
+    pub fn generation(&self) -> u64 {
+        self.generation.load(std::sync::atomic::Ordering::Acquire)
+    }
+
+    fn bump_generation(&self) {
+        self.generation
+            .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
     }
 
     /// The topics for which `keep` holds, in no particular order (cheaper than
@@ -305,6 +319,7 @@ impl TopicRegistry {
             .remove(name)
             .ok_or(BrokerError::UnknownTopicOrPartition)?;
         self.ids.remove(&topic.id);
+        self.bump_generation();
         self.partition_count
             .fetch_sub(topic.partitions.len(), std::sync::atomic::Ordering::Relaxed);
         // A topic created again under this name must not inherit these recovery points.
@@ -431,6 +446,7 @@ impl TopicRegistry {
             self.partition_count
                 .fetch_add(grown, std::sync::atomic::Ordering::Relaxed);
         }
+        self.bump_generation();
         Ok(updated)
     }
 
@@ -586,6 +602,7 @@ impl TopicRegistry {
     }
 
     fn insert(&self, topic: Arc<Topic>) {
+        self.bump_generation();
         self.partition_count
             .fetch_add(topic.partitions.len(), std::sync::atomic::Ordering::Relaxed);
         self.ids.insert(topic.id, topic.name.clone());

@@ -21,7 +21,7 @@ pub const SWEEP_INTERVAL: Duration = Duration::from_secs(5);
 pub fn sweep(broker: &Broker, max_idle: Duration) -> usize {
     broker
         .topics
-        .list()
+        .filtered(|_| true)
         .iter()
         .flat_map(|t| t.partitions.iter())
         .map(|p| p.close_idle_files(max_idle))
