@@ -208,3 +208,38 @@ fn the_checkpoint_bounds_what_an_unclean_start_validates() {
     fs::write(&checkpoint, "garbage\n").expect("damage the checkpoint");
     restart_and_check(dir.path(), 2);
 }
+
+/// A deleted topic drops out of the recovery-point checkpoint at once, so a topic created again
+/// under its name after a crash is validated from scratch, not trusted up to the old offsets.
+#[test]
+fn a_deleted_topic_leaves_the_checkpoint_at_once() {
+    use kalfka_protocol::messages::{DeleteTopicsRequest, DeleteTopicsResponse};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let broker = TestBroker::start_with(config(dir.path()));
+    let mut c = RawClient::connect(broker.addr);
+    c.create_topic(TOPIC, 1, &[]);
+    c.create_topic("kept", 1, &[]);
+    for i in 0..3 {
+        assert_eq!(produce_one(&mut c, i), i as i64);
+    }
+    broker.stop();
+    let checkpoint = dir.path().join("recovery-point-offset-checkpoint");
+    let read = || fs::read_to_string(&checkpoint).expect("checkpoint");
+    assert!(read().contains(&format!("{TOPIC} 0 3\n")), "{}", read());
+
+    let broker = TestBroker::start_with(config(dir.path()));
+    let mut c = RawClient::connect(broker.addr);
+    let resp: DeleteTopicsResponse = c.call(
+        4,
+        &DeleteTopicsRequest {
+            topic_names: vec![TOPIC.into()],
+            timeout_ms: 5000,
+            ..Default::default()
+        },
+    );
+    assert_eq!(resp.responses[0].error_code, 0);
+    // Before any clean stop or periodic write: the deletion itself rewrote the checkpoint.
+    assert!(!read().contains(&format!("{TOPIC} ")), "{}", read());
+    assert!(read().contains("kept 0 0\n"), "{}", read());
+    broker.stop();
+}

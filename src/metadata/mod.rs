@@ -4,6 +4,10 @@
 //! (dashmap); creations and deletions are serialized and persisted as one appended record of
 //! the metadata log ([`store`], `kalfka-meta.log`)
 //! before they are visible, so a restart finds exactly the topics clients were told exist.
+//!
+//! Lock order (never the other way round): `changes` (one topic change at a time), then the
+//! metadata log's mutex, or the recovery-point checkpoint's mutex, which is held while the
+//! topic map's shards are read briefly. Nothing takes `changes` while holding either.
 
 pub mod pool;
 pub mod store;
@@ -119,11 +123,14 @@ impl TopicRegistry {
                 .map_err(storage_error(&registry.data_dir))?;
         }
         let partitions: usize = registry.topics.iter().map(|t| t.partitions.len()).sum();
-        if recovery == Recovery::Unclean && partitions > 0 {
+        if recovery == Recovery::Unclean && !fresh && !registry.memory {
             // What recovery kept becomes durable with one sync for every partition; then the
-            // recovery points move up to the log ends.
-            crate::fsutil::sync_filesystem(&registry.data_dir)
-                .map_err(storage_error(&registry.data_dir))?;
+            // recovery points move up to the log ends. The checkpoint is rewritten even with
+            // no partitions: it must not keep entries of topics deleted before the crash.
+            if partitions > 0 {
+                crate::fsutil::sync_filesystem(&registry.data_dir)
+                    .map_err(storage_error(&registry.data_dir))?;
+            }
             for topic in registry.topics.iter() {
                 for p in &topic.partitions {
                     p.note_synced(p.offsets().log_end);
@@ -149,6 +156,9 @@ impl TopicRegistry {
         if self.memory {
             return Ok(false);
         }
+        // Collected under the lock: a writer that looked at the topics before a deletion
+        // cannot write after the deletion's own checkpoint and bring the topic back.
+        let mut last = self.checkpoint.lock().unwrap_or_else(|p| p.into_inner());
         let mut checkpoint = OffsetCheckpoint::default();
         for topic in self.topics.iter() {
             for p in &topic.partitions {
@@ -157,7 +167,6 @@ impl TopicRegistry {
                     .insert((topic.name.clone(), p.index), p.recovery_point());
             }
         }
-        let mut last = self.checkpoint.lock().unwrap_or_else(|p| p.into_inner());
         if *last == checkpoint && !last.offsets.is_empty() {
             return Ok(false);
         }
