@@ -22,6 +22,11 @@ use std::path::Path;
 
 /// File name of the recovery-point checkpoint in the data directory.
 pub const RECOVERY_POINT_CHECKPOINT: &str = "recovery-point-offset-checkpoint";
+/// File name of the checkpoint of partitions whose producer state was empty (no idempotent
+/// producer, no aborted transaction) at the offset given: written at a clean shutdown, read
+/// and removed at the next start, which then rebuilds producer state from there instead of
+/// reading the whole log (same format; a kalfka file, not Kafka's).
+pub const BLANK_PRODUCER_STATE_CHECKPOINT: &str = "blank-producer-state-checkpoint";
 
 /// Offsets by `(topic, partition)`, as read from or written to a checkpoint file.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -93,6 +98,11 @@ impl OffsetCheckpoint {
             out.push_str(&format!("{topic} {partition} {offset}\n"));
         }
         out
+    }
+
+    /// Replaces the file at `path` without fsync (durable after a filesystem sync).
+    pub fn write_unsynced(&self, path: &Path) -> io::Result<()> {
+        crate::fsutil::write_replace(path, self.render().as_bytes())
     }
 
     /// Replaces the file at `path` atomically and durably.

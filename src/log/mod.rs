@@ -74,7 +74,9 @@ mod recovery;
 mod retention;
 mod segment;
 
-pub use checkpoint::{OffsetCheckpoint, RECOVERY_POINT_CHECKPOINT};
+pub use checkpoint::{
+    OffsetCheckpoint, BLANK_PRODUCER_STATE_CHECKPOINT, RECOVERY_POINT_CHECKPOINT,
+};
 pub use compaction::{CompactionPolicy, CompactionStats, TxnBounds};
 pub use config::LogConfig;
 pub use engine::LogEngine;

@@ -182,6 +182,12 @@ impl ProducerStates {
         self.producers.is_empty()
     }
 
+    /// Whether there is nothing at all: no producer and no aborted transaction (the state of
+    /// a log no idempotent or transactional producer wrote to).
+    pub fn is_blank(&self) -> bool {
+        self.producers.is_empty() && self.aborted.is_empty()
+    }
+
     /// A copy of the producer entries alone (no aborted-transaction list), for checking the
     /// later batches of one request against the earlier ones.
     pub fn entries_only(&self) -> ProducerStates {

@@ -22,7 +22,10 @@ use kalfka_protocol::Uuid;
 
 use crate::config::BrokerConfig;
 use crate::error::BrokerError;
-use crate::log::{LogConfig, OffsetCheckpoint, Recovery, RECOVERY_POINT_CHECKPOINT};
+use crate::log::{
+    LogConfig, OffsetCheckpoint, Recovery, BLANK_PRODUCER_STATE_CHECKPOINT,
+    RECOVERY_POINT_CHECKPOINT,
+};
 use crate::partition::Partition;
 use store::{MetaRecord, MetaStore, StoredMeta, StoredTopic};
 pub use topic::{validate_topic_configs, validate_topic_name, Topic, TopicConfigs};
@@ -75,11 +78,15 @@ impl TopicRegistry {
         std::fs::create_dir_all(&data_dir).map_err(storage_error(&data_dir))?;
         let store = MetaStore::new(&data_dir);
         let started = std::time::Instant::now();
-        let (recovery, stored) = if config.memory {
-            (Recovery::Clean, None)
+        let (recovery, blank_producers, stored) = if config.memory {
+            (Recovery::Clean, OffsetCheckpoint::default(), None)
         } else {
-            let recovery = take_clean_shutdown_marker(&data_dir)?;
-            (recovery, store.load().map_err(storage_error(&data_dir))?)
+            let (recovery, blank) = take_clean_shutdown_marker(&data_dir)?;
+            (
+                recovery,
+                blank,
+                store.load().map_err(storage_error(&data_dir))?,
+            )
         };
         let recovery_points = match recovery {
             Recovery::Unclean if stored.is_some() => {
@@ -111,7 +118,7 @@ impl TopicRegistry {
             memory: config.memory,
             checkpoint: Mutex::new(OffsetCheckpoint::default()),
         };
-        registry.open_stored(stored_topics, &recovery_points)?;
+        registry.open_stored(stored_topics, &recovery_points, &blank_producers)?;
         if fresh && !registry.memory {
             registry
                 .store
@@ -411,7 +418,7 @@ impl TopicRegistry {
         let mut partitions = old.partitions.clone();
         for p in first_new..count {
             // A new partition's directory is empty: nothing to recover.
-            match self.open_partition(name, p, &log_config, Recovery::Clean, None) {
+            match self.open_partition(name, p, &log_config, Recovery::Clean, None, None) {
                 Ok(partition) => partitions.push(Arc::new(partition)),
                 Err(e) => {
                     discard_new();
@@ -482,6 +489,21 @@ impl TopicRegistry {
                 }
             }
         }
+        // Partitions no idempotent or transactional producer wrote to: the next clean start
+        // rebuilds their (empty) producer state from here instead of reading their logs.
+        let mut blank = OffsetCheckpoint::default();
+        for topic in &topics {
+            for p in &topic.partitions {
+                if let Some(end) = p.blank_producer_state_end() {
+                    blank.offsets.insert((topic.name.clone(), p.index), end);
+                }
+            }
+        }
+        let blank_path = self.data_dir.join(BLANK_PRODUCER_STATE_CHECKPOINT);
+        if let Err(e) = blank.write_unsynced(&blank_path) {
+            ok = false;
+            tracing::warn!(path = %blank_path.display(), error = %e, "cannot write the producer-state checkpoint");
+        }
         // The log ends before the sync: everything below them is durable after it.
         let ends: Vec<(Arc<crate::partition::Partition>, i64)> = topics
             .iter()
@@ -516,11 +538,13 @@ impl TopicRegistry {
     }
 
     /// Opens (recovering) the partitions of every stored topic on a bounded pool of threads
-    /// ([`pool`]) and registers the topics.
+    /// ([`pool`]) and registers the topics. `blank_producers`: partitions whose producer state
+    /// was empty at the last clean shutdown, and the offset then.
     fn open_stored(
         &self,
         stored: Vec<StoredTopic>,
         recovery_points: &OffsetCheckpoint,
+        blank_producers: &OffsetCheckpoint,
     ) -> Result<(), BrokerError> {
         let mut ids = Vec::with_capacity(stored.len());
         for t in &stored {
@@ -539,7 +563,8 @@ impl TopicRegistry {
             let (t, p) = jobs[i];
             let name = &stored[t].name;
             let rp = recovery_points.get(name, p);
-            self.open_partition(name, p, &log_configs[t], self.recovery, rp)
+            let blank = blank_producers.get(name, p);
+            self.open_partition(name, p, &log_configs[t], self.recovery, rp, blank)
         });
         let mut opened = opened.into_iter();
         for (t, id) in stored.into_iter().zip(ids) {
@@ -571,7 +596,7 @@ impl TopicRegistry {
         let log_config = self.log_config(&configs);
         let parts = (0..partitions)
             .map(|p| {
-                self.open_partition(name, p, &log_config, self.recovery, None)
+                self.open_partition(name, p, &log_config, self.recovery, None, None)
                     .map(Arc::new)
             })
             .collect::<Result<Vec<_>, _>>()?;
@@ -591,12 +616,20 @@ impl TopicRegistry {
         log_config: &LogConfig,
         recovery: Recovery,
         recovery_point: Option<i64>,
+        blank_producers_upto: Option<i64>,
     ) -> Result<Partition, BrokerError> {
         if self.memory {
             return Ok(Partition::in_memory(p));
         }
         let dir = self.partition_dir(name, p);
-        Partition::open_recovered(p, &dir, log_config.clone(), recovery, recovery_point)
+        Partition::open_recovered(
+            p,
+            &dir,
+            log_config.clone(),
+            recovery,
+            recovery_point,
+            blank_producers_upto,
+        )
     }
 
     fn log_config(&self, configs: &TopicConfigs) -> LogConfig {
@@ -644,19 +677,32 @@ impl TopicRegistry {
 /// Removed at start, so a crash during this run leaves none.
 pub const CLEAN_SHUTDOWN_MARKER: &str = ".clean-shutdown";
 
-/// Removes the clean-shutdown marker (durably) and tells how the previous run ended.
-fn take_clean_shutdown_marker(data_dir: &Path) -> Result<Recovery, BrokerError> {
+/// Removes the clean-shutdown marker (durably) and tells how the previous run ended; after a
+/// clean shutdown also returns (and removes, in the same directory sync) the checkpoint of
+/// partitions with blank producer state, which is only true of the data as that shutdown
+/// left it.
+fn take_clean_shutdown_marker(
+    data_dir: &Path,
+) -> Result<(Recovery, OffsetCheckpoint), BrokerError> {
+    let blank_path = data_dir.join(BLANK_PRODUCER_STATE_CHECKPOINT);
+    let blank = OffsetCheckpoint::read(&blank_path);
+    match std::fs::remove_file(&blank_path) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+            return Err(storage_error(&blank_path)(e));
+        }
+        _ => {}
+    }
     let marker = data_dir.join(CLEAN_SHUTDOWN_MARKER);
     match std::fs::remove_file(&marker) {
         Ok(()) => {
             crate::fsutil::sync_dir(data_dir).map_err(storage_error(data_dir))?;
-            Ok(Recovery::Clean)
+            Ok((Recovery::Clean, blank))
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             if store::MetaStore::new(data_dir).exists() {
                 tracing::warn!(data_dir = %data_dir.display(), "no clean-shutdown marker: recovering logs");
             }
-            Ok(Recovery::Unclean)
+            Ok((Recovery::Unclean, OffsetCheckpoint::default()))
         }
         Err(e) => Err(storage_error(data_dir)(e)),
     }

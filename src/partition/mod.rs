@@ -121,16 +121,18 @@ impl Partition {
     /// Opens the log of partition `index` in `dir` as the broker does at start: recovering
     /// from `recovery_point` (the data directory's checkpoint) without syncing anything; the
     /// caller syncs the filesystem once for every partition (see
-    /// [`PartitionLog::open_recovered`]).
+    /// [`PartitionLog::open_recovered`]). `blank_producers_upto`: the producer state is known
+    /// to be empty at this offset (from the last clean shutdown), so it is rebuilt from there.
     pub fn open_recovered(
         index: i32,
         dir: &Path,
         config: LogConfig,
         recovery: Recovery,
         recovery_point: Option<i64>,
+        blank_producers_upto: Option<i64>,
     ) -> Result<Self, BrokerError> {
         let log = PartitionLog::open_recovered(dir, config, recovery, recovery_point)?;
-        Self::with_engine(index, Box::new(log))
+        Self::with_engine_from(index, Box::new(log), blank_producers_upto)
     }
 
     /// A partition whose log lives only in memory ([`MemoryLog`]): nothing is written to disk
@@ -142,7 +144,16 @@ impl Partition {
     /// A partition served from an already-open `log`; the producer state is rebuilt from the
     /// log (and its snapshot, for an engine with a directory).
     pub fn with_engine(index: i32, log: Box<dyn LogEngine>) -> Result<Self, BrokerError> {
-        let (producers, snapshot_covers) = rebuild_producer_state(log.as_ref())?;
+        Self::with_engine_from(index, log, None)
+    }
+
+    fn with_engine_from(
+        index: i32,
+        log: Box<dyn LogEngine>,
+        blank_producers_upto: Option<i64>,
+    ) -> Result<Self, BrokerError> {
+        let (producers, snapshot_covers) =
+            rebuild_producer_state(log.as_ref(), blank_producers_upto)?;
         // Reading the log mapped it: release that until it is used (no map per idle partition).
         log.close_idle_files(std::time::Duration::ZERO);
         let partition = Partition::new(index, log, producers);
@@ -442,6 +453,14 @@ impl Partition {
         Ok(true)
     }
 
+    /// The log end offset if the partition has no producer state at all there (see
+    /// [`ProducerStates::is_blank`]); read under the producer lock, which every append holds,
+    /// so no batch slips in between.
+    pub fn blank_producer_state_end(&self) -> Option<i64> {
+        let producers = self.producers.lock().unwrap_or_else(|p| p.into_inner());
+        producers.is_blank().then(|| self.log.log_end_offset())
+    }
+
     /// Every offset below this is known to be fsynced, as a recovery-point checkpoint records.
     pub fn recovery_point(&self) -> i64 {
         self.log.recovery_point()
@@ -592,28 +611,40 @@ pub fn now_ms() -> i64 {
 }
 
 /// Rebuilds the producer state of an opened log: from the snapshot when it covers no more
-/// than the log holds, replaying the batch headers after it; from the whole log otherwise.
+/// than the log holds, or from `blank_upto` (an offset where the state was known to be empty)
+/// if that is later, replaying the batch headers after it; from the whole log otherwise.
 /// Also returns the log end the snapshot covers when it covers the whole log (-1 otherwise).
-fn rebuild_producer_state(log: &dyn LogEngine) -> Result<(ProducerStates, i64), BrokerError> {
+fn rebuild_producer_state(
+    log: &dyn LogEngine,
+    blank_upto: Option<i64>,
+) -> Result<(ProducerStates, i64), BrokerError> {
     let end = log.log_end_offset();
-    let snapshot = log.dir().and_then(ProducerStates::load_snapshot);
-    let fresh = match snapshot {
-        Some((_, covered)) if covered == end => end,
-        _ => -1,
-    };
-    let (mut states, mut offset) = match snapshot {
-        Some((states, covered)) if covered <= end => (states, covered.max(log.log_start_offset())),
-        stale => {
-            if let (Some(_), Some(dir)) = (stale, log.dir()) {
+    let snapshot = match log.dir().and_then(ProducerStates::load_snapshot) {
+        Some((states, covered)) if covered <= end => Some((states, covered)),
+        Some(_) => {
+            if let Some(dir) = log.dir() {
                 // It describes batches recovery dropped: never use it again.
                 let path = dir.join(crate::log::producer_state::SNAPSHOT_FILE);
                 if let Err(e) = std::fs::remove_file(&path) {
                     tracing::warn!(path = %path.display(), error = %e, "cannot remove a stale producer-state snapshot");
                 }
             }
-            (ProducerStates::default(), log.log_start_offset())
+            None
         }
+        None => None,
     };
+    let fresh = match &snapshot {
+        Some((_, covered)) if *covered == end => end,
+        _ => -1,
+    };
+    let blank = blank_upto.filter(|&b| (0..=end).contains(&b));
+    let (mut states, from) = match (snapshot, blank) {
+        (Some((_, covered)), Some(b)) if b > covered => (ProducerStates::default(), b),
+        (Some((states, covered)), _) => (states, covered),
+        (None, Some(b)) => (ProducerStates::default(), b),
+        (None, None) => (ProducerStates::default(), 0),
+    };
+    let mut offset = from.max(log.log_start_offset());
     let now = now_ms();
     // Each read returns at least one batch and moves `offset` past it, so this ends at `end`.
     while offset < end {
@@ -726,5 +757,47 @@ mod tests {
             tokio::time::sleep(group_commit::LINGER * 3).await;
         }
         assert_eq!(p.sync_count(), 3);
+    }
+}
+
+#[cfg(test)]
+mod blank_state_tests {
+    use super::*;
+    use kalfka_protocol::records::{Compression, RecordBatchBuilder};
+
+    fn batch(producer: Option<i64>) -> Vec<u8> {
+        let mut b = RecordBatchBuilder::new(Compression::None);
+        if let Some(id) = producer {
+            b.producer(id, 0, 0);
+        }
+        b.append(0, Some(b"k"), Some(b"v"), &[]);
+        b.build().expect("batch").to_vec()
+    }
+
+    #[test]
+    fn producer_state_is_rebuilt_from_a_blank_offset_and_only_when_it_is_valid() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let p =
+            Partition::open(0, dir.path(), LogConfig::default(), Recovery::Clean).expect("open");
+        p.append(&mut [batch(None), batch(None)]).expect("plain");
+        assert_eq!(p.blank_producer_state_end(), Some(2), "no producer yet");
+        p.append(&mut [batch(Some(7))]).expect("idempotent");
+        assert_eq!(p.blank_producer_state_end(), None);
+        drop(p);
+        let reopen = |blank| {
+            let log = PartitionLog::open_recovered(
+                dir.path(),
+                LogConfig::default(),
+                Recovery::Clean,
+                None,
+            )
+            .expect("log");
+            Partition::with_engine_from(0, Box::new(log), blank).expect("partition")
+        };
+        // From the blank offset (2) the idempotent batch at 2 is replayed.
+        assert_eq!(reopen(Some(2)).producer_count(), 1);
+        // Without a hint, or with one past the log end (not this log's), the whole log is.
+        assert_eq!(reopen(None).producer_count(), 1);
+        assert_eq!(reopen(Some(10)).producer_count(), 1);
     }
 }
