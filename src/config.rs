@@ -19,8 +19,6 @@ pub const DEFAULT_MESSAGE_MAX_BYTES: usize = 1_048_588;
 pub const DEFAULT_SEGMENT_BYTES: u64 = 1024 * 1024 * 1024;
 /// Default cap on the bytes of one Fetch response (Kafka's `fetch.max.bytes`, 55 MiB).
 pub const DEFAULT_FETCH_MAX_BYTES: usize = 55 * 1024 * 1024;
-/// Default cap on the partitions of the broker (`max.partitions`, Kalfka's own).
-pub const DEFAULT_MAX_PARTITIONS: usize = 100_000;
 /// Default `connections.max.idle.ms` (Kafka's: 10 minutes).
 pub const DEFAULT_CONNECTIONS_MAX_IDLE_MS: u64 = 600_000;
 /// Default time a client has to finish sending a frame it started (Kalfka's own).
@@ -28,6 +26,10 @@ pub const DEFAULT_FRAME_READ_TIMEOUT_MS: u64 = 60_000;
 /// Default time a client has to read a response before its connection is closed
 /// (Kalfka's own).
 pub const DEFAULT_WRITE_TIMEOUT_MS: u64 = 30_000;
+/// Default limit on the partitions of one broker.
+pub const DEFAULT_MAX_PARTITIONS: usize = 200_000;
+/// Default time after which unused segment files and mappings are released.
+pub const DEFAULT_IDLE_FILE_TIMEOUT_MS: u64 = 10_000;
 /// Default `group.initial.rebalance.delay.ms` of a dev broker (Kafka: 3000).
 pub const DEFAULT_GROUP_INITIAL_REBALANCE_DELAY_MS: u64 = 100;
 
@@ -75,10 +77,6 @@ pub struct Cli {
     /// batch is still returned whole when larger (KIP-74).
     #[arg(long, env = "KALFKA_FETCH_MAX_BYTES", default_value_t = DEFAULT_FETCH_MAX_BYTES)]
     pub fetch_max_bytes: usize,
-    /// Most partitions the broker holds; CreateTopics and CreatePartitions beyond it are
-    /// refused with POLICY_VIOLATION (`max.partitions`).
-    #[arg(long, env = "KALFKA_MAX_PARTITIONS", default_value_t = DEFAULT_MAX_PARTITIONS)]
-    pub max_partitions: usize,
     /// Close connections with no request in flight and no traffic for this long
     /// (`connections.max.idle.ms`).
     #[arg(long, env = "KALFKA_CONNECTIONS_MAX_IDLE_MS", default_value_t = DEFAULT_CONNECTIONS_MAX_IDLE_MS)]
@@ -162,6 +160,19 @@ pub struct Cli {
     /// them is written to the data directory and everything is lost when the broker stops.
     #[arg(long, env = "KALFKA_MEMORY", default_value_t = false, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true")]
     pub memory: bool,
+    /// Segment files, read mappings and index mappings of a partition unused for this long are
+    /// released (reopened on the next use), so idle partitions hold no descriptors, mappings
+    /// or resident pages.
+    #[arg(
+        long,
+        env = "KALFKA_IDLE_FILE_TIMEOUT_MS",
+        default_value_t = DEFAULT_IDLE_FILE_TIMEOUT_MS
+    )]
+    pub idle_file_timeout_ms: u64,
+    /// Most partitions the broker holds: CreateTopics and CreatePartitions (and auto-creation)
+    /// past it are refused with POLICY_VIOLATION and a line in the log.
+    #[arg(long, env = "KALFKA_MAX_PARTITIONS", default_value_t = DEFAULT_MAX_PARTITIONS)]
+    pub max_partitions: usize,
     /// TOML file of Kafka broker properties (`num.partitions = 3`, `log.dirs = "/var/kalfka"`,
     /// `listeners = "PLAINTEXT://127.0.0.1:9092"`, ...); flags and environment win over it.
     #[arg(long, env = "KALFKA_CONFIG")]
@@ -219,8 +230,6 @@ pub struct BrokerConfig {
     pub max_frame_bytes: usize,
     /// `fetch.max.bytes`: cap on one Fetch response.
     pub fetch_max_bytes: usize,
-    /// `max.partitions`: cap on the partitions of the broker.
-    pub max_partitions: usize,
     /// `connections.max.idle.ms`.
     pub connections_max_idle_ms: u64,
     /// Time allowed to finish sending a started request frame, in ms.
@@ -249,6 +258,10 @@ pub struct BrokerConfig {
     pub transactional_id_expiration_ms: u64,
     /// `--memory`: topics and partition logs live in memory only (see [`Cli::memory`]).
     pub memory: bool,
+    /// Unused segment files and mappings are released after this many ms.
+    pub idle_file_timeout_ms: u64,
+    /// Most partitions the broker holds.
+    pub max_partitions: usize,
 }
 
 impl BrokerConfig {
@@ -266,7 +279,6 @@ impl BrokerConfig {
             segment_bytes: DEFAULT_SEGMENT_BYTES,
             max_frame_bytes: DEFAULT_MAX_FRAME_BYTES,
             fetch_max_bytes: DEFAULT_FETCH_MAX_BYTES,
-            max_partitions: DEFAULT_MAX_PARTITIONS,
             connections_max_idle_ms: DEFAULT_CONNECTIONS_MAX_IDLE_MS,
             frame_read_timeout_ms: DEFAULT_FRAME_READ_TIMEOUT_MS,
             write_timeout_ms: DEFAULT_WRITE_TIMEOUT_MS,
@@ -281,6 +293,8 @@ impl BrokerConfig {
             transaction_max_timeout_ms: 900_000,
             transactional_id_expiration_ms: 604_800_000,
             memory: false,
+            idle_file_timeout_ms: DEFAULT_IDLE_FILE_TIMEOUT_MS,
+            max_partitions: DEFAULT_MAX_PARTITIONS,
         }
     }
 }
@@ -337,7 +351,6 @@ impl TryFrom<Cli> for BrokerConfig {
             segment_bytes: cli.segment_bytes,
             max_frame_bytes: cli.max_frame_bytes,
             fetch_max_bytes: cli.fetch_max_bytes,
-            max_partitions: cli.max_partitions,
             connections_max_idle_ms: cli.connections_max_idle_ms.max(1),
             frame_read_timeout_ms: cli.frame_read_timeout_ms.max(1),
             write_timeout_ms: cli.write_timeout_ms.max(1),
@@ -356,6 +369,8 @@ impl TryFrom<Cli> for BrokerConfig {
             transaction_max_timeout_ms: cli.transaction_max_timeout_ms,
             transactional_id_expiration_ms: cli.transactional_id_expiration_ms,
             memory: cli.memory,
+            idle_file_timeout_ms: cli.idle_file_timeout_ms,
+            max_partitions: cli.max_partitions,
         })
     }
 }

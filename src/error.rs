@@ -36,6 +36,16 @@ pub enum BrokerError {
         /// The requested count.
         requested: i32,
     },
+    /// Creating these partitions would take the broker past `--max-partitions`.
+    #[error("{requested} more partitions would exceed the broker's limit of {limit} (it has {current}; see --max-partitions)")]
+    PartitionLimit {
+        /// Partitions asked for.
+        requested: usize,
+        /// Partitions the broker has.
+        current: usize,
+        /// The limit.
+        limit: usize,
+    },
     /// A request the broker's policy refuses (e.g. replica assignments on one node).
     #[error("policy violation: {0}")]
     PolicyViolation(String),
@@ -183,6 +193,7 @@ impl BrokerError {
             BrokerError::PartitionCountNotIncreasing { .. } => ErrorCode::InvalidPartitions,
             BrokerError::PolicyViolation(_) => ErrorCode::PolicyViolation,
             BrokerError::InvalidReplicaAssignment(_) => ErrorCode::InvalidReplicaAssignment,
+            BrokerError::PartitionLimit { .. } => ErrorCode::PolicyViolation,
             BrokerError::InvalidReplicationFactor(_) => ErrorCode::InvalidReplicationFactor,
             BrokerError::InvalidConfig(_) => ErrorCode::InvalidConfig,
             BrokerError::InvalidRequest(_) => ErrorCode::InvalidRequest,

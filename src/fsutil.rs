@@ -31,6 +31,44 @@ pub fn sync_dir(dir: &Path) -> io::Result<()> {
     File::open(dir)?.sync_all()
 }
 
+/// Replaces `path` with `contents` by writing a temporary file and renaming it over `path`,
+/// *without* any fsync: a reader sees the old file or the new one, but after a crash the new
+/// one may be empty or partial. Only for files whose reader checks them (and falls back), and
+/// only followed by [`sync_filesystem`] when they must be durable.
+pub fn write_replace(path: &Path, contents: &[u8]) -> io::Result<()> {
+    let mut tmp_name = path
+        .file_name()
+        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "path has no file name"))?
+        .to_os_string();
+    tmp_name.push(".tmp");
+    let tmp = path.with_file_name(tmp_name);
+    fs::write(&tmp, contents)?;
+    fs::rename(&tmp, path)
+}
+
+/// Makes everything written to the filesystem holding `dir` durable — file data, memory-mapped
+/// pages, directory entries — with one `syncfs(2)` (one `sync(2)` where there is no syncfs).
+/// This is how start-up and shutdown stay at O(1) syncs however many partitions there are.
+pub fn sync_filesystem(dir: &Path) -> io::Result<()> {
+    let file = File::open(dir)?;
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::unix::io::AsRawFd;
+        // SAFETY: syncfs takes a descriptor we own and keep open for the call.
+        if unsafe { libc::syncfs(file.as_raw_fd()) } != 0 {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(())
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        drop(file);
+        // SAFETY: sync has no preconditions.
+        unsafe { libc::sync() };
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

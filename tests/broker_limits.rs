@@ -2,7 +2,7 @@
 //! client that does not read is disconnected after the write timeout, a connection closed
 //! while its fetch is parked is noticed at once, half-sent frames and idle connections time
 //! out, CreateTopics and CreatePartitions are capped (per request as Kafka does, per broker
-//! by `max.partitions`) and a failed creation leaves nothing on disk. Also Kafka's answers to
+//! by `--max-partitions`) and a failed creation leaves nothing on disk. Also Kafka's answers to
 //! colliding topic names, offsets committed for unknown partitions and SASL requests on a
 //! listener without SASL.
 
@@ -262,7 +262,7 @@ fn partition_counts_are_capped_and_failed_creations_leave_nothing() {
     assert_eq!(create(&mut c, vec![topic("thirty", 30)], true)[0].0, policy);
     let (code, message) = create(&mut c, vec![topic("thirty", 30)], false).remove(0);
     assert_eq!(code, policy);
-    assert!(message.unwrap_or_default().contains("max.partitions"));
+    assert!(message.unwrap_or_default().contains("max-partitions"));
     assert!(topic_dirs(dir.path(), "thirty").is_empty());
     let grow: CreatePartitionsResponse = c.call(
         3,

@@ -97,8 +97,10 @@ fn records_round_trip_in_memory_and_nothing_is_written_for_partitions() {
             partition_dir.display()
         );
     }
-    assert!(
-        !dir.path().join("kalfka-meta.json").exists(),
-        "topic metadata was written"
-    );
+    for name in ["kalfka-meta.json", "kalfka-meta.log"] {
+        assert!(
+            !dir.path().join(name).exists(),
+            "topic metadata was written"
+        );
+    }
 }

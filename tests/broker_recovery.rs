@@ -161,5 +161,85 @@ fn deleted_indexes_are_rebuilt() {
         }
     }
     restart_and_check(dir.path(), RECORDS);
-    assert!(!segments(&partition, "index").is_empty(), "indexes rebuilt");
+    // An index file exists once it has an entry: these small segments have no offset-index
+    // entries, but every closed one has its time-index entry again.
+    assert!(
+        segments(&partition, "timeindex").len() >= segments(&partition, "log").len() - 1,
+        "indexes rebuilt"
+    );
+}
+
+/// The data directory's recovery-point checkpoint bounds what an unclean start re-reads: data
+/// it says was fsynced is trusted (only the tail after the last index entry is re-read), and
+/// without a usable checkpoint everything is validated again.
+#[test]
+fn the_checkpoint_bounds_what_an_unclean_start_validates() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let broker = TestBroker::start_with(config(dir.path()));
+    let mut c = RawClient::connect(broker.addr);
+    // One segment with offset-index entries, so a trusted segment is only partly re-read.
+    c.create_topic(TOPIC, 1, &[("segment.bytes", "1048576")]);
+    for i in 0..RECORDS {
+        assert_eq!(produce_one(&mut c, i), i as i64);
+    }
+    broker.stop();
+    let checkpoint = dir.path().join("recovery-point-offset-checkpoint");
+    let text = fs::read_to_string(&checkpoint).expect("a clean stop writes the checkpoint");
+    assert!(text.contains(&format!("{TOPIC} 0 {RECORDS}\n")), "{text}");
+
+    // A crash, and a flipped byte early in the log (before its first index entry).
+    let simulate_crash = || fs::remove_file(dir.path().join(".clean-shutdown")).expect("marker");
+    simulate_crash();
+    let partition = dir.path().join(format!("{TOPIC}-0"));
+    let log = segments(&partition, "log").pop().expect("segment");
+    let mut data = fs::read(&log).expect("read");
+    let at = position_of(&log, 2).expect("batch 2");
+    data[at] ^= 0xff;
+    fs::write(&log, &data).expect("write");
+
+    // The checkpoint says all of it was fsynced: nothing is re-validated or cut.
+    let broker = TestBroker::start_with(config(dir.path()));
+    let mut c = RawClient::connect(broker.addr);
+    assert_eq!(produce_one(&mut c, RECORDS), RECORDS as i64);
+    broker.stop();
+
+    // An unreadable checkpoint counts for nothing: everything is validated, the damage cut.
+    simulate_crash();
+    fs::write(&checkpoint, "garbage\n").expect("damage the checkpoint");
+    restart_and_check(dir.path(), 2);
+}
+
+/// A deleted topic drops out of the recovery-point checkpoint at once, so a topic created again
+/// under its name after a crash is validated from scratch, not trusted up to the old offsets.
+#[test]
+fn a_deleted_topic_leaves_the_checkpoint_at_once() {
+    use kalfka_protocol::messages::{DeleteTopicsRequest, DeleteTopicsResponse};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let broker = TestBroker::start_with(config(dir.path()));
+    let mut c = RawClient::connect(broker.addr);
+    c.create_topic(TOPIC, 1, &[]);
+    c.create_topic("kept", 1, &[]);
+    for i in 0..3 {
+        assert_eq!(produce_one(&mut c, i), i as i64);
+    }
+    broker.stop();
+    let checkpoint = dir.path().join("recovery-point-offset-checkpoint");
+    let read = || fs::read_to_string(&checkpoint).expect("checkpoint");
+    assert!(read().contains(&format!("{TOPIC} 0 3\n")), "{}", read());
+
+    let broker = TestBroker::start_with(config(dir.path()));
+    let mut c = RawClient::connect(broker.addr);
+    let resp: DeleteTopicsResponse = c.call(
+        4,
+        &DeleteTopicsRequest {
+            topic_names: vec![TOPIC.into()],
+            timeout_ms: 5000,
+            ..Default::default()
+        },
+    );
+    assert_eq!(resp.responses[0].error_code, 0);
+    // Before any clean stop or periodic write: the deletion itself rewrote the checkpoint.
+    assert!(!read().contains(&format!("{TOPIC} ")), "{}", read());
+    assert!(read().contains("kept 0 0\n"), "{}", read());
+    broker.stop();
 }

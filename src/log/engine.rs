@@ -78,6 +78,16 @@ pub trait LogEngine: Send + Sync + std::fmt::Debug {
         0
     }
 
+    /// Every offset below this is known to be durable (what a recovery-point checkpoint may
+    /// record). In memory: the log end offset.
+    fn recovery_point(&self) -> i64 {
+        self.log_end_offset()
+    }
+
+    /// Records that everything below `end` was made durable by the caller (a filesystem-wide
+    /// sync). Engines without files do nothing.
+    fn note_synced(&self, _end: i64) {}
+
     /// The directory for per-partition state files (producer-state snapshots) if the engine
     /// persists anything; `None` in memory.
     fn dir(&self) -> Option<&Path>;
@@ -143,6 +153,14 @@ impl LogEngine for PartitionLog {
 
     fn close_idle_files(&self, max_idle: Duration) -> usize {
         PartitionLog::close_idle_files(self, max_idle)
+    }
+
+    fn recovery_point(&self) -> i64 {
+        PartitionLog::recovery_point(self)
+    }
+
+    fn note_synced(&self, end: i64) {
+        PartitionLog::note_synced(self, end)
     }
 
     fn dir(&self) -> Option<&Path> {

@@ -1,114 +1,264 @@
 //! Memory-mapped sparse index files: the offset index and the time index.
 //!
-//! Both are arrays of fixed-size big-endian entries in a preallocated, zero-filled file. The
-//! number of entries in use is not stored: on load it is the longest prefix of entries that is
-//! strictly increasing (a zero entry ends it), which callers then check against the `.log`.
+//! Invariants:
+//! - Both are arrays of fixed-size big-endian entries. The file is sized to its content: it
+//!   grows in steps (doubling, from one page) as entries are appended and is trimmed to the
+//!   entries in use when its segment is sealed, so an index costs disk, memory and mappings
+//!   in proportion to what it indexes, never a preallocated maximum.
+//! - The number of entries in use is not stored: on load it is the file length in entries
+//!   minus the all-zero entries at the end (the unused part of the last growth step; a zero
+//!   entry never occurs in use, see [`super`]). Finding it reads at most that unused step,
+//!   never the whole file; recovery then checks the first and last entries against the `.log`.
+//! - The mapping is made on first use and released by [`IndexFile::release`] (the idle
+//!   sweep), so idle partitions hold no index mappings; readers hold the mapping's read lock
+//!   while they look at it, so it is never unmapped under them. It is kept only within the
+//!   process-wide mapping budget ([`super::budget`]); past it, each use maps and unmaps.
+//! - The file is created on the first growth; an index without entries has no mapping and
+//!   may have no file.
 
-use std::fs::{File, OpenOptions};
+use std::fs::OpenOptions;
 use std::io;
 use std::path::{Path, PathBuf};
+use std::sync::{RwLock, RwLockReadGuard};
 
 use memmap2::MmapMut;
 
+use super::budget::{Counted, MAPPINGS};
 use super::config::{OFFSET_INDEX_ENTRY_SIZE, TIME_INDEX_ENTRY_SIZE};
 
-/// A preallocated, memory-mapped file of fixed-size entries.
+/// Size of the first growth step, in bytes.
+const FIRST_STEP_BYTES: usize = 4096;
+
+/// A memory-mapped file of fixed-size entries (see the module docs).
 pub(crate) struct IndexFile {
     path: PathBuf,
-    /// Open only while the file is resized and mapped (entries are read and written through
-    /// the mapping); reopened on demand.
-    file: Option<File>,
-    /// (device, inode) of the file: a reopen must find the same file, not one created at the
-    /// same path since (a deleted and re-created topic).
-    identity: (u64, u64),
-    /// `None` only when `capacity == 0` (a trimmed, empty index).
-    mmap: Option<MmapMut>,
+    /// [`FileId`](super::segment::FileId) of the file once it exists: a reopen must find the same file, not one
+    /// created at the same path since (a deleted and re-created topic).
+    identity: Option<super::segment::FileId>,
+    /// The mapping of the first `capacity` entries, made on demand; `None` when released or
+    /// when `capacity == 0`.
+    map: RwLock<Option<Counted<MmapMut>>>,
     entry_size: usize,
     entries: usize,
+    /// Entries the file has room for (its length in entries).
     capacity: usize,
+    /// Most entries the index may hold (`max.index.bytes`); it is full at that count.
+    max_entries: usize,
+}
+
+/// A read view of an index's entries (empty when the file cannot be mapped: callers then
+/// scan the `.log` from the segment's start, which is slower but correct).
+pub(crate) struct View<'a> {
+    map: ViewMap<'a>,
+    entry_size: usize,
+    entries: usize,
+}
+
+/// Where a [`View`] reads from.
+enum ViewMap<'a> {
+    /// Nothing to read.
+    None,
+    /// The cached mapping, held mapped by the read lock.
+    Cached(RwLockReadGuard<'a, Option<Counted<MmapMut>>>),
+    /// A mapping made for this view only (past the mapping budget).
+    Owned(MmapMut),
+}
+
+impl View<'_> {
+    fn bytes(&self) -> Option<&[u8]> {
+        match &self.map {
+            ViewMap::None => None,
+            ViewMap::Cached(guard) => guard.as_deref().map(|m| &m[..]),
+            ViewMap::Owned(m) => Some(&m[..]),
+        }
+    }
+
+    /// Raw bytes of entry `i` (empty past the entries in use or without a mapping).
+    fn raw(&self, i: usize) -> &[u8] {
+        match self.bytes() {
+            Some(m) if i < self.entries => m
+                .get(i * self.entry_size..(i + 1) * self.entry_size)
+                .unwrap_or(&[]),
+            _ => &[],
+        }
+    }
+
+    /// Entries readable through this view.
+    fn len(&self) -> usize {
+        self.bytes().map_or(0, |_| self.entries)
+    }
 }
 
 impl IndexFile {
-    /// Opens (creating if absent) the file as it is: the capacity is the file's length in
-    /// entries (see [`IndexFile::reserve`] to grow it). `entries` starts at 0 for the caller to
-    /// determine.
-    fn open(path: &Path, entry_size: usize) -> io::Result<Self> {
+    /// Opens the index at `path` as it is (absent: empty) and finds the entries in use.
+    fn open(path: &Path, entry_size: usize, max_entries: usize) -> io::Result<Self> {
+        let (capacity, identity) = match std::fs::metadata(path) {
+            Ok(meta) => (
+                usize::try_from(meta.len()).unwrap_or(usize::MAX) / entry_size,
+                Some(super::segment::meta_identity(&meta)),
+            ),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => (0, None),
+            Err(e) => return Err(e),
+        };
+        let mut index = IndexFile {
+            path: path.to_path_buf(),
+            identity,
+            map: RwLock::new(None),
+            entry_size,
+            entries: 0,
+            capacity,
+            max_entries: max_entries.max(1),
+        };
+        if capacity > 0 {
+            // A file preallocated by an earlier version is mostly a hole: start looking for the
+            // last entry at the end of its last data extent, not at the end of the file.
+            let data_end = std::fs::File::open(path)
+                .ok()
+                .and_then(|f| data_end(&f))
+                .map_or(capacity, |end| end.div_ceil(entry_size).min(capacity));
+            let m = index.map_file()?;
+            let mut n = data_end;
+            while n > 0
+                && m[(n - 1) * entry_size..n * entry_size]
+                    .iter()
+                    .all(|&b| b == 0)
+            {
+                n -= 1;
+            }
+            index.entries = n;
+            *index.map.get_mut().unwrap_or_else(|p| p.into_inner()) = MAPPINGS.take(m).ok();
+        }
+        Ok(index)
+    }
+
+    /// Maps the first `capacity` entries of the file (checking it is still our file).
+    fn map_file(&self) -> io::Result<MmapMut> {
+        let file = OpenOptions::new().read(true).write(true).open(&self.path)?;
+        if self.identity != Some(super::segment::identity(&file)?) {
+            return Err(io::Error::new(
+                io::ErrorKind::NotFound,
+                format!("{} was replaced by another file", self.path.display()),
+            ));
+        }
+        // SAFETY: index files are private to this log directory and resized only by this
+        // struct, under `&mut self` and with the mapping dropped; accesses stay below
+        // `capacity` entries, which the file always holds.
+        let m = unsafe {
+            memmap2::MmapOptions::new()
+                .len(self.capacity * self.entry_size)
+                .map_mut(&file)?
+        };
+        // Entries are appended a few bytes at a time: without this, every first touch faults
+        // in a whole readahead window.
+        m.advise(memmap2::Advice::Random)?;
+        Ok(m)
+    }
+
+    /// A read view of the entries, mapping the file if it is not mapped.
+    pub(crate) fn view(&self) -> View<'_> {
+        let view = |map| View {
+            map,
+            entry_size: self.entry_size,
+            entries: self.entries,
+        };
+        if self.entries == 0 {
+            return view(ViewMap::None);
+        }
+        let guard = self.map.read().unwrap_or_else(|p| p.into_inner());
+        if guard.is_some() {
+            return view(ViewMap::Cached(guard));
+        }
+        drop(guard);
+        let mut slot = self.map.write().unwrap_or_else(|p| p.into_inner());
+        if slot.is_none() {
+            match self.map_file() {
+                Ok(m) => match MAPPINGS.take(m) {
+                    Ok(counted) => *slot = Some(counted),
+                    Err(m) => return view(ViewMap::Owned(m)),
+                },
+                Err(e) => {
+                    tracing::warn!(path = %self.path.display(), error = %e, "cannot map an index; reading without it");
+                    return view(ViewMap::None);
+                }
+            }
+        }
+        drop(slot);
+        view(ViewMap::Cached(
+            self.map.read().unwrap_or_else(|p| p.into_inner()),
+        ))
+    }
+
+    /// Runs `write` on the mapped entries, mapping the file if needed (cached within the
+    /// mapping budget, else unmapped again at once).
+    fn with_map_mut(&mut self, write: impl FnOnce(&mut [u8])) -> io::Result<()> {
+        let slot = self.map.get_mut().unwrap_or_else(|p| p.into_inner());
+        if let Some(m) = slot.as_mut() {
+            write(&mut m[..]);
+            return Ok(());
+        }
+        let m = self.map_file()?;
+        match MAPPINGS.take(m) {
+            Ok(mut counted) => {
+                write(&mut counted[..]);
+                *self.map.get_mut().unwrap_or_else(|p| p.into_inner()) = Some(counted);
+            }
+            Err(mut m) => write(&mut m[..]),
+        }
+        Ok(())
+    }
+
+    /// Drops the mapping (made again on the next use). Returns whether one was dropped.
+    pub(crate) fn release(&self) -> bool {
+        self.map
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .take()
+            .is_some()
+    }
+
+    /// Grows the file by one step (doubling, at most to `max_entries`) and drops the mapping.
+    fn grow(&mut self) -> io::Result<()> {
+        let step = (FIRST_STEP_BYTES / self.entry_size).max(1);
+        let capacity = (self.capacity * 2).max(step).min(self.max_entries);
         let file = OpenOptions::new()
             .read(true)
             .write(true)
             .create(true)
             .truncate(false)
-            .open(path)?;
-        let capacity = usize::try_from(file.metadata()?.len()).unwrap_or(usize::MAX) / entry_size;
-        let identity = super::segment::identity(&file)?;
-        let mut index = IndexFile {
-            path: path.to_path_buf(),
-            identity,
-            file: Some(file),
-            mmap: None,
-            entry_size,
-            entries: 0,
-            capacity,
-        };
-        index.remap()?;
-        Ok(index)
-    }
-
-    /// The open file, reopening it if it was closed (failing if the path names another file
-    /// now).
-    fn file(&mut self) -> io::Result<&File> {
-        if self.file.is_none() {
-            let file = OpenOptions::new().read(true).write(true).open(&self.path)?;
-            if super::segment::identity(&file)? != self.identity {
+            .open(&self.path)?;
+        let id = super::segment::identity(&file)?;
+        match self.identity {
+            Some(known) if known != id => {
                 return Err(io::Error::new(
                     io::ErrorKind::NotFound,
                     format!("{} was replaced by another file", self.path.display()),
-                ));
+                ))
             }
-            self.file = Some(file);
+            _ => self.identity = Some(id),
         }
-        self.file
-            .as_ref()
-            .ok_or_else(|| io::Error::other("index file not open"))
-    }
-
-    /// Maps the file (at least `capacity` entries long), or nothing if the capacity is 0.
-    fn remap(&mut self) -> io::Result<()> {
-        self.mmap = None;
-        if self.capacity > 0 {
-            let file = self.file()?;
-            // SAFETY: index files are private to this log directory and resized only by this
-            // struct, which drops the mapping first; accesses stay below `capacity` entries.
-            let mmap = unsafe { MmapMut::map_mut(file)? };
-            // Entries are appended a few bytes at a time into a mostly sparse file: without
-            // this, every first touch faults in (and zero-fills) a whole readahead window,
-            // which dominated the cost of appending to many partitions.
-            mmap.advise(memmap2::Advice::Random)?;
-            self.mmap = Some(mmap);
-        }
-        // The mapping needs no descriptor: reopened only to resize.
-        self.file = None;
+        *self.map.get_mut().unwrap_or_else(|p| p.into_inner()) = None;
+        file.set_len((capacity * self.entry_size) as u64)?;
+        self.capacity = capacity;
         Ok(())
-    }
-
-    /// Raw bytes of entry `i` (any `i < capacity`).
-    fn raw(&self, i: usize) -> &[u8] {
-        match &self.mmap {
-            Some(m) if i < self.capacity => &m[i * self.entry_size..(i + 1) * self.entry_size],
-            _ => &[],
-        }
     }
 
     fn push(&mut self, entry: &[u8]) -> bool {
         debug_assert_eq!(entry.len(), self.entry_size);
-        if self.entries >= self.capacity {
+        if self.entries >= self.max_entries {
             return false;
         }
-        let Some(m) = self.mmap.as_mut() else {
-            return false;
-        };
+        if self.entries >= self.capacity {
+            if let Err(e) = self.grow() {
+                tracing::warn!(path = %self.path.display(), error = %e, "cannot grow an index");
+                return false;
+            }
+        }
         let at = self.entries * self.entry_size;
-        m[at..at + self.entry_size].copy_from_slice(entry);
+        let size = self.entry_size;
+        if let Err(e) = self.with_map_mut(|m| m[at..at + size].copy_from_slice(entry)) {
+            tracing::warn!(path = %self.path.display(), error = %e, "cannot map an index");
+            return false;
+        }
         self.entries += 1;
         true
     }
@@ -117,66 +267,83 @@ impl IndexFile {
     pub(crate) fn truncate(&mut self, n: usize) {
         if n < self.entries {
             let (from, to) = (n * self.entry_size, self.entries * self.entry_size);
-            if let Some(m) = self.mmap.as_mut() {
-                m[from..to].fill(0);
+            if let Err(e) = self.with_map_mut(|m| m[from..to].fill(0)) {
+                tracing::warn!(path = %self.path.display(), error = %e, "cannot map an index");
             }
             self.entries = n;
         }
     }
 
-    /// Zeroes every non-zero byte after the entries in use (stale data from before a crash).
-    pub(crate) fn clear_tail(&mut self) {
-        let from = self.entries * self.entry_size;
-        if let Some(m) = self.mmap.as_mut() {
-            for chunk in m[from..].chunks_mut(64 * 1024) {
-                if chunk.iter().any(|&b| b != 0) {
-                    chunk.fill(0);
-                }
-            }
-        }
-    }
-
     /// Writes dirty pages to disk.
     pub(crate) fn flush(&self) -> io::Result<()> {
-        match &self.mmap {
+        match self.map.read().unwrap_or_else(|p| p.into_inner()).as_ref() {
             Some(m) => m.flush(),
             None => Ok(()),
         }
     }
 
-    /// Flushes and shrinks the file to the entries in use; the index becomes full. Closes the
-    /// file descriptor afterwards (the mapping stays), so a sealed segment costs one open file
-    /// (its `.log`) instead of three.
+    /// Shrinks the file to the entries in use (no fsync: an index is rebuilt by recovery if
+    /// it is lost) and drops the mapping.
     pub(crate) fn trim(&mut self) -> io::Result<()> {
-        self.flush()?;
         if self.capacity != self.entries {
-            self.mmap = None;
-            let len = (self.entries * self.entry_size) as u64;
-            self.file()?.set_len(len)?;
-            self.capacity = self.entries;
-            self.remap()?;
-            self.file()?.sync_all()?;
+            self.flush()?;
+            *self.map.get_mut().unwrap_or_else(|p| p.into_inner()) = None;
+            let file = OpenOptions::new().write(true).open(&self.path)?;
+            if self.identity == Some(super::segment::identity(&file)?) {
+                file.set_len((self.entries * self.entry_size) as u64)?;
+                self.capacity = self.entries;
+            }
         }
-        self.file = None;
         Ok(())
     }
 
-    /// Grows the file to `capacity` entries (zero-filled) so it can be appended to.
-    pub(crate) fn reserve(&mut self, capacity: usize) -> io::Result<()> {
-        if capacity <= self.capacity {
-            return Ok(());
-        }
-        self.flush()?;
-        self.mmap = None;
-        let len = (capacity * self.entry_size) as u64;
-        self.file()?.set_len(len)?;
-        self.capacity = capacity;
-        self.remap()
+    /// Whether the file is much longer than its entries (preallocated by an earlier version,
+    /// or left so by a truncation): more than one growth step past them.
+    pub(crate) fn is_oversized(&self) -> bool {
+        let step = (FIRST_STEP_BYTES / self.entry_size).max(1);
+        self.capacity > 2 * self.entries.max(step)
     }
 
     /// Whether no further entry fits.
     pub(crate) fn is_full(&self) -> bool {
-        self.entries >= self.capacity
+        self.entries >= self.max_entries
+    }
+
+    /// Bytes of the file (its capacity).
+    #[cfg(test)]
+    fn file_bytes(&self) -> usize {
+        self.capacity * self.entry_size
+    }
+}
+
+/// Where the file's last data extent ends (in bytes), skipping trailing holes; `None` where
+/// the filesystem cannot tell.
+fn data_end(file: &std::fs::File) -> Option<usize> {
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::unix::io::AsRawFd;
+        let fd = file.as_raw_fd();
+        let mut end: libc::off_t = 0;
+        for _ in 0..1024 {
+            // SAFETY: lseek on a descriptor we own; it only moves the file position.
+            let data = unsafe { libc::lseek(fd, end, libc::SEEK_DATA) };
+            if data < 0 {
+                // ENXIO: no data at or after `end`.
+                return usize::try_from(end).ok();
+            }
+            // SAFETY: as above.
+            let hole = unsafe { libc::lseek(fd, data, libc::SEEK_HOLE) };
+            if hole <= data {
+                return None;
+            }
+            end = hole;
+        }
+        None
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = file;
+        None
     }
 }
 
@@ -216,28 +383,22 @@ impl std::ops::DerefMut for OffsetIndex {
 }
 
 impl OffsetIndex {
-    /// Opens the index and takes the longest strictly increasing prefix of entries with
-    /// `0 < position < log_size` as the entries in use.
-    pub fn load(path: &Path, log_size: u64) -> io::Result<Self> {
+    /// Opens the index (at most `max_entries`) and takes its entries in use (see the module
+    /// docs), dropping trailing entries that point at or past `log_size`.
+    pub fn load(path: &Path, log_size: u64, max_entries: usize) -> io::Result<Self> {
         let mut index = OffsetIndex {
-            file: IndexFile::open(path, OFFSET_INDEX_ENTRY_SIZE)?,
+            file: IndexFile::open(path, OFFSET_INDEX_ENTRY_SIZE, max_entries)?,
         };
-        let (mut prev_rel, mut prev_pos) = (0u32, 0u32);
-        let mut n = 0;
-        while n < index.file.capacity {
-            let (rel, pos) = index.raw_entry(n);
-            if rel <= prev_rel || pos <= prev_pos || u64::from(pos) >= log_size {
-                break;
-            }
-            (prev_rel, prev_pos) = (rel, pos);
-            n += 1;
+        while index
+            .last()
+            .is_some_and(|(_, pos)| u64::from(pos) >= log_size)
+        {
+            index.file.entries -= 1;
         }
-        index.file.entries = n;
         Ok(index)
     }
 
-    fn raw_entry(&self, i: usize) -> (u32, u32) {
-        let b = self.file.raw(i);
+    fn decode(b: &[u8]) -> (u32, u32) {
         (be_u32(b, 0), be_u32(b, 4))
     }
 
@@ -248,7 +409,8 @@ impl OffsetIndex {
 
     /// Entry `i` as `(relative_offset, position)`.
     pub fn entry(&self, i: usize) -> Option<(u32, u32)> {
-        (i < self.file.entries).then(|| self.raw_entry(i))
+        let view = self.file.view();
+        (i < view.len()).then(|| Self::decode(view.raw(i)))
     }
 
     /// The last entry in use.
@@ -256,18 +418,34 @@ impl OffsetIndex {
         self.len().checked_sub(1).and_then(|i| self.entry(i))
     }
 
-    /// The entry with the greatest relative offset `<= rel`.
-    pub fn lookup(&self, rel: u32) -> Option<(u32, u32)> {
-        let (mut lo, mut hi) = (0, self.len());
+    /// How many entries have a relative offset `<= rel`.
+    pub fn entries_at_or_below(&self, rel: u32) -> usize {
+        let view = self.file.view();
+        let (mut lo, mut hi) = (0, view.len());
         while lo < hi {
             let mid = lo + (hi - lo) / 2;
-            if self.raw_entry(mid).0 <= rel {
+            if Self::decode(view.raw(mid)).0 <= rel {
                 lo = mid + 1;
             } else {
                 hi = mid;
             }
         }
-        lo.checked_sub(1).and_then(|i| self.entry(i))
+        lo
+    }
+
+    /// The entry with the greatest relative offset `<= rel`.
+    pub fn lookup(&self, rel: u32) -> Option<(u32, u32)> {
+        let view = self.file.view();
+        let (mut lo, mut hi) = (0, view.len());
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            if Self::decode(view.raw(mid)).0 <= rel {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        lo.checked_sub(1).map(|i| Self::decode(view.raw(i)))
     }
 
     /// Appends an entry if it keeps both columns strictly increasing and there is room.
@@ -305,32 +483,15 @@ impl std::ops::DerefMut for TimeIndex {
 }
 
 impl TimeIndex {
-    /// Opens the index and takes the longest valid prefix as the entries in use. An all-zero
-    /// first entry is taken as "empty" (it is indistinguishable from preallocated space).
-    pub fn load(path: &Path) -> io::Result<Self> {
-        let mut index = TimeIndex {
-            file: IndexFile::open(path, TIME_INDEX_ENTRY_SIZE)?,
-        };
-        let mut prev: Option<(i64, u32)> = None;
-        let mut n = 0;
-        while n < index.file.capacity {
-            let (ts, rel) = index.raw_entry(n);
-            let ok = match prev {
-                None => (ts, rel) != (0, 0),
-                Some((pts, prel)) => ts > pts && rel >= prel,
-            };
-            if !ok {
-                break;
-            }
-            prev = Some((ts, rel));
-            n += 1;
-        }
-        index.file.entries = n;
-        Ok(index)
+    /// Opens the index (at most `max_entries`) and takes its entries in use (see the module
+    /// docs).
+    pub fn load(path: &Path, max_entries: usize) -> io::Result<Self> {
+        Ok(TimeIndex {
+            file: IndexFile::open(path, TIME_INDEX_ENTRY_SIZE, max_entries)?,
+        })
     }
 
-    fn raw_entry(&self, i: usize) -> (i64, u32) {
-        let b = self.file.raw(i);
+    fn decode(b: &[u8]) -> (i64, u32) {
         (be_i64(b, 0), be_u32(b, 8))
     }
 
@@ -341,7 +502,8 @@ impl TimeIndex {
 
     /// Entry `i` as `(timestamp, relative_offset)`.
     pub fn entry(&self, i: usize) -> Option<(i64, u32)> {
-        (i < self.file.entries).then(|| self.raw_entry(i))
+        let view = self.file.view();
+        (i < view.len()).then(|| Self::decode(view.raw(i)))
     }
 
     /// The last entry in use.
@@ -351,16 +513,17 @@ impl TimeIndex {
 
     /// The last entry whose timestamp is `< ts`.
     pub fn last_before(&self, ts: i64) -> Option<(i64, u32)> {
-        let (mut lo, mut hi) = (0, self.len());
+        let view = self.file.view();
+        let (mut lo, mut hi) = (0, view.len());
         while lo < hi {
             let mid = lo + (hi - lo) / 2;
-            if self.raw_entry(mid).0 < ts {
+            if Self::decode(view.raw(mid)).0 < ts {
                 lo = mid + 1;
             } else {
                 hi = mid;
             }
         }
-        lo.checked_sub(1).and_then(|i| self.entry(i))
+        lo.checked_sub(1).map(|i| Self::decode(view.raw(i)))
     }
 
     /// Appends an entry if its timestamp is greater than the last one's, its offset not
@@ -386,10 +549,15 @@ mod tests {
     fn offset_index_push_lookup_trim_reload() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("0.index");
-        let mut idx = OffsetIndex::load(&path, 0).unwrap();
+        let mut idx = OffsetIndex::load(&path, 0, 1000).unwrap();
         assert_eq!(idx.len(), 0);
-        idx.reserve(4).unwrap();
+        assert!(!path.exists(), "no file before the first entry");
         assert!(idx.push(3, 100));
+        assert_eq!(
+            idx.file_bytes(),
+            4096,
+            "grown by one page, not to the maximum"
+        );
         assert!(!idx.push(3, 200), "offsets must increase");
         assert!(!idx.push(4, 100), "positions must increase");
         assert!(idx.push(7, 300));
@@ -398,25 +566,63 @@ mod tests {
         assert_eq!(idx.lookup(3), Some((3, 100)));
         assert_eq!(idx.lookup(8), Some((7, 300)));
         assert_eq!(idx.lookup(u32::MAX), Some((9, 400)));
+        assert!(idx.release(), "mapped while used");
+        assert_eq!(idx.lookup(8), Some((7, 300)), "mapped again on use");
         idx.truncate(2);
         assert_eq!(idx.last(), Some((7, 300)));
         drop(idx);
-        // Reload: the zeroed third entry ends the prefix; positions beyond the log are dropped.
-        let idx = OffsetIndex::load(&path, 1_000).unwrap();
+        // Reload: the zeroed tail is not in use; positions beyond the log are dropped.
+        let idx = OffsetIndex::load(&path, 1_000, 1000).unwrap();
         assert_eq!(idx.len(), 2);
-        let mut idx = OffsetIndex::load(&path, 300).unwrap();
+        let mut idx = OffsetIndex::load(&path, 300, 1000).unwrap();
         assert_eq!(idx.len(), 1);
         idx.trim().unwrap();
-        assert!(idx.is_full());
         assert_eq!(std::fs::metadata(&path).unwrap().len(), 8);
+        assert_eq!(OffsetIndex::load(&path, 1_000, 1000).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn index_grows_in_steps_up_to_its_maximum() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("0.index");
+        let mut idx = OffsetIndex::load(&path, 0, 1500).unwrap();
+        for i in 1..=1500u32 {
+            assert!(idx.push(i, i * 10), "entry {i}");
+        }
+        assert!(idx.is_full());
+        assert!(!idx.push(2000, 20_000));
+        assert_eq!(idx.file_bytes(), 1500 * 8);
+        drop(idx);
+        assert_eq!(
+            OffsetIndex::load(&path, u64::MAX, 1500).unwrap().len(),
+            1500
+        );
+    }
+
+    #[test]
+    fn a_preallocated_index_is_read_without_scanning_its_hole() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("0.index");
+        let mut idx = OffsetIndex::load(&path, 0, 1000).unwrap();
+        assert!(idx.push(3, 100) && idx.push(7, 300));
+        drop(idx);
+        // As an earlier version left an active index: 10 MB, all but the start a hole.
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open(&path)
+            .unwrap()
+            .set_len(10 << 20)
+            .unwrap();
+        let idx = OffsetIndex::load(&path, 1_000, 1 << 20).unwrap();
+        assert_eq!((idx.len(), idx.last()), (2, Some((7, 300))));
+        assert!(idx.is_oversized());
     }
 
     #[test]
     fn time_index_rules() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("0.timeindex");
-        let mut idx = TimeIndex::load(&path).unwrap();
-        idx.reserve(3).unwrap();
+        let mut idx = TimeIndex::load(&path, 3).unwrap();
         assert!(idx.push(10, 0));
         assert!(!idx.push(10, 5), "timestamps must increase");
         assert!(idx.push(20, 5));
@@ -429,8 +635,8 @@ mod tests {
         assert_eq!(idx.last_before(30), Some((20, 5)));
         assert_eq!(idx.last_before(i64::MAX), Some((30, 5)));
         drop(idx);
-        assert_eq!(TimeIndex::load(&path).unwrap().len(), 3);
+        assert_eq!(TimeIndex::load(&path, 3).unwrap().len(), 3);
         std::fs::write(&path, [0u8; 36]).unwrap();
-        assert_eq!(TimeIndex::load(&path).unwrap().len(), 0);
+        assert_eq!(TimeIndex::load(&path, 3).unwrap().len(), 0);
     }
 }

@@ -21,8 +21,10 @@
 //!   the segment so far and `relative_offset` the *last* offset of the batch that holds it. So
 //!   every batch at or before that offset has a `maxTimestamp <= timestamp`.
 //!
-//! Index files are memory-mapped, preallocated to [`LogConfig::max_index_bytes`] while the segment
-//! is active and trimmed to their used size when the segment is rolled or the log closed.
+//! Index files are memory-mapped on use (the mappings of idle segments are released), sized to
+//! their content — grown in steps up to [`LogConfig::max_index_bytes`] while the segment is
+//! active, trimmed to their used size when the segment is rolled or the log closed — and their
+//! entries in use are found from the file length, not by scanning (see [`index`]).
 //! Segments are rolled before an append when the active segment would grow past
 //! [`LogConfig::segment_bytes`], when a relative offset would not fit in a `u32`, or when an index
 //! is full.
@@ -34,8 +36,13 @@
 //! with a `tracing::warn!`. Missing index entries are rebuilt from the scanned batches.
 //! After an unclean shutdown ([`Recovery::Unclean`], what [`PartitionLog::open`] assumes) every
 //! segment that may hold data past the partition's *recovery point* — the offset below which
-//! everything was fsynced, kept in the file `recovery-point` (written atomically when a segment
-//! is rolled, when the log is flushed, and after recovery) — is validated from its first byte.
+//! everything was fsynced — is validated from its first byte. The recovery point is the
+//! greater of the partition's `recovery-point` file (written atomically when a segment is
+//! rolled and when the log is flushed explicitly) and what the broker passes in from the data
+//! directory's [`checkpoint`] (one file for every partition, written at clean shutdown and
+//! periodically). Opening syncs nothing: [`PartitionLog::open_with`] syncs the filesystem once
+//! after an unclean open; the broker opens every log with [`PartitionLog::open_recovered`] and
+//! syncs once for all of them.
 //!
 //! Retention ([`retention`]): the log start offset moves forward on DeleteRecords and when
 //! retention removes whole closed segments (never the active one); it is kept in the file
@@ -53,6 +60,8 @@
 //! [`compaction`] (the cleaner), [`partition`] (the partition log).
 
 mod batch;
+mod budget;
+pub mod checkpoint;
 mod compaction;
 pub mod config;
 mod engine;
@@ -65,6 +74,9 @@ mod recovery;
 mod retention;
 mod segment;
 
+pub use checkpoint::{
+    OffsetCheckpoint, BLANK_PRODUCER_STATE_CHECKPOINT, RECOVERY_POINT_CHECKPOINT,
+};
 pub use compaction::{CompactionPolicy, CompactionStats, TxnBounds};
 pub use config::LogConfig;
 pub use engine::LogEngine;

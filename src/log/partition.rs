@@ -2,13 +2,14 @@
 
 use std::io;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::Duration;
 
 use bytes::Bytes;
 
 use super::batch::{prepare_for_append, BatchInfo};
-use super::recovery::{load_segments, write_recovery_point, Recovery};
+use super::recovery::{load_segments, read_recovery_point, write_recovery_point, Recovery};
 use super::segment::Segment;
 use super::{LogConfig, LogError};
 
@@ -85,6 +86,9 @@ pub struct PartitionLog {
     pub(super) state: RwLock<State>,
     /// What the last compaction pass left (see `compaction`).
     pub(super) cleaner: Mutex<super::compaction::CleanerState>,
+    /// Every offset below this is known to be fsynced (only grows; see
+    /// [`recovery_point`](Self::recovery_point)).
+    pub(super) recovery_point: AtomicI64,
 }
 
 impl std::fmt::Debug for PartitionLog {
@@ -108,15 +112,41 @@ impl PartitionLog {
     }
 
     /// Opens the log knowing how the previous run ended. After [`Recovery::Unclean`] every
-    /// segment that may hold data past the partition's recovery point is validated from its
-    /// first byte; the recovered log is then fsynced and becomes the new recovery point.
-    /// After [`Recovery::Clean`] only index consistency and short tails are checked.
+    /// segment that may hold data past the partition's recovery point (its `recovery-point`
+    /// file) is validated from its first byte; the filesystem is then synced once and the log
+    /// end becomes the new recovery point. After [`Recovery::Clean`] only index consistency
+    /// and short tails are checked.
     pub fn open_with(
         dir: &Path,
         config: LogConfig,
         recovery: Recovery,
     ) -> Result<PartitionLog, LogError> {
-        let mut segments = load_segments(dir, &config, recovery)?;
+        let log = Self::open_recovered(dir, config, recovery, None)?;
+        if recovery == Recovery::Unclean {
+            crate::fsutil::sync_filesystem(dir)?;
+            let end = log.log_end_offset();
+            log.note_synced(end);
+            write_recovery_point(dir, end)?;
+        }
+        Ok(log)
+    }
+
+    /// Opens the log as [`open_with`](Self::open_with) does, but syncs and writes nothing:
+    /// the broker opens thousands of logs and syncs the filesystem once afterwards (then
+    /// calling [`note_synced`](Self::note_synced)). `recovery_point` is what the data
+    /// directory's checkpoint says; the greater of it and the partition's own
+    /// `recovery-point` file is used.
+    pub fn open_recovered(
+        dir: &Path,
+        config: LogConfig,
+        recovery: Recovery,
+        recovery_point: Option<i64>,
+    ) -> Result<PartitionLog, LogError> {
+        let recovery_point = match recovery {
+            Recovery::Clean => i64::MAX,
+            Recovery::Unclean => recovery_point.unwrap_or(0).max(read_recovery_point(dir)),
+        };
+        let mut segments = load_segments(dir, &config, recovery, recovery_point)?;
         let persisted_start = super::retention::read_log_start(dir).unwrap_or(0);
         if persisted_start > segments.last().map_or(0, Segment::next_offset) {
             // Recovery cut the log below a start offset clients were told about: restart the
@@ -147,6 +177,7 @@ impl PartitionLog {
             config,
             append_lock: Mutex::new(()),
             cleaner: Mutex::default(),
+            recovery_point: AtomicI64::new(recovery_point.min(log_end_offset)),
             state: RwLock::new(State {
                 segments,
                 log_start_offset,
@@ -154,15 +185,23 @@ impl PartitionLog {
                 max_timestamp,
             }),
         };
-        if recovery == Recovery::Unclean {
-            let end = log.sync_data()?;
-            write_recovery_point(dir, end)?;
-        }
         // A crash between persisting a new log start and deleting the segments below it.
         log.delete_segments_below(log_start_offset)?;
         // Files are opened again when the log is used.
         log.close_idle_files(Duration::ZERO);
         Ok(log)
+    }
+
+    /// Every offset below this is known to be fsynced: what a recovery-point checkpoint may
+    /// record for this log.
+    pub fn recovery_point(&self) -> i64 {
+        self.recovery_point.load(Ordering::Acquire)
+    }
+
+    /// Records that everything below `end` was made durable by the caller (a filesystem-wide
+    /// sync); the recovery point never moves back.
+    pub fn note_synced(&self, end: i64) {
+        self.recovery_point.fetch_max(end, Ordering::AcqRel);
     }
 
     /// Closes the files of segments not used for `max_idle` (the `.log` descriptor and the
@@ -273,6 +312,7 @@ impl PartitionLog {
         // The new file's directory entry must survive a crash as well as its data.
         crate::fsutil::sync_dir(&self.dir)?;
         // Everything below the new segment was fsynced by `seal`.
+        self.note_synced(base_offset);
         write_recovery_point(&self.dir, base_offset)?;
         tracing::debug!(dir = %self.dir.display(), base_offset, "rolled log segment");
         Ok(())
@@ -350,6 +390,7 @@ impl PartitionLog {
             state.active()?.flush()?;
             state.log_end_offset
         };
+        self.note_synced(end);
         write_recovery_point(&self.dir, end)
     }
 
@@ -363,6 +404,7 @@ impl PartitionLog {
             (state.active()?.file()?, state.log_end_offset)
         };
         file.sync_data()?;
+        self.note_synced(end);
         Ok(end)
     }
 

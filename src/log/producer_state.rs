@@ -182,6 +182,12 @@ impl ProducerStates {
         self.producers.is_empty()
     }
 
+    /// Whether there is nothing at all: no producer and no aborted transaction (the state of
+    /// a log no idempotent or transactional producer wrote to).
+    pub fn is_blank(&self) -> bool {
+        self.producers.is_empty() && self.aborted.is_empty()
+    }
+
     /// A copy of the producer entries alone (no aborted-transaction list), for checking the
     /// later batches of one request against the earlier ones.
     pub fn entries_only(&self) -> ProducerStates {
@@ -425,6 +431,17 @@ impl ProducerStates {
         })
         .map_err(std::io::Error::other)?;
         crate::fsutil::write_atomic(&dir.join(SNAPSHOT_FILE), &json)
+    }
+
+    /// [`write_snapshot`](Self::write_snapshot) without fsyncs: durable only once the caller
+    /// syncs the filesystem (a torn snapshot fails to parse and is ignored at load).
+    pub fn write_snapshot_unsynced(&self, dir: &Path, offset: i64) -> std::io::Result<()> {
+        let json = serde_json::to_vec(&Snapshot {
+            offset,
+            states: self.clone(),
+        })
+        .map_err(std::io::Error::other)?;
+        crate::fsutil::write_replace(&dir.join(SNAPSHOT_FILE), &json)
     }
 }
 

@@ -11,14 +11,18 @@
 //! 3. At the first bad or incomplete batch the `.log` is truncated there and every later segment
 //!    is deleted (its offsets would no longer follow on), with a `tracing::warn!`.
 //!
-//! Non-active segments then get their indexes trimmed; the active one gets them preallocated.
+//! Non-active segments then get their indexes trimmed; the active one's grow as it is appended
+//! to (nothing is preallocated, so nothing past the entries in use is read).
 //!
-//! After an unclean shutdown ([`Recovery::Unclean`]) step 1 is skipped for every segment that
-//! may hold data written after the *recovery point* (the offset below which everything was
-//! fsynced, see [`read_recovery_point`]): those segments are validated batch by batch from
-//! position 0 and their indexes rebuilt, so the whole unflushed range is checked, not only the
-//! tail after the last index entry. After a clean shutdown ([`Recovery::Clean`]) only the
-//! short tail after each segment's last index entry is re-read.
+//! After an unclean shutdown ([`Recovery::Unclean`]) only what lies past the *recovery point*
+//! (the offset below which everything was fsynced, given by the caller) is distrusted: in a
+//! segment that may hold offsets at or past it, only the index entries of batches starting
+//! below it are kept, and the scan of step 2 starts at the last of them (from position 0 when
+//! there is none), so the whole unflushed range is validated batch by batch, and nothing
+//! before it. After a clean shutdown ([`Recovery::Clean`]) only the short tail after each
+//! segment's last index entry is re-read.
+//!
+//! Loading never fsyncs: after an unclean start the caller syncs the filesystem once.
 
 use std::fs::{self, OpenOptions};
 use std::path::Path;
@@ -60,17 +64,17 @@ pub(crate) fn write_recovery_point(dir: &Path, offset: i64) -> Result<(), LogErr
 
 /// Opens or creates the partition directory `dir` and returns its segments, oldest first; the
 /// last one is the active segment. There is always at least one segment.
+/// `recovery_point` is the offset below which everything is known to be fsynced (`i64::MAX`
+/// after a clean shutdown). Nothing is fsynced here: after an unclean start the caller makes
+/// the recovered files durable (one filesystem sync for every partition).
 pub(crate) fn load_segments(
     dir: &Path,
     config: &LogConfig,
     recovery: Recovery,
+    recovery_point: i64,
 ) -> Result<Vec<Segment>, LogError> {
     fs::create_dir_all(dir)?;
     let bases = segment_bases(dir)?;
-    let recovery_point = match recovery {
-        Recovery::Clean => i64::MAX,
-        Recovery::Unclean => read_recovery_point(dir),
-    };
     if recovery == Recovery::Unclean && !bases.is_empty() {
         tracing::info!(dir = %dir.display(), recovery_point, "unclean shutdown: validating the log past the recovery point");
     }
@@ -103,14 +107,21 @@ pub(crate) fn load_segments(
         }
         let file = OpenOptions::new().read(true).write(true).open(&log_path)?;
         let size = file.metadata()?.len();
-        let mut segment = Segment::from_file(dir, base, file, size)?;
+        let mut segment = Segment::from_file(dir, base, file, size, config)?;
         let is_last = iter.len() == 0;
-        // May this segment hold offsets at or past the recovery point?
-        let unflushed = iter
+        // Data below the recovery point was fsynced: the index entries there are trusted and
+        // only what follows the last of them is re-read. A segment followed by one starting
+        // at or below the recovery point is trusted whole.
+        let trusted_below = if iter
             .as_slice()
             .first()
-            .is_none_or(|&next| next > recovery_point);
-        let truncated = recover_segment(&mut segment, is_last, unflushed, config)?;
+            .is_some_and(|&next| next <= recovery_point)
+        {
+            i64::MAX
+        } else {
+            recovery_point
+        };
+        let truncated = recover_segment(&mut segment, trusted_below, config)?;
         if segment.size() == 0 && !is_last && !truncated {
             tracing::warn!(segment = %log_path.display(), "removing empty non-active segment");
             drop(segment);
@@ -130,13 +141,12 @@ pub(crate) fn load_segments(
     }
     let count = segments.len();
     for segment in segments.iter_mut().take(count.saturating_sub(1)) {
-        segment.seal()?;
+        segment.seal_loaded()?;
     }
     match segments.last_mut() {
-        Some(active) => {
-            active.reserve_indexes(config)?;
-            active.clear_index_tails();
-        }
+        // An index much longer than its entries (preallocated by an earlier version) would
+        // be looked through at every start: shrink it (no fsync; it grows again in steps).
+        Some(active) => active.trim_oversized_indexes()?,
         None => segments.push(Segment::create(dir, 0, config)?),
     }
     Ok(segments)
@@ -192,11 +202,20 @@ struct ScanStart {
 }
 
 /// Checks the indexes against the `.log` and picks the scan start; `None` means rebuild.
-fn plan_scan(segment: &Segment, data: &[u8]) -> Option<ScanStart> {
+/// Only index entries of batches starting below `trusted_below` are kept.
+fn plan_scan(segment: &Segment, data: &[u8], trusted_below: i64) -> Option<ScanStart> {
     let base = segment.base_offset();
     let oi = segment.offset_index();
+    let limit = u32::try_from(
+        trusted_below
+            .checked_sub(base)?
+            .checked_sub(1)?
+            .min(u32::MAX.into()),
+    )
+    .ok()?;
+    let kept = oi.entries_at_or_below(limit);
     let (first_rel, first_pos) = oi.entry(0)?;
-    let (last_rel, last_pos) = oi.last()?;
+    let (last_rel, last_pos) = oi.entry(kept.checked_sub(1)?)?;
     let at = |rel: u32, pos: u32| {
         header_at(data, pos as usize)
             .ok()
@@ -231,7 +250,7 @@ fn plan_scan(segment: &Segment, data: &[u8]) -> Option<ScanStart> {
         pos += b.size;
     }
     Some(ScanStart {
-        offset_entries: oi.len(),
+        offset_entries: kept,
         time_entries,
         max_timestamp: Some((ts, ts_offset)),
         position: u64::from(last_pos),
@@ -239,12 +258,12 @@ fn plan_scan(segment: &Segment, data: &[u8]) -> Option<ScanStart> {
     })
 }
 
-/// Validates the segment's tail (or all of it), completes its indexes and truncates a torn or
-/// corrupt tail. Returns whether the `.log` was truncated.
+/// Validates the segment from its last index entry of a batch starting below `trusted_below`
+/// (all of it when there is none, e.g. `trusted_below == 0`), completes its indexes and
+/// truncates a torn or corrupt tail. Returns whether the `.log` was truncated.
 fn recover_segment(
     segment: &mut Segment,
-    is_last: bool,
-    full_scan: bool,
+    trusted_below: i64,
     config: &LogConfig,
 ) -> Result<bool, LogError> {
     let Some(map) = segment.mapping()? else {
@@ -252,16 +271,9 @@ fn recover_segment(
         return Ok(false);
     };
     let data = &map[..];
-    let mut planned = if full_scan {
-        None
-    } else {
-        plan_scan(segment, data)
-    };
+    let mut planned = plan_scan(segment, data, trusted_below);
     let (pos, reason) = loop {
         let full = planned.is_none();
-        if full || is_last {
-            segment.reserve_indexes(config)?;
-        }
         let start = planned.take().unwrap_or(ScanStart {
             offset_entries: 0,
             time_entries: 0,
@@ -345,8 +357,8 @@ pub(crate) fn open_rewritten_segment(
         delete_segment_files(dir, base)?;
         return Ok(None);
     }
-    let mut segment = Segment::from_file(dir, base, file, size)?;
-    if recover_segment(&mut segment, false, true, config)? {
+    let mut segment = Segment::from_file(dir, base, file, size, config)?;
+    if recover_segment(&mut segment, 0, config)? {
         return Err(LogError::Corrupt(format!(
             "rewritten segment {} failed validation",
             log_path.display()

@@ -3,7 +3,8 @@
 //! File descriptors are a resource of their own (thousands of partitions must not exhaust
 //! them): the `.log` descriptor is opened on demand (appends, fsyncs, mapping) and closed by
 //! [`Segment::seal`] and by [`Segment::close_if_idle`]; reads go through a cached read-only
-//! mapping, which needs no descriptor once made and is dropped when idle as well.
+//! mapping, which needs no descriptor once made and is dropped when idle as well. Both are
+//! cached only within process-wide budgets ([`super::budget`]); past them they serve one use.
 
 use std::fs::{File, OpenOptions};
 use std::io;
@@ -16,6 +17,7 @@ use bytes::Bytes;
 use memmap2::{Mmap, UncheckedAdvice};
 
 use super::batch::{header_at, BatchInfo};
+use super::budget::{Counted, DESCRIPTORS, MAPPINGS};
 use super::index::{OffsetIndex, TimeIndex};
 use super::{LogConfig, LogError};
 
@@ -78,19 +80,21 @@ fn page_size() -> usize {
 pub(crate) struct Segment {
     base_offset: i64,
     dir: PathBuf,
-    /// The `.log` descriptor while open (see the module docs).
-    file: Mutex<Option<Arc<File>>>,
-    /// Identity of the `.log` file (device, inode): a reopen must find the same file, not one
+    /// The `.log` descriptor while open (see the module docs), counted against the
+    /// descriptor budget.
+    file: Mutex<Option<Counted<Arc<File>>>>,
+    /// Identity of the `.log` file ([`FileId`]): a reopen must find the same file, not one
     /// created at the same path since (a deleted and re-created topic).
-    identity: (u64, u64),
+    identity: FileId,
     /// When the segment's files were last used, in [`clock_ms`] milliseconds.
     last_used_ms: AtomicU64,
     /// Bytes of complete, offset-assigned batches (what readers may see).
     size: u64,
     /// Offset after the last batch (`base_offset` when empty).
     next_offset: i64,
-    /// Cached read-only mapping of `.log`; remapped when `size` outgrows it.
-    map: Mutex<Option<Arc<Mmap>>>,
+    /// Cached read-only mapping of `.log`, counted against the mapping budget; remapped when
+    /// `size` outgrows it.
+    map: Mutex<Option<Counted<Arc<Mmap>>>>,
     offset_index: OffsetIndex,
     time_index: TimeIndex,
     bytes_since_last_entry: usize,
@@ -117,27 +121,33 @@ impl Segment {
                 _ => {}
             }
         }
-        let mut segment = Segment::from_file(dir, base_offset, file, 0)?;
-        segment.reserve_indexes(config)?;
-        Ok(segment)
+        Segment::from_file(dir, base_offset, file, 0, config)
     }
 
-    /// Grows both index files to their configured preallocated size (for appending).
-    pub(crate) fn reserve_indexes(&mut self, config: &LogConfig) -> io::Result<()> {
-        self.offset_index.reserve(config.offset_index_entries())?;
-        self.time_index.reserve(config.time_index_entries())
-    }
-
-    /// Wraps an opened `.log` of `size` bytes and loads (or creates, empty) its indexes as they
-    /// are; recovery then checks and completes them.
-    pub fn from_file(dir: &Path, base_offset: i64, file: File, size: u64) -> io::Result<Segment> {
-        let offset_index = OffsetIndex::load(&dir.join(file_name(base_offset, "index")), size)?;
-        let time_index = TimeIndex::load(&dir.join(file_name(base_offset, "timeindex")))?;
+    /// Wraps an opened `.log` of `size` bytes and loads its indexes as they are (absent:
+    /// empty); recovery then checks and completes them.
+    pub fn from_file(
+        dir: &Path,
+        base_offset: i64,
+        file: File,
+        size: u64,
+        config: &LogConfig,
+    ) -> io::Result<Segment> {
+        let offset_index = OffsetIndex::load(
+            &dir.join(file_name(base_offset, "index")),
+            size,
+            config.offset_index_entries(),
+        )?;
+        let time_index = TimeIndex::load(
+            &dir.join(file_name(base_offset, "timeindex")),
+            config.time_index_entries(),
+        )?;
         let identity = identity(&file)?;
         Ok(Segment {
             base_offset,
             dir: dir.to_path_buf(),
-            file: Mutex::new(Some(Arc::new(file))),
+            // Past the budget the descriptor is closed here and reopened per use.
+            file: Mutex::new(DESCRIPTORS.take(Arc::new(file)).ok()),
             identity,
             last_used_ms: AtomicU64::new(clock_ms()),
             size,
@@ -185,7 +195,8 @@ impl Segment {
             return Ok(Arc::clone(f));
         }
         let opened = Arc::new(self.reopen(OpenOptions::new().read(true).write(true))?);
-        *file = Some(Arc::clone(&opened));
+        // Past the budget it is not kept: closed once the caller is done with it.
+        *file = DESCRIPTORS.take(Arc::clone(&opened)).ok();
         Ok(opened)
     }
 
@@ -209,8 +220,8 @@ impl Segment {
         self.last_used_ms.store(clock_ms(), Ordering::Relaxed);
     }
 
-    /// Closes the `.log` descriptor and drops the cached mapping if the segment's files were
-    /// not used for `max_idle`; both are reopened on demand. Bytes already read stay valid.
+    /// Closes the `.log` descriptor and drops the cached mapping and the index mappings if the
+    /// segment's files were not used for `max_idle`; all are reopened on demand. Bytes already read stay valid.
     /// Returns whether anything was closed.
     pub fn close_if_idle(&self, max_idle: Duration) -> bool {
         let idle_ms = clock_ms().saturating_sub(self.last_used_ms.load(Ordering::Relaxed));
@@ -219,7 +230,9 @@ impl Segment {
         }
         let file = self.file.lock().unwrap_or_else(|p| p.into_inner()).take();
         let map = self.map.lock().unwrap_or_else(|p| p.into_inner()).take();
-        file.is_some() || map.is_some()
+        let offset_index = self.offset_index.release();
+        let time_index = self.time_index.release();
+        file.is_some() || map.is_some() || offset_index || time_index
     }
 
     /// Path of this segment's file with extension `ext`.
@@ -302,12 +315,6 @@ impl Segment {
         self.next_offset = next_offset;
     }
 
-    /// Zeroes stale index bytes past the entries in use (before the segment is appended to).
-    pub(crate) fn clear_index_tails(&mut self) {
-        self.offset_index.clear_tail();
-        self.time_index.clear_tail();
-    }
-
     /// Truncates the `.log` file to `size` bytes (recovery only, before any mapping exists).
     pub(crate) fn truncate_file(&mut self, size: u64) -> io::Result<()> {
         *self.map.get_mut().unwrap_or_else(|e| e.into_inner()) = None;
@@ -331,7 +338,12 @@ impl Segment {
             }
         }
         // The open descriptor if there is one; else one just for mapping (closed at once).
-        let open = self.file.lock().map_err(|_| LogError::Poisoned)?.clone();
+        let open = self
+            .file
+            .lock()
+            .map_err(|_| LogError::Poisoned)?
+            .as_deref()
+            .cloned();
         let file = match open {
             Some(f) => f,
             None => Arc::new(self.reopen(OpenOptions::new().read(true))?),
@@ -347,7 +359,8 @@ impl Segment {
                 self.size
             )));
         }
-        *guard = Some(Arc::clone(&m));
+        // Past the budget it is not kept: unmapped once the read's bytes are dropped.
+        *guard = MAPPINGS.take(Arc::clone(&m)).ok();
         Ok(Some(m))
     }
 
@@ -427,11 +440,37 @@ impl Segment {
     /// then both indexes flushed and trimmed, and the `.log` synced and its descriptor closed
     /// (reads use the mapping).
     pub fn seal(&mut self) -> io::Result<()> {
+        // First: the `.log` must still be this segment's file, or the index files at these
+        // paths (which may not exist yet) belong to another log now.
+        let file = self.file()?;
         self.push_time_entry();
         self.offset_index.trim()?;
         self.time_index.trim()?;
-        self.file()?.sync_data()?;
+        file.sync_data()?;
+        drop(file);
         *self.file.get_mut().unwrap_or_else(|p| p.into_inner()) = None;
+        Ok(())
+    }
+
+    /// [`seal`](Self::seal) for a closed segment found on disk: completes and trims its indexes
+    /// if they are not (a crash during a roll) and closes its descriptor, without any fsync
+    /// (the caller syncs the filesystem once if the start was unclean).
+    pub(crate) fn seal_loaded(&mut self) -> io::Result<()> {
+        self.push_time_entry();
+        self.offset_index.trim()?;
+        self.time_index.trim()?;
+        *self.file.get_mut().unwrap_or_else(|p| p.into_inner()) = None;
+        Ok(())
+    }
+
+    /// Shrinks index files much longer than their entries (see `IndexFile::is_oversized`).
+    pub(crate) fn trim_oversized_indexes(&mut self) -> io::Result<()> {
+        if self.offset_index.is_oversized() {
+            self.offset_index.trim()?;
+        }
+        if self.time_index.is_oversized() {
+            self.time_index.trim()?;
+        }
         Ok(())
     }
 
@@ -449,17 +488,30 @@ fn clock_ms() -> u64 {
     u64::try_from(START.get_or_init(Instant::now).elapsed().as_millis()).unwrap_or(u64::MAX)
 }
 
-/// (device, inode) of an open file; `(0, 0)` where there is no such notion.
-pub(crate) fn identity(file: &File) -> io::Result<(u64, u64)> {
+/// Identity of a file: (device, inode, birth time in ns since the epoch, 0 where the
+/// filesystem does not record it). The birth time tells a file apart from one created later
+/// under a freed and reused inode number.
+pub(crate) type FileId = (u64, u64, i128);
+
+/// The [`FileId`] of an open file.
+pub(crate) fn identity(file: &File) -> io::Result<FileId> {
+    Ok(meta_identity(&file.metadata()?))
+}
+
+/// The [`FileId`] from a file's metadata; `(0, 0, 0)` where there is no such notion.
+pub(crate) fn meta_identity(meta: &std::fs::Metadata) -> FileId {
+    let born = meta
+        .created()
+        .ok()
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map_or(0, |d| d.as_nanos() as i128);
     #[cfg(unix)]
     {
         use std::os::unix::fs::MetadataExt;
-        let meta = file.metadata()?;
-        Ok((meta.dev(), meta.ino()))
+        (meta.dev(), meta.ino(), born)
     }
     #[cfg(not(unix))]
     {
-        let _ = file;
-        Ok((0, 0))
+        (0, 0, born)
     }
 }

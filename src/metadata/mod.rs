@@ -1,9 +1,15 @@
 //! Topic metadata: which topics exist, their ids, partitions and configs.
 //!
 //! [`TopicRegistry`] is the broker's single source of truth for topics. Lookups are lock-free
-//! (dashmap); creations and deletions are serialized and persisted to `kalfka-meta.json`
+//! (dashmap); creations and deletions are serialized and persisted as one appended record of
+//! the metadata log ([`store`], `kalfka-meta.log`)
 //! before they are visible, so a restart finds exactly the topics clients were told exist.
+//!
+//! Lock order (never the other way round): `changes` (one topic change at a time), then the
+//! metadata log's mutex, or the recovery-point checkpoint's mutex, which is held while the
+//! topic map's shards are read briefly. Nothing takes `changes` while holding either.
 
+pub mod pool;
 pub mod store;
 pub mod topic;
 pub mod topic_config;
@@ -16,9 +22,12 @@ use kalfka_protocol::Uuid;
 
 use crate::config::BrokerConfig;
 use crate::error::BrokerError;
-use crate::log::{LogConfig, Recovery};
+use crate::log::{
+    LogConfig, OffsetCheckpoint, Recovery, BLANK_PRODUCER_STATE_CHECKPOINT,
+    RECOVERY_POINT_CHECKPOINT,
+};
 use crate::partition::Partition;
-use store::{MetaStore, StoredMeta, StoredTopic};
+use store::{MetaRecord, MetaStore, StoredMeta, StoredTopic};
 pub use topic::{validate_topic_configs, validate_topic_name, Topic, TopicConfigs};
 
 /// Broker-wide defaults that topic configs override.
@@ -30,6 +39,8 @@ pub struct TopicDefaults {
     pub message_max_bytes: usize,
     /// `log.segment.bytes`.
     pub segment_bytes: u64,
+    /// `--max-partitions`: most partitions of the broker.
+    pub max_partitions: usize,
 }
 
 /// All topics of the broker.
@@ -45,10 +56,15 @@ pub struct TopicRegistry {
     recovery: Recovery,
     /// Serializes creations and deletions, and with them writes of the metadata file.
     changes: Mutex<()>,
+    /// Partitions of all topics (changed under `changes`).
+    partition_count: std::sync::atomic::AtomicUsize,
+    /// Bumped whenever a topic is added, removed or replaced (see [`generation`](Self::generation)).
+    generation: std::sync::atomic::AtomicU64,
     /// `--memory`: partitions live in memory and topic metadata is never read or written.
     memory: bool,
-    /// `max.partitions`: the most partitions the broker holds.
-    max_partitions: usize,
+    /// The recovery-point checkpoint as last written; held while one is written (a leaf lock:
+    /// nothing else is taken while it is held).
+    checkpoint: Mutex<OffsetCheckpoint>,
 }
 
 impl TopicRegistry {
@@ -61,14 +77,26 @@ impl TopicRegistry {
         let data_dir = config.data_dir.clone();
         std::fs::create_dir_all(&data_dir).map_err(storage_error(&data_dir))?;
         let store = MetaStore::new(&data_dir);
-        let (recovery, stored) = if config.memory {
-            (Recovery::Clean, None)
+        let started = std::time::Instant::now();
+        let (recovery, blank_producers, stored) = if config.memory {
+            (Recovery::Clean, OffsetCheckpoint::default(), None)
         } else {
-            let recovery = take_clean_shutdown_marker(&data_dir)?;
-            (recovery, store.load().map_err(storage_error(&data_dir))?)
+            let (recovery, blank) = take_clean_shutdown_marker(&data_dir)?;
+            (
+                recovery,
+                blank,
+                store.load().map_err(storage_error(&data_dir))?,
+            )
+        };
+        let recovery_points = match recovery {
+            Recovery::Unclean if stored.is_some() => {
+                OffsetCheckpoint::read(&data_dir.join(RECOVERY_POINT_CHECKPOINT))
+            }
+            _ => OffsetCheckpoint::default(),
         };
         let defaults = TopicDefaults {
             num_partitions: config.num_partitions,
+            max_partitions: config.max_partitions,
             message_max_bytes: config.message_max_bytes,
             segment_bytes: config.segment_bytes,
         };
@@ -85,20 +113,74 @@ impl TopicRegistry {
             ids: DashMap::new(),
             recovery,
             changes: Mutex::new(()),
+            partition_count: std::sync::atomic::AtomicUsize::new(0),
+            generation: std::sync::atomic::AtomicU64::new(0),
             memory: config.memory,
-            max_partitions: config.max_partitions,
+            checkpoint: Mutex::new(OffsetCheckpoint::default()),
         };
-        for t in stored_topics {
-            let id = parse_uuid(&t.id).ok_or_else(|| {
-                BrokerError::Storage(format!("topic {} has a malformed id {:?}", t.name, t.id))
-            })?;
-            let topic = registry.open_topic(&t.name, id, t.partitions, t.configs)?;
-            registry.insert(topic);
+        registry.open_stored(stored_topics, &recovery_points, &blank_producers)?;
+        if fresh && !registry.memory {
+            registry
+                .store
+                .create(&StoredMeta {
+                    version: 2,
+                    cluster_id: registry.cluster_id.clone(),
+                    topics: Vec::new(),
+                })
+                .map_err(storage_error(&registry.data_dir))?;
         }
-        if fresh {
-            registry.persist()?;
+        let partitions: usize = registry.topics.iter().map(|t| t.partitions.len()).sum();
+        if recovery == Recovery::Unclean && !fresh && !registry.memory {
+            // What recovery kept becomes durable with one sync for every partition; then the
+            // recovery points move up to the log ends. The checkpoint is rewritten even with
+            // no partitions: it must not keep entries of topics deleted before the crash.
+            if partitions > 0 {
+                crate::fsutil::sync_filesystem(&registry.data_dir)
+                    .map_err(storage_error(&registry.data_dir))?;
+            }
+            for topic in registry.topics.iter() {
+                for p in &topic.partitions {
+                    p.note_synced(p.offsets().log_end);
+                }
+            }
+            registry.write_recovery_checkpoint()?;
         }
+        tracing::info!(
+            topics = registry.topics.len(),
+            partitions,
+            clean = recovery == Recovery::Clean,
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "opened the data directory"
+        );
         Ok(registry)
+    }
+
+    /// Writes the data directory's recovery-point checkpoint (one atomic file replace) unless
+    /// it would say what the last one said: every partition's recovery point, so the next
+    /// unclean start validates only what lies past it. Partitions of deleted topics drop out
+    /// of it. Returns whether it was written. Blocking file I/O: not for a runtime worker.
+    pub fn write_recovery_checkpoint(&self) -> Result<bool, BrokerError> {
+        if self.memory {
+            return Ok(false);
+        }
+        // Collected under the lock: a writer that looked at the topics before a deletion
+        // cannot write after the deletion's own checkpoint and bring the topic back.
+        let mut last = self.checkpoint.lock().unwrap_or_else(|p| p.into_inner());
+        let mut checkpoint = OffsetCheckpoint::default();
+        for topic in self.topics.iter() {
+            for p in &topic.partitions {
+                checkpoint
+                    .offsets
+                    .insert((topic.name.clone(), p.index), p.recovery_point());
+            }
+        }
+        if *last == checkpoint && !last.offsets.is_empty() {
+            return Ok(false);
+        }
+        let path = self.data_dir.join(RECOVERY_POINT_CHECKPOINT);
+        checkpoint.write(&path).map_err(storage_error(&path))?;
+        *last = checkpoint;
+        Ok(true)
     }
 
     /// The cluster id clients see in Metadata.
@@ -129,6 +211,27 @@ impl TopicRegistry {
         all
     }
 
+    /// A number that changes whenever a topic is created, deleted or altered: periodic tasks
+    /// keep what they derived from the topics until it changes.
+    pub fn generation(&self) -> u64 {
+        self.generation.load(std::sync::atomic::Ordering::Acquire)
+    }
+
+    fn bump_generation(&self) {
+        self.generation
+            .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+    }
+
+    /// The topics for which `keep` holds, in no particular order (cheaper than
+    /// [`list`](Self::list) for periodic tasks that care about a few of many topics).
+    pub fn filtered(&self, keep: impl Fn(&Topic) -> bool) -> Vec<Arc<Topic>> {
+        self.topics
+            .iter()
+            .filter(|t| keep(t))
+            .map(|t| Arc::clone(&t))
+            .collect()
+    }
+
     /// Checks that a topic could be created: valid name, not existing, sane partition count and
     /// configs. Returns the partition count to use (`-1` becomes the broker default).
     pub fn check_new_topic(
@@ -151,7 +254,7 @@ impl TopicRegistry {
             n if n >= 1 => n,
             n => return Err(BrokerError::InvalidPartitions(n)),
         };
-        self.check_partition_room(partitions as usize)?;
+        self.check_partition_limit(partitions as usize)?;
         validate_topic_configs(configs)?;
         Ok(partitions)
     }
@@ -170,25 +273,25 @@ impl TopicRegistry {
             .map(|t| t.key().clone())
     }
 
-    /// Partitions of every topic.
-    pub fn partition_count(&self) -> usize {
-        self.topics.iter().map(|t| t.partitions.len()).sum()
-    }
-
-    /// Refuses `more` partitions that would take the broker past `max.partitions`.
-    fn check_partition_room(&self, more: usize) -> Result<(), BrokerError> {
-        let have = self.partition_count();
-        if have.saturating_add(more) > self.max_partitions {
+    /// Refuses `more` partitions if they would take the broker past `--max-partitions`,
+    /// saying so in the log.
+    fn check_partition_limit(&self, more: usize) -> Result<(), BrokerError> {
+        let current = self
+            .partition_count
+            .load(std::sync::atomic::Ordering::Relaxed);
+        let limit = self.defaults.max_partitions;
+        if current.saturating_add(more) > limit {
             tracing::warn!(
-                partitions = have,
                 requested = more,
-                max = self.max_partitions,
-                "refused: max.partitions reached"
+                current,
+                limit,
+                "partition limit reached (--max-partitions): refusing to create partitions"
             );
-            return Err(BrokerError::PolicyViolation(format!(
-                "the broker holds {have} partitions; {more} more would exceed max.partitions ({})",
-                self.max_partitions
-            )));
+            return Err(BrokerError::PartitionLimit {
+                requested: more,
+                current,
+                limit,
+            });
         }
         Ok(())
     }
@@ -215,14 +318,12 @@ impl TopicRegistry {
                 tracing::warn!(topic = name, partitions, error = %e, "topic creation failed");
                 discard();
             })?;
-        self.insert(Arc::clone(&topic));
-        if let Err(e) = self.persist() {
-            self.topics.remove(name);
-            self.ids.remove(&topic.id);
+        if let Err(e) = self.persist(&topic) {
             drop(topic);
             discard();
             return Err(e);
         }
+        self.insert(Arc::clone(&topic));
         tracing::info!(topic = name, partitions, "created topic");
         Ok(topic)
     }
@@ -243,12 +344,24 @@ impl TopicRegistry {
     /// Deletes a topic and its data.
     pub fn delete(&self, name: &str) -> Result<Arc<Topic>, BrokerError> {
         let _guard = self.changes.lock().unwrap_or_else(|p| p.into_inner());
+        if !self.topics.contains_key(name) {
+            return Err(BrokerError::UnknownTopicOrPartition);
+        }
+        self.append(&MetaRecord::Delete {
+            name: name.to_string(),
+        })?;
         let (_, topic) = self
             .topics
             .remove(name)
             .ok_or(BrokerError::UnknownTopicOrPartition)?;
         self.ids.remove(&topic.id);
-        self.persist()?;
+        self.bump_generation();
+        self.partition_count
+            .fetch_sub(topic.partitions.len(), std::sync::atomic::Ordering::Relaxed);
+        // A topic created again under this name must not inherit these recovery points.
+        if let Err(e) = self.write_recovery_checkpoint() {
+            tracing::warn!(error = %e, "cannot rewrite the recovery-point checkpoint");
+        }
         for p in (0..topic.partitions.len()).filter(|_| !self.memory) {
             let dir = self.partition_dir(name, p as i32);
             if let Err(e) = std::fs::remove_dir_all(&dir) {
@@ -289,7 +402,7 @@ impl TopicRegistry {
             configs,
             &self.defaults,
         ));
-        let topic = self.swap(&old, updated)?;
+        let topic = self.swap(updated)?;
         tracing::info!(topic = name, "altered topic configs");
         Ok(topic)
     }
@@ -305,7 +418,7 @@ impl TopicRegistry {
                 requested: count,
             });
         }
-        self.check_partition_room((count - current) as usize)?;
+        self.check_partition_limit((count - current) as usize)?;
         Ok(topic)
     }
 
@@ -316,7 +429,7 @@ impl TopicRegistry {
         let old = self.check_add_partitions(name, count)?;
         let log_config = self.log_config(&old.configs);
         let first_new = old.partitions.len() as i32;
-        // Not persisted (open or save failed): remove the new directories so that a later
+        // Not persisted (open or append failed): remove the new directories so that a later
         // growth starts them empty.
         let discard_new = || {
             for p in first_new..count {
@@ -326,7 +439,7 @@ impl TopicRegistry {
         let mut partitions = old.partitions.clone();
         for p in first_new..count {
             // A new partition's directory is empty: nothing to recover.
-            match self.open_partition(name, p, &log_config, Recovery::Clean) {
+            match self.open_partition(name, p, &log_config, Recovery::Clean, None, None) {
                 Ok(partition) => partitions.push(Arc::new(partition)),
                 Err(e) => {
                     discard_new();
@@ -341,7 +454,7 @@ impl TopicRegistry {
             old.configs.clone(),
             &self.defaults,
         ));
-        let topic = self.swap(&old, updated).inspect_err(|_| discard_new())?;
+        let topic = self.swap(updated).inspect_err(|_| discard_new())?;
         tracing::info!(topic = name, partitions = count, "added partitions");
         Ok(topic)
     }
@@ -356,46 +469,144 @@ impl TopicRegistry {
         &self.data_dir
     }
 
-    /// Puts `updated` in place of `old` and persists; restores `old` if persisting fails.
-    /// Callers hold `changes`.
-    fn swap(&self, old: &Arc<Topic>, updated: Arc<Topic>) -> Result<Arc<Topic>, BrokerError> {
-        self.topics
-            .insert(updated.name.clone(), Arc::clone(&updated));
-        if let Err(e) = self.persist() {
-            self.topics.insert(old.name.clone(), Arc::clone(old));
-            return Err(e);
+    /// Persists `updated`, then puts it in place of the topic of that name (left in place if
+    /// persisting fails). Callers hold `changes`.
+    fn swap(&self, updated: Arc<Topic>) -> Result<Arc<Topic>, BrokerError> {
+        self.persist(&updated)?;
+        if let Some(old) = self
+            .topics
+            .insert(updated.name.clone(), Arc::clone(&updated))
+        {
+            let grown = updated
+                .partitions
+                .len()
+                .saturating_sub(old.partitions.len());
+            self.partition_count
+                .fetch_add(grown, std::sync::atomic::Ordering::Relaxed);
         }
+        self.bump_generation();
         Ok(updated)
     }
 
-    /// Fsyncs every partition log. Returns whether all of them were flushed.
-    pub fn flush_all(&self) -> bool {
-        let mut all = true;
-        for topic in self.list() {
-            for p in &topic.partitions {
-                if let Err(e) = p.flush() {
-                    all = false;
-                    tracing::warn!(topic = %topic.name, partition = p.index, error = %e, "flush failed");
-                }
-            }
-        }
-        all
-    }
-
-    /// Clean shutdown: fsyncs every log and, if that worked, leaves the clean-shutdown marker
-    /// so the next start skips the full validation of unflushed log data.
+    /// Clean shutdown with O(1) syncs: writes the producer-state snapshots that changed, syncs
+    /// the filesystem once (every log, index and snapshot), writes the recovery-point
+    /// checkpoint and, if all that worked, leaves the clean-shutdown marker so the next start
+    /// skips the validation of log data.
     pub fn close_all(&self) {
         if self.memory {
             return;
         }
-        if !self.flush_all() {
-            tracing::warn!("not every log could be flushed; the next start will recover");
+        let started = std::time::Instant::now();
+        let mut ok = true;
+        let mut snapshots = 0usize;
+        let topics: Vec<Arc<Topic>> = self.topics.iter().map(|t| Arc::clone(&t)).collect();
+        for topic in &topics {
+            for p in &topic.partitions {
+                match p.snapshot_producers_for_shutdown() {
+                    Ok(written) => snapshots += usize::from(written),
+                    Err(e) => {
+                        ok = false;
+                        tracing::warn!(topic = %topic.name, partition = p.index, error = %e, "producer-state snapshot failed");
+                    }
+                }
+            }
+        }
+        // Partitions no idempotent or transactional producer wrote to: the next clean start
+        // rebuilds their (empty) producer state from here instead of reading their logs.
+        let mut blank = OffsetCheckpoint::default();
+        for topic in &topics {
+            for p in &topic.partitions {
+                if let Some(end) = p.blank_producer_state_end() {
+                    blank.offsets.insert((topic.name.clone(), p.index), end);
+                }
+            }
+        }
+        let blank_path = self.data_dir.join(BLANK_PRODUCER_STATE_CHECKPOINT);
+        if let Err(e) = blank.write_unsynced(&blank_path) {
+            ok = false;
+            tracing::warn!(path = %blank_path.display(), error = %e, "cannot write the producer-state checkpoint");
+        }
+        // The log ends before the sync: everything below them is durable after it.
+        let ends: Vec<(Arc<crate::partition::Partition>, i64)> = topics
+            .iter()
+            .flat_map(|t| t.partitions.iter())
+            .map(|p| (Arc::clone(p), p.offsets().log_end))
+            .collect();
+        if let Err(e) = crate::fsutil::sync_filesystem(&self.data_dir) {
+            tracing::warn!(error = %e, "syncing the data directory failed; the next start will recover");
+            return;
+        }
+        for (p, end) in &ends {
+            p.note_synced(*end);
+        }
+        if let Err(e) = self.write_recovery_checkpoint() {
+            ok = false;
+            tracing::warn!(error = %e, "cannot write the recovery-point checkpoint");
+        }
+        if !ok {
+            tracing::warn!("not every partition could be closed; the next start will recover");
             return;
         }
         let marker = self.data_dir.join(CLEAN_SHUTDOWN_MARKER);
         if let Err(e) = crate::fsutil::write_atomic(&marker, b"clean\n") {
             tracing::warn!(path = %marker.display(), error = %e, "cannot write the clean-shutdown marker");
         }
+        tracing::info!(
+            partitions = ends.len(),
+            snapshots,
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "closed the data directory"
+        );
+    }
+
+    /// Opens (recovering) the partitions of every stored topic on a bounded pool of threads
+    /// ([`pool`]) and registers the topics. `blank_producers`: partitions whose producer state
+    /// was empty at the last clean shutdown, and the offset then.
+    fn open_stored(
+        &self,
+        stored: Vec<StoredTopic>,
+        recovery_points: &OffsetCheckpoint,
+        blank_producers: &OffsetCheckpoint,
+    ) -> Result<(), BrokerError> {
+        let mut ids = Vec::with_capacity(stored.len());
+        for t in &stored {
+            ids.push(parse_uuid(&t.id).ok_or_else(|| {
+                BrokerError::Storage(format!("topic {} has a malformed id {:?}", t.name, t.id))
+            })?);
+        }
+        let log_configs: Vec<LogConfig> =
+            stored.iter().map(|t| self.log_config(&t.configs)).collect();
+        let jobs: Vec<(usize, i32)> = stored
+            .iter()
+            .enumerate()
+            .flat_map(|(t, topic)| (0..topic.partitions.max(0)).map(move |p| (t, p)))
+            .collect();
+        let opened = pool::run_bounded(jobs.len(), pool::recovery_threads(), |i| {
+            let (t, p) = jobs[i];
+            let name = &stored[t].name;
+            let rp = recovery_points.get(name, p);
+            let blank = blank_producers.get(name, p);
+            self.open_partition(name, p, &log_configs[t], self.recovery, rp, blank)
+        });
+        let mut opened = opened.into_iter();
+        for (t, id) in stored.into_iter().zip(ids) {
+            let partitions = (0..t.partitions.max(0))
+                .map(|_| {
+                    opened
+                        .next()
+                        .unwrap_or_else(|| Err(BrokerError::Storage("partition not opened".into())))
+                        .map(Arc::new)
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            self.insert(Arc::new(Topic::new(
+                t.name,
+                id,
+                partitions,
+                t.configs,
+                &self.defaults,
+            )));
+        }
+        Ok(())
     }
 
     fn open_topic(
@@ -408,7 +619,7 @@ impl TopicRegistry {
         let log_config = self.log_config(&configs);
         let parts = (0..partitions)
             .map(|p| {
-                self.open_partition(name, p, &log_config, self.recovery)
+                self.open_partition(name, p, &log_config, self.recovery, None, None)
                     .map(Arc::new)
             })
             .collect::<Result<Vec<_>, _>>()?;
@@ -428,12 +639,21 @@ impl TopicRegistry {
         p: i32,
         log_config: &LogConfig,
         recovery: Recovery,
+        recovery_point: Option<i64>,
+        blank_producers_upto: Option<i64>,
     ) -> Result<Partition, BrokerError> {
         if self.memory {
             return Ok(Partition::in_memory(p));
         }
         let dir = self.partition_dir(name, p);
-        Partition::open(p, &dir, log_config.clone(), recovery)
+        Partition::open_recovered(
+            p,
+            &dir,
+            log_config.clone(),
+            recovery,
+            recovery_point,
+            blank_producers_upto,
+        )
     }
 
     fn log_config(&self, configs: &TopicConfigs) -> LogConfig {
@@ -448,30 +668,31 @@ impl TopicRegistry {
     }
 
     fn insert(&self, topic: Arc<Topic>) {
+        self.bump_generation();
+        self.partition_count
+            .fetch_add(topic.partitions.len(), std::sync::atomic::Ordering::Relaxed);
         self.ids.insert(topic.id, topic.name.clone());
         self.topics.insert(topic.name.clone(), topic);
     }
 
-    fn persist(&self) -> Result<(), BrokerError> {
+    /// Appends `topic`'s whole description to the metadata log (one small fsynced record).
+    fn persist(&self, topic: &Topic) -> Result<(), BrokerError> {
+        self.append(&MetaRecord::Topic(StoredTopic {
+            name: topic.name.clone(),
+            id: uuid::Uuid::from_bytes(topic.id.0).to_string(),
+            partitions: topic.partitions.len() as i32,
+            configs: topic.configs.clone(),
+        }))
+    }
+
+    /// Appends one change to the metadata log (nothing in `--memory` mode). Callers hold
+    /// `changes`; the store's own lock is taken after it.
+    fn append(&self, record: &MetaRecord) -> Result<(), BrokerError> {
         if self.memory {
             return Ok(());
         }
-        let meta = StoredMeta {
-            version: 1,
-            cluster_id: self.cluster_id.clone(),
-            topics: self
-                .list()
-                .iter()
-                .map(|t| StoredTopic {
-                    name: t.name.clone(),
-                    id: uuid::Uuid::from_bytes(t.id.0).to_string(),
-                    partitions: t.partitions.len() as i32,
-                    configs: t.configs.clone(),
-                })
-                .collect(),
-        };
         self.store
-            .save(&meta)
+            .append(record)
             .map_err(storage_error(&self.data_dir))
     }
 }
@@ -480,19 +701,32 @@ impl TopicRegistry {
 /// Removed at start, so a crash during this run leaves none.
 pub const CLEAN_SHUTDOWN_MARKER: &str = ".clean-shutdown";
 
-/// Removes the clean-shutdown marker (durably) and tells how the previous run ended.
-fn take_clean_shutdown_marker(data_dir: &Path) -> Result<Recovery, BrokerError> {
+/// Removes the clean-shutdown marker (durably) and tells how the previous run ended; after a
+/// clean shutdown also returns (and removes, in the same directory sync) the checkpoint of
+/// partitions with blank producer state, which is only true of the data as that shutdown
+/// left it.
+fn take_clean_shutdown_marker(
+    data_dir: &Path,
+) -> Result<(Recovery, OffsetCheckpoint), BrokerError> {
+    let blank_path = data_dir.join(BLANK_PRODUCER_STATE_CHECKPOINT);
+    let blank = OffsetCheckpoint::read(&blank_path);
+    match std::fs::remove_file(&blank_path) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+            return Err(storage_error(&blank_path)(e));
+        }
+        _ => {}
+    }
     let marker = data_dir.join(CLEAN_SHUTDOWN_MARKER);
     match std::fs::remove_file(&marker) {
         Ok(()) => {
             crate::fsutil::sync_dir(data_dir).map_err(storage_error(data_dir))?;
-            Ok(Recovery::Clean)
+            Ok((Recovery::Clean, blank))
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             if store::MetaStore::new(data_dir).exists() {
                 tracing::warn!(data_dir = %data_dir.display(), "no clean-shutdown marker: recovering logs");
             }
-            Ok(Recovery::Unclean)
+            Ok((Recovery::Unclean, OffsetCheckpoint::default()))
         }
         Err(e) => Err(storage_error(data_dir)(e)),
     }
@@ -528,6 +762,39 @@ fn new_cluster_id() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn partitions_past_the_limit_are_refused_and_deletions_free_room() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let config = BrokerConfig {
+            max_partitions: 5,
+            ..BrokerConfig::for_tests(dir.path())
+        };
+        let registry = TopicRegistry::open(&config).expect("open");
+        registry.create("a", 3, TopicConfigs::new()).expect("a");
+        let refused = registry.create("b", 3, TopicConfigs::new());
+        assert!(
+            matches!(
+                refused,
+                Err(BrokerError::PartitionLimit {
+                    requested: 3,
+                    current: 3,
+                    limit: 5
+                })
+            ),
+            "{refused:?}"
+        );
+        assert!(registry.get("b").is_none());
+        assert!(registry
+            .check_new_topic("c", 1_000_000, &TopicConfigs::new())
+            .is_err());
+        registry.add_partitions("a", 5).expect("grow to the limit");
+        assert!(registry.add_partitions("a", 6).is_err());
+        registry.delete("a").expect("delete");
+        registry
+            .create("b", 5, TopicConfigs::new())
+            .expect("room again");
+    }
 
     #[test]
     fn cluster_ids_are_22_url_safe_characters() {

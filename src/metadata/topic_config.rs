@@ -460,6 +460,7 @@ mod tests {
             num_partitions: 1,
             message_max_bytes: 1_048_588,
             segment_bytes: 1024,
+            max_partitions: 1_000,
         }
     }
 

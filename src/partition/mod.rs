@@ -19,6 +19,7 @@
 //! [`Partition::write_txn_marker`] appends the coordinator's COMMIT/ABORT marker.
 
 mod group_commit;
+mod replay;
 mod settings;
 mod validated;
 
@@ -33,9 +34,7 @@ use std::time::Instant;
 use bytes::Bytes;
 use tokio::sync::Notify;
 
-use kalfka_protocol::records::{
-    batches, ControlRecordType, EndTransactionMarker, RecordBatchHeader,
-};
+use kalfka_protocol::records::{batches, ControlRecordType, EndTransactionMarker};
 
 use crate::error::BrokerError;
 use crate::log::producer_state::{ProducerBatch, ProducerStates, SequenceCheck};
@@ -43,6 +42,7 @@ use crate::log::{
     CompactionPolicy, CompactionStats, LogConfig, LogEngine, MemoryLog, PartitionLog, Recovery,
     RetentionPolicy, TxnBounds,
 };
+use replay::rebuild_producer_state;
 
 /// One partition of a topic.
 #[derive(Debug)]
@@ -63,6 +63,9 @@ pub struct Partition {
     producers: Mutex<ProducerStates>,
     /// First offset of the earliest open transaction (`i64::MAX`: none); see the module docs.
     first_open_txn: AtomicI64,
+    /// The log end offset the producer-state snapshot on disk covers (-1: none or unknown),
+    /// so a shutdown rewrites only the snapshots of partitions appended to since.
+    snapshot_covers: AtomicI64,
 }
 
 /// What [`Partition::append_checked`] did.
@@ -120,6 +123,23 @@ impl Partition {
         Self::with_engine(index, Box::new(log))
     }
 
+    /// Opens the log of partition `index` in `dir` as the broker does at start: recovering
+    /// from `recovery_point` (the data directory's checkpoint) without syncing anything; the
+    /// caller syncs the filesystem once for every partition (see
+    /// [`PartitionLog::open_recovered`]). `blank_producers_upto`: the producer state is known
+    /// to be empty at this offset (from the last clean shutdown), so it is rebuilt from there.
+    pub fn open_recovered(
+        index: i32,
+        dir: &Path,
+        config: LogConfig,
+        recovery: Recovery,
+        recovery_point: Option<i64>,
+        blank_producers_upto: Option<i64>,
+    ) -> Result<Self, BrokerError> {
+        let log = PartitionLog::open_recovered(dir, config, recovery, recovery_point)?;
+        Self::with_engine_from(index, Box::new(log), blank_producers_upto)
+    }
+
     /// A partition whose log lives only in memory ([`MemoryLog`]): nothing is written to disk
     /// and everything is lost when the broker stops (`--memory`).
     pub fn in_memory(index: i32) -> Self {
@@ -129,8 +149,23 @@ impl Partition {
     /// A partition served from an already-open `log`; the producer state is rebuilt from the
     /// log (and its snapshot, for an engine with a directory).
     pub fn with_engine(index: i32, log: Box<dyn LogEngine>) -> Result<Self, BrokerError> {
-        let producers = rebuild_producer_state(log.as_ref())?;
-        Ok(Partition::new(index, log, producers))
+        Self::with_engine_from(index, log, None)
+    }
+
+    fn with_engine_from(
+        index: i32,
+        log: Box<dyn LogEngine>,
+        blank_producers_upto: Option<i64>,
+    ) -> Result<Self, BrokerError> {
+        let (producers, snapshot_covers) =
+            rebuild_producer_state(log.as_ref(), blank_producers_upto)?;
+        // Reading the log mapped it: release that until it is used (no map per idle partition).
+        log.close_idle_files(std::time::Duration::ZERO);
+        let partition = Partition::new(index, log, producers);
+        partition
+            .snapshot_covers
+            .store(snapshot_covers, Ordering::Relaxed);
+        Ok(partition)
     }
 
     fn new(index: i32, log: Box<dyn LogEngine>, producers: ProducerStates) -> Self {
@@ -147,6 +182,7 @@ impl Partition {
             last_sync: Mutex::new(Instant::now()),
             sync_count: std::sync::atomic::AtomicU64::new(0),
             producers: Mutex::new(producers),
+            snapshot_covers: AtomicI64::new(-1),
         }
     }
 
@@ -393,8 +429,55 @@ impl Partition {
             states
                 .write_snapshot(dir, covered)
                 .map_err(|e| BrokerError::Storage(format!("producer-state snapshot: {e}")))?;
+            self.snapshot_covers.store(covered, Ordering::Relaxed);
         }
         Ok(())
+    }
+
+    /// Shutdown: writes the producer-state snapshot if producers are known and the log grew
+    /// since the last one, *without* fsyncing it (the caller syncs the filesystem once
+    /// afterwards; a snapshot torn by a crash before that is unreadable and ignored).
+    /// Returns whether a snapshot was written.
+    pub fn snapshot_producers_for_shutdown(&self) -> Result<bool, BrokerError> {
+        let Some(dir) = self.log.dir() else {
+            return Ok(false);
+        };
+        let covered = self.log.log_end_offset();
+        if self.snapshot_covers.load(Ordering::Relaxed) == covered {
+            return Ok(false);
+        }
+        let states = {
+            let mut producers = self.producers.lock().unwrap_or_else(|p| p.into_inner());
+            producers.trim_aborted_below(self.log.log_start_offset());
+            producers.clone()
+        };
+        if states.is_empty() {
+            return Ok(false);
+        }
+        states
+            .write_snapshot_unsynced(dir, covered)
+            .map_err(|e| BrokerError::Storage(format!("producer-state snapshot: {e}")))?;
+        self.snapshot_covers.store(covered, Ordering::Relaxed);
+        Ok(true)
+    }
+
+    /// The log end offset if the partition has no producer state at all there (see
+    /// [`ProducerStates::is_blank`]); read under the producer lock, which every append holds,
+    /// so no batch slips in between.
+    pub fn blank_producer_state_end(&self) -> Option<i64> {
+        let producers = self.producers.lock().unwrap_or_else(|p| p.into_inner());
+        producers.is_blank().then(|| self.log.log_end_offset())
+    }
+
+    /// Every offset below this is known to be fsynced, as a recovery-point checkpoint records.
+    pub fn recovery_point(&self) -> i64 {
+        self.log.recovery_point()
+    }
+
+    /// Records that everything below `end` was made durable by a filesystem-wide sync.
+    pub fn note_synced(&self, end: i64) {
+        self.log.note_synced(end);
+        self.mark_synced(end);
     }
 
     /// Offsets below this are fsynced.
@@ -529,78 +612,6 @@ impl Partition {
 }
 
 pub use crate::clock::now_ms;
-
-/// Rebuilds the producer state of an opened log: from the snapshot when it covers no more
-/// than the log holds, replaying the batch headers after it; from the whole log otherwise.
-fn rebuild_producer_state(log: &dyn LogEngine) -> Result<ProducerStates, BrokerError> {
-    let end = log.log_end_offset();
-    let snapshot = log.dir().and_then(ProducerStates::load_snapshot);
-    let (mut states, mut offset) = match snapshot {
-        Some((states, covered)) if covered <= end => (states, covered.max(log.log_start_offset())),
-        stale => {
-            if let (Some(_), Some(dir)) = (stale, log.dir()) {
-                // It describes batches recovery dropped: never use it again.
-                let path = dir.join(crate::log::producer_state::SNAPSHOT_FILE);
-                if let Err(e) = std::fs::remove_file(&path) {
-                    tracing::warn!(path = %path.display(), error = %e, "cannot remove a stale producer-state snapshot");
-                }
-            }
-            (ProducerStates::default(), log.log_start_offset())
-        }
-    };
-    let now = now_ms();
-    // Each read returns at least one batch and moves `offset` past it, so this ends at `end`.
-    while offset < end {
-        let read = log.read(offset, 1 << 20)?;
-        if read.bytes.is_empty() {
-            break;
-        }
-        let before = offset;
-        let mut pos = 0usize;
-        while let Some(rest) = read.bytes.get(pos..).filter(|r| !r.is_empty()) {
-            let header = RecordBatchHeader::parse(rest)?;
-            if header.last_offset() >= offset {
-                if header.is_control() {
-                    replay_marker(&mut states, &read.bytes.slice(pos..), &header, now);
-                } else {
-                    states.replay(&header, now);
-                }
-            }
-            offset = offset.max(header.next_offset());
-            pos += header.total_size().max(1);
-        }
-        if offset <= before {
-            break;
-        }
-    }
-    Ok(states)
-}
-
-/// Replays the transaction marker at the start of `bytes` (a control batch) into `states`;
-/// other control records are skipped.
-fn replay_marker(states: &mut ProducerStates, bytes: &Bytes, header: &RecordBatchHeader, now: i64) {
-    let marker = batches(bytes.clone())
-        .next()
-        .and_then(|b| b.ok())
-        .and_then(|b| b.records().ok())
-        .and_then(|records| records.first().map(EndTransactionMarker::parse));
-    match marker {
-        Some(Ok(m)) if matches!(m.kind, ControlRecordType::Commit | ControlRecordType::Abort) => {
-            let commit = m.kind == ControlRecordType::Commit;
-            states.end_txn(
-                header.producer_id,
-                header.producer_epoch,
-                header.base_offset,
-                commit,
-                now,
-            );
-        }
-        _ => tracing::warn!(
-            offset = header.base_offset,
-            "skipping an unreadable control batch while rebuilding producer state"
-        ),
-    }
-}
 
 #[cfg(test)]
 mod tests {

@@ -132,6 +132,7 @@ mod tests {
             num_partitions: 1,
             message_max_bytes: 1_048_588,
             segment_bytes: 1 << 30,
+            max_partitions: 1_000,
         }
     }
 

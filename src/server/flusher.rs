@@ -16,8 +16,16 @@ pub const TICK: Duration = Duration::from_millis(100);
 
 /// Runs until `stop` turns true.
 pub async fn run(broker: Arc<Broker>, mut stop: watch::Receiver<bool>) {
+    let mut seen: Option<(u64, Vec<Arc<crate::metadata::Topic>>)> = None;
     loop {
-        let topics = broker.topics.list();
+        // Only the topics with `flush.ms`, found again only when topics change: looking at
+        // every topic each tick costs CPU in proportion to the topic count on an idle broker.
+        let generation = broker.topics.generation();
+        if seen.as_ref().is_none_or(|(g, _)| *g != generation) {
+            let with_flush_ms = broker.topics.filtered(|t| t.settings.flush_ms.is_some());
+            seen = Some((generation, with_flush_ms));
+        }
+        let topics = seen.as_ref().map(|(_, t)| t.clone()).unwrap_or_default();
         let tick = topics
             .iter()
             .filter_map(|t| t.settings.flush_ms)

@@ -1,7 +1,8 @@
-//! The idle sweep: every [`SWEEP_INTERVAL`] it closes the segment files and drops the read
-//! mappings that no append or fetch used for [`IDLE_TIMEOUT`] (both are reopened on the next
-//! use). Thousands of partitions then hold descriptors only while in use, and the broker's
-//! resident memory does not keep the pages of logs nobody is reading.
+//! The idle sweep: every [`SWEEP_INTERVAL`] (or half the timeout, if shorter) it closes the
+//! segment files and drops the read and index mappings that no append or fetch used for the
+//! idle timeout (`--idle-file-timeout-ms`, default [`IDLE_TIMEOUT`]; all are reopened on the
+//! next use). Thousands of partitions then hold descriptors and memory maps only while in
+//! use, and the broker's resident memory does not keep the pages of logs nobody is reading.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -10,7 +11,7 @@ use tokio::sync::watch;
 
 use crate::broker::Broker;
 
-/// Segment files and mappings unused for this long are released.
+/// Segment files and mappings unused for this long are released (the default).
 pub const IDLE_TIMEOUT: Duration = Duration::from_secs(10);
 /// How often the sweep runs.
 pub const SWEEP_INTERVAL: Duration = Duration::from_secs(5);
@@ -20,7 +21,7 @@ pub const SWEEP_INTERVAL: Duration = Duration::from_secs(5);
 pub fn sweep(broker: &Broker, max_idle: Duration) -> usize {
     broker
         .topics
-        .list()
+        .filtered(|_| true)
         .iter()
         .flat_map(|t| t.partitions.iter())
         .map(|p| p.close_idle_files(max_idle))
@@ -29,16 +30,18 @@ pub fn sweep(broker: &Broker, max_idle: Duration) -> usize {
 
 /// Runs until `stop` turns true.
 pub async fn run(broker: Arc<Broker>, mut stop: watch::Receiver<bool>) {
+    let timeout = Duration::from_millis(broker.config.idle_file_timeout_ms);
+    let interval = (timeout / 2).clamp(Duration::from_millis(10), SWEEP_INTERVAL);
     loop {
         tokio::select! {
-            _ = tokio::time::sleep(SWEEP_INTERVAL) => {},
+            _ = tokio::time::sleep(interval) => {},
             _ = stop.changed() => return,
         }
         if *stop.borrow() {
             return;
         }
         let b = Arc::clone(&broker);
-        let released = tokio::task::spawn_blocking(move || sweep(&b, IDLE_TIMEOUT))
+        let released = tokio::task::spawn_blocking(move || sweep(&b, timeout))
             .await
             .unwrap_or(0);
         if released > 0 {

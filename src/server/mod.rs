@@ -1,11 +1,13 @@
 //! The network side: a tokio listener and one task per client connection.
 //!
-//! [`Server::bind`] opens the data directory and binds the listener (port 0 picks a free
-//! port, which is how integration tests run brokers side by side); [`Server::run`] accepts
+//! [`Server::bind`] binds the address, opens the data directory and then listens (port 0
+//! picks a free port, which is how integration tests run brokers side by side): a connection
+//! made during start-up is refused, never accepted and left unanswered; [`Server::run`] accepts
 //! connections until the shutdown future resolves, then flushes every log. Every periodic
 //! task of the broker (flushing, retention, the idle sweep, transaction timeouts, offset
 //! expiry) is started here, in [`Server::run`], and stopped with it.
 
+pub mod checkpoint;
 mod connection;
 pub mod flusher;
 pub mod idle;
@@ -17,12 +19,15 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpSocket};
 use tokio::sync::watch;
 
 use crate::broker::Broker;
 use crate::config::BrokerConfig;
 use crate::error::BrokerError;
+
+/// Connections the kernel queues before they are accepted.
+const LISTEN_BACKLOG: u32 = 1024;
 
 /// Why the server could not start.
 #[derive(Debug, thiserror::Error)]
@@ -47,17 +52,26 @@ pub struct Server {
 }
 
 impl Server {
-    /// Opens the data directory and binds the listener.
+    /// Binds the listen address, opens the data directory, and only then listens: until the
+    /// broker can serve, a client's connection is refused (it retries) rather than accepted
+    /// and left unanswered (the binary logs "kalfka is ready" with the start-up time then).
     pub async fn bind(config: BrokerConfig) -> Result<Server, ServerError> {
         let addr = config.listen;
-        let listener = TcpListener::bind(addr)
-            .await
-            .map_err(|source| ServerError::Bind { addr, source })?;
-        let bound = listener
-            .local_addr()
-            .map_err(|source| ServerError::Bind { addr, source })?;
-        // Opening recovers logs; it runs before any connection is served, so blocking is fine.
+        let bind_error = |source| ServerError::Bind { addr, source };
+        let socket = if addr.is_ipv4() {
+            TcpSocket::new_v4()
+        } else {
+            TcpSocket::new_v6()
+        }
+        .map_err(bind_error)?;
+        // As std's TcpListener::bind does: a restarted broker may rebind at once.
+        #[cfg(unix)]
+        socket.set_reuseaddr(true).map_err(bind_error)?;
+        socket.bind(addr).map_err(bind_error)?;
+        let bound = socket.local_addr().map_err(bind_error)?;
+        // Opening recovers logs; nothing is served before it ends, so blocking is fine.
         let broker = Broker::open(config, bound)?;
+        let listener = socket.listen(LISTEN_BACKLOG).map_err(bind_error)?;
         Ok(Server {
             listener,
             broker: Arc::new(broker),
@@ -83,6 +97,7 @@ impl Server {
         let flusher = tokio::spawn(flusher::run(Arc::clone(&self.broker), stop_rx.clone()));
         let retention = tokio::spawn(retention::run(Arc::clone(&self.broker), stop_rx.clone()));
         let idle_sweep = tokio::spawn(idle::run(Arc::clone(&self.broker), stop_rx.clone()));
+        let checkpoints = tokio::spawn(checkpoint::run(Arc::clone(&self.broker), stop_rx.clone()));
         let txn_timeouts = tokio::spawn(crate::txn::timeouts::run(
             Arc::clone(&self.broker),
             stop_rx.clone(),
@@ -115,6 +130,7 @@ impl Server {
         let _ = flusher.await;
         let _ = retention.await;
         let _ = idle_sweep.await;
+        let _ = checkpoints.await;
         let _ = txn_timeouts.await;
         let _ = offset_expiry.await;
         let broker = Arc::clone(&self.broker);
