@@ -51,6 +51,7 @@ const APIS: &[&str] = &[
     "DescribeProducers",
     "DescribeTransactions",
     "ListTransactions",
+    "WriteTxnMarkers",
     "ElectLeaders",
     "DescribeClientQuotas",
     "AlterClientQuotas",

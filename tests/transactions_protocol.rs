@@ -586,3 +586,78 @@ fn a_transaction_decided_before_a_crash_is_finished_at_start() {
     // A retried EndTxn(commit) from the producer is answered with success.
     assert_eq!(end_txn(&mut c, 3, "wire-f", pid, epoch, true).error_code, 0);
 }
+
+fn write_marker(
+    c: &mut RawClient,
+    pid: i64,
+    epoch: i16,
+    commit: bool,
+    partitions: &[i32],
+) -> Vec<i16> {
+    use kalfka_protocol::messages::write_txn_markers_request::{
+        WritableTxnMarker, WritableTxnMarkerTopic,
+    };
+    let r: WriteTxnMarkersResponse = c.call(
+        1,
+        &WriteTxnMarkersRequest {
+            markers: vec![WritableTxnMarker {
+                producer_id: pid,
+                producer_epoch: epoch,
+                transaction_result: commit,
+                topics: vec![WritableTxnMarkerTopic {
+                    name: TOPIC.into(),
+                    partition_indexes: partitions.to_vec(),
+                }],
+                coordinator_epoch: 0,
+            }],
+        },
+    );
+    r.markers[0].topics[0]
+        .partitions
+        .iter()
+        .map(|p| p.error_code)
+        .collect()
+}
+
+/// `Admin.abortTransaction` (WriteTxnMarkers, key 27) aborts a hanging transaction on a
+/// partition: read_committed moves past it and sees it as aborted.
+#[test]
+fn write_txn_markers_aborts_a_hanging_transaction() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let broker = TestBroker::start(dir.path());
+    let mut c = RawClient::connect(broker.addr);
+    c.create_topic(TOPIC, 1, &[]);
+    let (_, pid, epoch) = init(&mut c, 4, "wire-hang", 60_000);
+    assert_eq!(
+        add_partitions(&mut c, 3, "wire-hang", pid, epoch, &[0]),
+        vec![0]
+    );
+    assert_eq!(
+        c.produce(TOPIC, txn_batch(pid, epoch, 0, &["hanging"]), -1)
+            .0,
+        0
+    );
+    assert_eq!(c.produce(TOPIC, plain_batch("after"), -1).0, 0);
+    assert_eq!(
+        fetch(&mut c, 1).lso,
+        0,
+        "the open transaction holds the LSO"
+    );
+
+    // An older epoch is refused; an unknown partition is named.
+    assert_eq!(
+        write_marker(&mut c, pid, epoch - 1, false, &[0, 9]),
+        vec![INVALID_PRODUCER_EPOCH, UNKNOWN_TOPIC_OR_PARTITION]
+    );
+    assert_eq!(fetch(&mut c, 1).lso, 0);
+
+    assert_eq!(write_marker(&mut c, pid, epoch, false, &[0]), vec![0]);
+    let f = fetch(&mut c, 1);
+    assert_eq!(f.lso, f.hw, "read_committed is no longer blocked");
+    assert_eq!(f.aborted, Some(vec![(pid, 0)]));
+    assert_eq!(f.values, vec!["hanging", "after"]);
+    // Writing it again finds nothing open: nothing more is written.
+    let hw = f.hw;
+    assert_eq!(write_marker(&mut c, pid, epoch, false, &[0]), vec![0]);
+    assert_eq!(fetch(&mut c, 1).hw, hw);
+}

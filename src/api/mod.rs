@@ -25,6 +25,7 @@ mod sasl;
 mod topic_partitions;
 mod topics;
 mod transactions;
+mod txn_markers;
 
 use std::collections::HashSet;
 use std::future::Future;
@@ -225,6 +226,12 @@ pub static ROUTES: &[Route] = &[
         transactions::txn_offset_commit
     ),
     route!(DescribeTransactionsRequest, 0, 0, transactions::describe),
+    route!(
+        kalfka_protocol::messages::WriteTxnMarkersRequest,
+        0,
+        1,
+        txn_markers::handle
+    ),
     route!(
         kalfka_protocol::messages::SaslHandshakeRequest,
         0,

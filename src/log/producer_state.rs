@@ -305,6 +305,11 @@ impl ProducerStates {
         entry.last_update_ms = entry.last_update_ms.max(now_ms);
     }
 
+    /// The epoch last seen from `producer_id`, if it is remembered.
+    pub fn epoch_of(&self, producer_id: i64) -> Option<i16> {
+        self.producers.get(&producer_id).map(|e| e.epoch)
+    }
+
     /// Whether `producer_id` has a transaction open on this partition.
     pub fn has_open_txn(&self, producer_id: i64) -> bool {
         self.producers

@@ -324,6 +324,14 @@ impl Partition {
         Ok(Some(info.last_offset + 1))
     }
 
+    /// The epoch this partition last saw from `producer_id`, if it remembers the producer.
+    pub fn producer_epoch(&self, producer_id: i64) -> Option<i16> {
+        self.producers
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .epoch_of(producer_id)
+    }
+
     /// The last stable offset: where read_committed fetches stop (see the module docs).
     pub fn last_stable_offset(&self) -> i64 {
         // The log end first: a transactional batch it covers has already lowered the bound.
