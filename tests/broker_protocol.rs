@@ -369,6 +369,28 @@ fn fetch_long_poll_is_woken_by_an_append() {
     assert_eq!(record_values(&records), vec![(0, b"wake".to_vec())]);
 }
 
+/// A fetch naming no partition (what a consumer's close() sends to end its fetch session) is
+/// answered at once, as Kafka does, not after max_wait_ms.
+#[test]
+fn a_fetch_for_no_partitions_is_answered_at_once() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let broker = TestBroker::start(dir.path());
+    let mut c = RawClient::connect(broker.addr);
+    c.set_read_timeout(Duration::from_secs(200));
+    let mut req = fetch_req("none", 0, 180_000, 1 << 20);
+    req.topics.clear();
+    let (tx, rx) = std::sync::mpsc::channel();
+    thread::spawn(move || {
+        let resp: FetchResponse = c.call(12, &req);
+        let _ = tx.send(resp);
+    });
+    let resp = rx
+        .recv_timeout(Duration::from_secs(60))
+        .expect("answered without waiting for max_wait_ms (180 s)");
+    assert_eq!(resp.error_code, 0);
+    assert!(resp.responses.is_empty());
+}
+
 #[test]
 fn fetch_limits_offsets_and_errors() {
     let dir = tempfile::tempdir().expect("tempdir");

@@ -74,7 +74,10 @@ pub async fn handle(ctx: &RequestContext, req: FetchRequest) -> FetchResponse {
             }
         }
         let (responses, bytes, any_error) = read_all(&topics, &req, version, fetch_max_bytes);
-        if bytes >= min_bytes || any_error || !registered {
+        // A fetch naming no partition (a client closing its fetch session) has nothing to
+        // wait for: Kafka answers it at once.
+        let nothing_asked = req.topics.iter().all(|t| t.partitions.is_empty());
+        if bytes >= min_bytes || any_error || !registered || nothing_asked {
             return sessionless_response(responses);
         }
         if tokio::time::timeout_at(deadline, waker.notified())
