@@ -120,6 +120,26 @@ fn api_versions_every_version_and_an_unknown_one() {
                 .all(|k| k.api_key != 71 && k.api_key != 72),
             "telemetry APIs are not advertised"
         );
+        if v >= 3 {
+            // Features (tagged fields, v3+) as a Kafka 4.0 cluster finalizes them, up to the
+            // levels served: group.version 1 (KIP-848), transaction.version 1 (not 2: Produce
+            // v12 is not served).
+            let finalized: Vec<(String, i16)> = resp
+                .finalized_features
+                .iter()
+                .map(|f| (f.name.clone(), f.max_version_level))
+                .collect();
+            assert_eq!(
+                finalized,
+                [
+                    ("group.version".to_string(), 1),
+                    ("metadata.version".to_string(), 25),
+                    ("transaction.version".to_string(), 1)
+                ]
+            );
+            assert!(resp.finalized_features_epoch >= 0);
+            assert_eq!(resp.supported_features.len(), 3);
+        }
     }
     // A version from the future: header v0 and a v0 body with UNSUPPORTED_VERSION + our table.
     let (mut frame, id) = c.frame(3, &ApiVersionsRequest::default());

@@ -1,12 +1,58 @@
-//! ApiVersions (key 18): which APIs and versions this broker serves, built from [`ROUTES`].
+//! ApiVersions (key 18): which APIs and versions this broker serves, built from [`ROUTES`],
+//! and (v3+) the features it supports and runs at ([`FEATURES`]), which `Admin.describeFeatures`
+//! reads and clients use to pick protocol flows.
 
 use bytes::{BufMut, BytesMut};
 use kalfka_protocol::error_code::ErrorCode;
 use kalfka_protocol::frame::{begin_frame, finish_frame};
-use kalfka_protocol::messages::api_versions_response::ApiVersion;
+use kalfka_protocol::messages::api_versions_response::{
+    ApiVersion, FinalizedFeatureKey, SupportedFeatureKey,
+};
 use kalfka_protocol::messages::{ApiVersionsRequest, ApiVersionsResponse, Message};
 
 use super::{DispatchOutcome, RequestContext, ROUTES};
+
+/// A feature level this broker supports (`min..=max`) and runs at (`finalized`).
+pub struct Feature {
+    /// Kafka's feature name.
+    pub name: &'static str,
+    /// Lowest supported level.
+    pub min: i16,
+    /// Highest supported level.
+    pub max: i16,
+    /// The level in force.
+    pub finalized: i16,
+}
+
+/// The features advertised, at levels whose promises the broker keeps:
+/// - `metadata.version` 25 (4.0-IV3), the level of a Kafka 4.0 cluster;
+/// - `group.version` 1: the KIP-848 consumer group protocol is served;
+/// - `transaction.version` 1 (KIP-890 part 1: partitions verified before transactional
+///   produce). Level 2 would switch 4.x clients to implicit AddPartitions through Produce
+///   v12, which is not served yet.
+pub static FEATURES: &[Feature] = &[
+    Feature {
+        name: "group.version",
+        min: 0,
+        max: 1,
+        finalized: 1,
+    },
+    Feature {
+        name: "metadata.version",
+        min: 7,
+        max: 25,
+        finalized: 25,
+    },
+    Feature {
+        name: "transaction.version",
+        min: 0,
+        max: 1,
+        finalized: 1,
+    },
+];
+
+/// The epoch of the finalized features: they never change on this broker.
+const FINALIZED_FEATURES_EPOCH: i64 = 1;
 
 /// The advertised table, sorted by API key.
 pub fn advertised() -> Vec<ApiVersion> {
@@ -28,6 +74,23 @@ pub async fn handle(_ctx: &RequestContext, _req: ApiVersionsRequest) -> ApiVersi
         error_code: ErrorCode::None.code(),
         api_keys: advertised(),
         throttle_time_ms: 0,
+        supported_features: FEATURES
+            .iter()
+            .map(|f| SupportedFeatureKey {
+                name: f.name.to_string(),
+                min_version: f.min,
+                max_version: f.max,
+            })
+            .collect(),
+        finalized_features_epoch: FINALIZED_FEATURES_EPOCH,
+        finalized_features: FEATURES
+            .iter()
+            .map(|f| FinalizedFeatureKey {
+                name: f.name.to_string(),
+                max_version_level: f.finalized,
+                min_version_level: f.finalized,
+            })
+            .collect(),
         ..Default::default()
     }
 }
