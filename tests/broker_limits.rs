@@ -107,7 +107,7 @@ fn a_client_that_does_not_read_is_disconnected_after_the_write_timeout() {
         );
     }
     // The broker still serves others, and what the stalled responses held is released.
-    let fine: ApiVersionsResponse = c.call(3, &ApiVersionsRequest::default());
+    let fine: ApiVersionsResponse = c.call(3, &common::raw::api_versions_request());
     assert_eq!(fine.error_code, 0);
     let grown = vm_rss_mb().saturating_sub(rss_before);
     assert!(
@@ -143,7 +143,7 @@ fn a_connection_closed_while_its_fetch_is_parked_is_released_at_once() {
         let mut fetch = fetch_request("parked", 0, 0, 0);
         fetch.max_wait_ms = 60_000;
         let (mut frames, _) = client.frame(11, &fetch);
-        frames.extend(client.frame(3, &ApiVersionsRequest::default()).0);
+        frames.extend(client.frame(3, &common::raw::api_versions_request()).0);
         client.send_raw(&frames);
         std::thread::sleep(Duration::from_millis(5));
         drop(client);
@@ -170,7 +170,7 @@ fn half_sent_frames_and_idle_connections_time_out() {
     assert!(closed, "a frame never finished closes the connection");
 
     let mut idle = RawClient::connect(broker.addr);
-    let r: ApiVersionsResponse = idle.call(3, &ApiVersionsRequest::default());
+    let r: ApiVersionsResponse = idle.call(3, &common::raw::api_versions_request());
     assert_eq!(r.error_code, 0);
     let (got, closed) = idle.drain_until_closed(Duration::from_secs(20));
     assert!(closed && got == 0, "an idle connection is closed");
@@ -179,7 +179,7 @@ fn half_sent_frames_and_idle_connections_time_out() {
     let mut busy = RawClient::connect(broker.addr);
     for _ in 0..6 {
         std::thread::sleep(Duration::from_millis(400));
-        let r: ApiVersionsResponse = busy.call(3, &ApiVersionsRequest::default());
+        let r: ApiVersionsResponse = busy.call(3, &common::raw::api_versions_request());
         assert_eq!(r.error_code, 0);
     }
 }
@@ -243,7 +243,7 @@ fn partition_counts_are_capped_and_failed_creations_leave_nothing() {
             validate_only: false,
         },
     );
-    let v: ApiVersionsResponse = other.call(3, &ApiVersionsRequest::default());
+    let v: ApiVersionsResponse = other.call(3, &common::raw::api_versions_request());
     assert_eq!(v.error_code, 0);
     let resp: CreateTopicsResponse = c.recv::<CreateTopicsRequest, CreateTopicsResponse>(7, id);
     for t in &resp.topics {
@@ -421,7 +421,7 @@ fn sasl_requests_on_a_plaintext_listener_get_illegal_sasl_state() {
     );
     assert_eq!(auth.error_code, ErrorCode::IllegalSaslState.code());
     // The connection stays usable.
-    let v: ApiVersionsResponse = c.call(3, &ApiVersionsRequest::default());
+    let v: ApiVersionsResponse = c.call(3, &common::raw::api_versions_request());
     assert_eq!(v.error_code, 0);
     assert!(v
         .api_keys

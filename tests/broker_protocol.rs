@@ -100,7 +100,7 @@ fn api_versions_every_version_and_an_unknown_one() {
     let broker = TestBroker::start(dir.path());
     let mut c = RawClient::connect(broker.addr);
     for v in 0..=4 {
-        let resp: ApiVersionsResponse = c.call(v, &ApiVersionsRequest::default());
+        let resp: ApiVersionsResponse = c.call(v, &common::raw::api_versions_request());
         assert_eq!(resp.error_code, 0, "ApiVersions v{v}");
         let produce = resp
             .api_keys
@@ -142,7 +142,7 @@ fn api_versions_every_version_and_an_unknown_one() {
         }
     }
     // A version from the future: header v0 and a v0 body with UNSUPPORTED_VERSION + our table.
-    let (mut frame, id) = c.frame(3, &ApiVersionsRequest::default());
+    let (mut frame, id) = c.frame(3, &common::raw::api_versions_request());
     frame[6..8].copy_from_slice(&9i16.to_be_bytes());
     c.send_raw(&frame);
     let body = c.recv_frame().expect("answered, not closed");
@@ -203,7 +203,7 @@ fn unknown_api_key_and_bad_frames_close_the_connection() {
     assert!(c.is_closed());
     // The broker is still serving.
     let mut c = RawClient::connect(broker.addr);
-    let resp: ApiVersionsResponse = c.call(3, &ApiVersionsRequest::default());
+    let resp: ApiVersionsResponse = c.call(3, &common::raw::api_versions_request());
     assert_eq!(resp.error_code, 0);
 }
 
@@ -344,7 +344,7 @@ fn acks_zero_gets_no_response_and_pipelined_responses_keep_order() {
         9,
         &common::raw::produce_request("q", 0, batch(&[b"b"], 0), 0),
     );
-    let (f3, id3) = c.frame(3, &ApiVersionsRequest::default());
+    let (f3, id3) = c.frame(3, &common::raw::api_versions_request());
     let (f4, id4) = c.frame(
         9,
         &common::raw::produce_request("q", 0, batch(&[b"c"], 0), -1),

@@ -68,8 +68,28 @@ pub fn advertised() -> Vec<ApiVersion> {
     keys
 }
 
-/// Answers ApiVersions. Client software name and version are accepted as sent.
-pub async fn handle(_ctx: &RequestContext, _req: ApiVersionsRequest) -> ApiVersionsResponse {
+/// Whether `s` is a client software name or version Kafka accepts:
+/// `[a-zA-Z0-9](?:[a-zA-Z0-9\-.]*[a-zA-Z0-9])?`.
+fn valid_software_field(s: &str) -> bool {
+    let alnum = |c: char| c.is_ascii_alphanumeric();
+    s.starts_with(alnum)
+        && s.ends_with(alnum)
+        && s.chars().all(|c| alnum(c) || c == '-' || c == '.')
+}
+
+/// Answers ApiVersions. From v3 the client software name and version must be what Kafka
+/// accepts, or the answer is INVALID_REQUEST (as Kafka answers).
+pub async fn handle(ctx: &RequestContext, req: ApiVersionsRequest) -> ApiVersionsResponse {
+    if ctx.version() >= 3
+        && !(valid_software_field(&req.client_software_name)
+            && valid_software_field(&req.client_software_version))
+    {
+        tracing::debug!(name = %req.client_software_name, version = %req.client_software_version, "ApiVersions with an invalid client software name or version");
+        return ApiVersionsResponse {
+            error_code: ErrorCode::InvalidRequest.code(),
+            ..Default::default()
+        };
+    }
     ApiVersionsResponse {
         error_code: ErrorCode::None.code(),
         api_keys: advertised(),
@@ -113,4 +133,25 @@ pub fn unsupported_version_response(correlation_id: i32) -> DispatchOutcome {
         return DispatchOutcome::Close("ApiVersions response too large".into());
     }
     DispatchOutcome::Respond(out.freeze())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::valid_software_field;
+
+    #[test]
+    fn client_software_fields_follow_kafkas_pattern() {
+        for ok in [
+            "librdkafka",
+            "2.12.1",
+            "apache-kafka-java",
+            "4.0.0-rc1",
+            "a",
+        ] {
+            assert!(valid_software_field(ok), "{ok}");
+        }
+        for bad in ["", "-a", "a-", "a b", "a_b", ".1"] {
+            assert!(!valid_software_field(bad), "{bad}");
+        }
+    }
 }

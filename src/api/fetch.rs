@@ -182,14 +182,8 @@ fn read_partition(
     let lso = partition.last_stable_offset();
     let read = match partition.read(p.fetch_offset, limit.max(1)) {
         Ok(read) => read,
-        Err(e) => {
-            let offsets = partition.offsets();
-            let mut data = error_data(p.partition, e.code());
-            data.high_watermark = offsets.log_end;
-            data.last_stable_offset = lso;
-            data.log_start_offset = offsets.log_start;
-            return data;
-        }
+        // Kafka answers read errors (OFFSET_OUT_OF_RANGE included) with -1 watermarks.
+        Err(e) => return error_data(p.partition, e.code()),
     };
     // Beyond the first batch of the response, stay inside the limits.
     let records = if !first_data && read.records.len() > limit {

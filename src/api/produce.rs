@@ -76,7 +76,21 @@ pub async fn handle(ctx: &RequestContext, req: ProduceRequest) -> Option<Produce
                     }
                     Err(e) => {
                         tracing::debug!(topic = %topic.name, partition = index, error = ?e, "produce rejected");
-                        Err(PartitionError::from_rejection(e))
+                        let mut e = PartitionError::from_rejection(e);
+                        // Kafka reports the partition's log start with a validation error,
+                        // -1 with a size, CRC, storage or unknown-partition error
+                        // (ReplicaManager.appendToLocalLog).
+                        if !matches!(
+                            e.code,
+                            ErrorCode::UnknownTopicOrPartition
+                                | ErrorCode::MessageTooLarge
+                                | ErrorCode::CorruptMessage
+                                | ErrorCode::KafkaStorageError
+                        ) {
+                            e.log_start_offset =
+                                topic.partition(index).map_or(-1, |p| p.offsets().log_start);
+                        }
+                        Err(e)
                     }
                 },
             };
@@ -193,6 +207,8 @@ struct PartitionError {
     code: ErrorCode,
     message: Option<String>,
     record_errors: Vec<BatchIndexAndErrorMessage>,
+    /// The partition's log start offset (-1 when the partition does not exist).
+    log_start_offset: i64,
 }
 
 impl PartitionError {
@@ -201,6 +217,7 @@ impl PartitionError {
             code,
             message: None,
             record_errors: Vec::new(),
+            log_start_offset: -1,
         }
     }
 
@@ -237,6 +254,7 @@ impl PartitionError {
                             batch_index_error_message: Some(v.violation.to_string()),
                         })
                         .collect(),
+                    log_start_offset: -1,
                 }
             }
         }
@@ -268,7 +286,7 @@ fn partition_response(
             error_code: e.code.code(),
             base_offset: -1,
             log_append_time_ms: -1,
-            log_start_offset: -1,
+            log_start_offset: e.log_start_offset,
             record_errors: e.record_errors,
             error_message: e.message,
             ..Default::default()

@@ -48,9 +48,12 @@ fn create_all(ctx: &RequestContext, req: CreateTopicsRequest) -> CreateTopicsRes
         );
         BrokerError::PolicyViolation("Excessively large number of partitions per request.".into())
     });
+    // A name listed twice gets one answer, as in Kafka (its results are keyed by name).
+    let mut answered = std::collections::HashSet::new();
     let topics = req
         .topics
         .into_iter()
+        .filter(|t| answered.insert(t.name.clone()))
         .map(|t| {
             if let Some(e) = &too_many {
                 return failed(&t.name, e);
@@ -168,7 +171,8 @@ fn failed(name: &str, e: &BrokerError) -> CreatableTopicResult {
         error_message: Some(e.to_string()),
         num_partitions: -1,
         replication_factor: -1,
-        configs: None,
+        // Kafka answers an empty list (v5+), not null.
+        configs: Some(Vec::new()),
         ..Default::default()
     }
 }

@@ -201,6 +201,14 @@ impl RawClient {
     }
 }
 
+/// An ApiVersions request with the client software name and version Kafka requires from v3.
+pub fn api_versions_request() -> kalfka_protocol::messages::ApiVersionsRequest {
+    kalfka_protocol::messages::ApiVersionsRequest {
+        client_software_name: "kalfka-tests".into(),
+        client_software_version: "1.0".into(),
+    }
+}
+
 /// The Fetch v11 request [`RawClient::fetch_at`] sends: one partition from `offset`, no wait,
 /// up to 1 MiB, outside any fetch session.
 pub fn fetch_request(
