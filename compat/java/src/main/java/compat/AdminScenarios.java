@@ -75,6 +75,9 @@ final class AdminScenarios {
         s.put("admin.describeProducers", AdminScenarios::describeProducers);
         s.put("admin.listTransactions", AdminScenarios::listTransactions);
         s.put("admin.describeTransactions", AdminScenarios::describeTransactions);
+        s.put("admin.abortTransaction", AdminScenarios::abortTransaction);
+        s.put("admin.describeLogDirs", AdminScenarios::describeLogDirs);
+        s.put("admin.describeFeatures", AdminScenarios::describeFeatures);
     }
 
     static Config topicConfig(Admin a, String topic) throws Exception {
@@ -556,4 +559,81 @@ final class AdminScenarios {
                 TransactionalIdNotFoundException.class, "describing an unknown transactional id");
     }
 
+
+    /**
+     * Admin.abortTransaction (what kafka-transactions.sh abort does): a hanging transaction found
+     * with describeProducers is aborted with a marker written by the partition leader; the last
+     * stable offset moves past it and read_committed consumers never see its records.
+     */
+    static void abortTransaction(Env e) throws Exception {
+        Admin a = e.admin();
+        String t = e.createTopic("t", 1);
+        TopicPartition tp = new TopicPartition(t, 0);
+        KafkaProducer<String, String> before = e.producer();
+        before.send(new ProducerRecord<>(t, 0, null, "before")).get();
+        KafkaProducer<String, String> tx = e.producer(ProducerConfig.TRANSACTIONAL_ID_CONFIG, e.name("tx"),
+                ProducerConfig.TRANSACTION_TIMEOUT_CONFIG, 600000);
+        tx.initTransactions();
+        tx.beginTransaction();
+        tx.send(new ProducerRecord<>(t, 0, null, "hanging")).get();
+        KafkaConsumer<String, String> rc = e.consumer(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        checkEq(Map.of(tp, 1L), rc.endOffsets(List.of(tp)), "last stable offset with the transaction open");
+        ProducerState open = a.describeProducers(List.of(tp)).partitionResult(tp).get().activeProducers().stream()
+                .filter(x -> x.currentTransactionStartOffset().isPresent()).findFirst()
+                .orElseThrow(() -> new AssertionError("describeProducers shows no open transaction"));
+        a.abortTransaction(new org.apache.kafka.clients.admin.AbortTransactionSpec(tp, open.producerId(),
+                (short) open.producerEpoch(), open.coordinatorEpoch().orElse(0))).all().get();
+        // the abort marker takes offset 2: the last stable offset is the log end
+        Env.eventually(10000, () -> rc.endOffsets(List.of(tp)).get(tp) == 3L,
+                () -> "last stable offset after the abort: " + rc.endOffsets(List.of(tp)).get(tp));
+        check(a.describeProducers(List.of(tp)).partitionResult(tp).get().activeProducers().stream()
+                .noneMatch(x -> x.currentTransactionStartOffset().isPresent()),
+                "describeProducers still shows an open transaction after the abort");
+        checkEq(List.of("before"), Env.values(e.readAll(t, 1, "read_committed", 1)), "read_committed after the abort");
+        checkEq(List.of("before", "hanging"), Env.values(e.readAll(t, 1, "read_uncommitted", 2)),
+                "read_uncommitted after the abort");
+    }
+
+    /** describeLogDirs: one log directory holding the topic's partitions, with their sizes. */
+    static void describeLogDirs(Env e) throws Exception {
+        Admin a = e.admin();
+        String t = e.createTopic("t", 2);
+        ConsumerScenarios.fill(e, t, 1, 0, 10); // partition 0 only
+        int node = a.describeCluster().nodes().get().iterator().next().id();
+        var dirs = a.describeLogDirs(List.of(node)).allDescriptions().get().get(node);
+        check(dirs != null && !dirs.isEmpty(), "no log dirs for node %d", node);
+        org.apache.kafka.clients.admin.ReplicaInfo p0 = null, p1 = null;
+        for (var d : dirs.values()) {
+            check(d.error() == null, "log dir error %s", d.error());
+            if (d.replicaInfos().containsKey(new TopicPartition(t, 0))) p0 = d.replicaInfos().get(new TopicPartition(t, 0));
+            if (d.replicaInfos().containsKey(new TopicPartition(t, 1))) p1 = d.replicaInfos().get(new TopicPartition(t, 1));
+            check(d.totalBytes().orElse(1) > 0, "total bytes %s", d.totalBytes());
+        }
+        check(p0 != null && p1 != null, "the topic's partitions are in no log dir");
+        check(p0.size() > 10 * 5, "size of partition 0 after 10 records: %d", p0.size());
+        checkEq(0L, p1.size(), "size of the empty partition 1");
+        check(!p0.isFuture(), "partition 0 described as a future replica");
+    }
+
+    /**
+     * describeFeatures: the finalized features a Kafka 4.x broker advertises (clients read
+     * metadata.version, transaction.version and group.version), each within its supported range.
+     */
+    static void describeFeatures(Env e) throws Exception {
+        var fm = e.admin().describeFeatures().featureMetadata().get();
+        var fin = fm.finalizedFeatures();
+        for (String f : List.of("metadata.version", "transaction.version", "group.version")) {
+            check(fin.containsKey(f), "finalized features lack %s: %s", f, fin);
+            var sup = fm.supportedFeatures().get(f);
+            check(sup != null, "supported features lack %s", f);
+            short level = fin.get(f).maxVersionLevel();
+            check(level >= sup.minVersion() && level <= sup.maxVersion(), "%s finalized at %d, supported %s", f, level,
+                    sup);
+        }
+        check(fin.get("transaction.version").maxVersionLevel() >= 2, "transaction.version %s (4.x brokers finalize 2)",
+                fin.get("transaction.version"));
+        check(fin.get("group.version").maxVersionLevel() >= 1, "group.version %s (KIP-848 needs 1)",
+                fin.get("group.version"));
+        check(fm.finalizedFeaturesEpoch().isPresent(), "no finalized features epoch");
+    }
 }
