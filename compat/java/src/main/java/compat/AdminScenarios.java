@@ -67,6 +67,7 @@ final class AdminScenarios {
         s.put("admin.describeCluster", AdminScenarios::describeCluster);
         s.put("admin.listConsumerGroups", AdminScenarios::listConsumerGroups);
         s.put("admin.describeConsumerGroups", AdminScenarios::describeConsumerGroups);
+        s.put("admin.describeConsumerGroups-kip848", AdminScenarios::describeConsumerGroupsKip848);
         s.put("admin.listConsumerGroupOffsets", AdminScenarios::listConsumerGroupOffsets);
         s.put("admin.alterConsumerGroupOffsets", AdminScenarios::alterConsumerGroupOffsets);
         s.put("admin.deleteConsumerGroupOffsets", AdminScenarios::deleteConsumerGroupOffsets);
@@ -635,5 +636,43 @@ final class AdminScenarios {
         check(fin.get("group.version").maxVersionLevel() >= 1, "group.version %s (KIP-848 needs 1)",
                 fin.get("group.version"));
         check(fm.finalizedFeaturesEpoch().isPresent(), "no finalized features epoch");
+    }
+
+    /** describeConsumerGroups of a group.protocol=consumer group (ConsumerGroupDescribe, KIP-848). */
+    static void describeConsumerGroupsKip848(Env e) throws Exception {
+        Admin a = e.admin();
+        String t = e.createTopic("t", 3);
+        String g = e.name("g");
+        KafkaConsumer<String, String> c = e.consumer(ConsumerConfig.GROUP_ID_CONFIG, g,
+                ConsumerConfig.GROUP_PROTOCOL_CONFIG, "consumer", ConsumerConfig.CLIENT_ID_CONFIG, "describer848");
+        c.subscribe(List.of(t));
+        long deadline = System.currentTimeMillis() + 30000;
+        while (c.assignment().size() < 3 && System.currentTimeMillis() < deadline) c.poll(Duration.ofMillis(100));
+        checkEq(3, c.assignment().size(), "partitions assigned to the only member");
+        Env.eventually(10000, () -> {
+            try {
+                return a.describeConsumerGroups(List.of(g)).all().get().get(g).groupState() == GroupState.STABLE;
+            } catch (Exception ex) {
+                throw new RuntimeException(ex);
+            }
+        }, () -> "the group never became Stable");
+        ConsumerGroupDescription d = a.describeConsumerGroups(List.of(g)).all().get().get(g);
+        checkEq(org.apache.kafka.common.GroupType.CONSUMER, d.type(), "group type");
+        checkEq("uniform", d.partitionAssignor(), "assignor (the broker's default)");
+        checkEq(1, d.members().size(), "members");
+        MemberDescription m = d.members().iterator().next();
+        checkEq("describer848", m.clientId(), "member client id");
+        checkEq(c.groupMetadata().memberId(), m.consumerId(), "member id");
+        checkEq(new HashSet<>(Env.partitions(t, 3)), m.assignment().topicPartitions(), "member assignment");
+        check(m.targetAssignment().isPresent()
+                && m.targetAssignment().get().topicPartitions().equals(new HashSet<>(Env.partitions(t, 3))),
+                "member target assignment %s", m.targetAssignment());
+        check(d.groupEpoch().isPresent() && d.groupEpoch().get() >= 1, "group epoch %s", d.groupEpoch());
+        checkEq(d.groupEpoch(), d.targetAssignmentEpoch(), "target assignment epoch (stable group)");
+        checkEq(d.groupEpoch(), m.memberEpoch(), "member epoch (stable group)");
+        e.closeNow(c);
+        d = a.describeConsumerGroups(List.of(g)).all().get().get(g);
+        checkEq(GroupState.EMPTY, d.groupState(), "state after the member left");
+        checkEq(0, d.members().size(), "members after the member left");
     }
 }

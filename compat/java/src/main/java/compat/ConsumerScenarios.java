@@ -39,6 +39,9 @@ final class ConsumerScenarios {
         s.put("consumer.offsets-for-times", ConsumerScenarios::offsetsForTimes);
         s.put("consumer.pause-resume", ConsumerScenarios::pauseResume);
         s.put("consumer.read-committed", ConsumerScenarios::readCommitted);
+        s.put("consumer.pattern-subscription-classic", e -> patternSubscription(e, "classic"));
+        s.put("consumer.kip848-regex-subscription", e -> patternSubscription(e, "consumer"));
+        s.put("consumer.close-prompt", ConsumerScenarios::closePrompt);
     }
 
     /** Sends count records to each partition; values "p{partition}-{n}" with n from start on. */
@@ -323,5 +326,55 @@ final class ConsumerScenarios {
         KafkaConsumer<String, String> c = e.consumer(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         TopicPartition tp = new TopicPartition(topic, 0);
         checkEq(Map.of(tp, 11L), c.endOffsets(List.of(tp)), "end offset (last stable offset) for read_committed");
+    }
+
+    /**
+     * subscribe(Pattern): two topics match, one does not; the member gets every partition of the
+     * matching topics and reads their records. With the classic protocol the client resolves the
+     * pattern; with group.protocol=consumer the broker does (KIP-848 SubscribedTopicRegex, RE2J).
+     */
+    static void patternSubscription(Env e, String protocol) throws Exception {
+        String a = e.createTopic("in-a", 2), b = e.createTopic("in-b", 1), other = e.createTopic("other", 1);
+        fill(e, a, 2, 0, 3);
+        fill(e, b, 1, 0, 3);
+        fill(e, other, 1, 0, 3);
+        String prefix = a.substring(0, a.length() - 1); // ...-in-
+        KafkaConsumer<String, String> c = e.consumer(ConsumerConfig.GROUP_ID_CONFIG, e.name("g"),
+                ConsumerConfig.GROUP_PROTOCOL_CONFIG, protocol, ConsumerConfig.METADATA_MAX_AGE_CONFIG, 1000);
+        c.subscribe(java.util.regex.Pattern.compile(java.util.regex.Pattern.quote(prefix) + "[ab]"));
+        Set<TopicPartition> want = new HashSet<>(Env.partitions(a, 2));
+        want.add(new TopicPartition(b, 0));
+        List<List<ConsumerRecord<String, String>>> got = List.of(new ArrayList<>());
+        pollUntil(List.of(c), got, 60000, () -> c.assignment().equals(want) && got.get(0).size() >= 9,
+                () -> "pattern subscription: assignment " + c.assignment() + ", " + got.get(0).size() + " records");
+        Set<String> topics = new TreeSet<>();
+        got.get(0).forEach(r -> topics.add(r.topic()));
+        checkEq(new TreeSet<>(List.of(a, b)), topics, "topics read through the pattern");
+        checkEq(9, got.get(0).size(), "records read through the pattern");
+    }
+
+    /**
+     * close() of a consumer that has fetched returns promptly: it closes its fetch session with a
+     * Fetch that names no partitions (session epoch -1), which Kafka answers at once instead of
+     * waiting fetch.max.wait.ms for data.
+     */
+    static void closePrompt(Env e) throws Exception {
+        String topic = e.createTopic("t", 1);
+        fill(e, topic, 1, 0, 3);
+        KafkaConsumer<String, String> c = e.consumer(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, 3000);
+        TopicPartition tp = new TopicPartition(topic, 0);
+        c.assign(List.of(tp));
+        c.seekToBeginning(List.of(tp));
+        int n = 0;
+        long deadline = System.currentTimeMillis() + 15000;
+        while (n < 3 && System.currentTimeMillis() < deadline) n += c.poll(Duration.ofMillis(200)).count();
+        checkEq(3, n, "records read");
+        // let the fetch the last poll left in flight expire on the broker (3 s) so that close()
+        // waits for nothing but its own requests
+        Thread.sleep(3500);
+        long t0 = System.nanoTime();
+        e.closeNow(c);
+        long ms = (System.nanoTime() - t0) / 1_000_000;
+        check(ms < 1500, "close() took %d ms (fetch.max.wait.ms=3000; Kafka closes in a few ms)", ms);
     }
 }
