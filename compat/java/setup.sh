@@ -10,10 +10,10 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 command -v mvn >/dev/null || { echo "setup.sh: mvn not found" >&2; exit 1; }
 command -v java >/dev/null || { echo "setup.sh: java not found" >&2; exit 1; }
 if [[ $# -ge 1 && -n "$1" ]]; then
-    mvn -q -B -f "$here/pom.xml" package -Dkafka.clients.version="$1" -Dcompat.build.dir="$here/target-$1"
+    mvn -q -B -Dstyle.color=never -f "$here/pom.xml" package -Dkafka.clients.version="$1" -Dcompat.build.dir="$here/target-$1"
     echo "setup.sh: built $here/target-$1/java-compat-0.jar against kafka-clients $1"
 else
-    mvn -q -B -f "$here/pom.xml" package
+    mvn -q -B -Dstyle.color=never -f "$here/pom.xml" package
     "$here/../kafka/kafka-broker.sh" classpath >/dev/null
     echo "setup.sh: built $here/target/java-compat-0.jar; Kafka classpath in $here/../kafka/target/classpath.txt"
 fi

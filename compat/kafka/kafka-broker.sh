@@ -29,8 +29,8 @@ resolve_classpath() {
     if classpath_ok && [[ "$cp_file" -nt "$here/pom.xml" ]]; then return 0; fi
     mkdir -p "$here/target"
     # Online first; offline (-o) when Maven Central cannot be reached but ~/.m2 holds the jars.
-    if ! mvn -q -f "$here/pom.xml" dependency:build-classpath -Dmdep.outputFile="$cp_file" >&2; then
-        mvn -q -o -f "$here/pom.xml" dependency:build-classpath -Dmdep.outputFile="$cp_file" >&2 \
+    if ! mvn -q -B -Dstyle.color=never -f "$here/pom.xml" dependency:build-classpath -Dmdep.outputFile="$cp_file" >&2; then
+        mvn -q -B -o -Dstyle.color=never -f "$here/pom.xml" dependency:build-classpath -Dmdep.outputFile="$cp_file" >&2 \
             || die "cannot resolve the Kafka classpath with Maven"
     fi
     classpath_ok || die "Maven wrote no usable classpath to $cp_file"

@@ -51,6 +51,17 @@ public final class Main {
             }
         }
 
+        // A broker that does not answer fails the run at once instead of every scenario timing out.
+        String pre = runOne("preflight", env -> {
+            var nodes = env.admin().describeCluster().nodes().get(30, TimeUnit.SECONDS);
+            Env.check(!nodes.isEmpty(), "describeCluster lists no broker");
+        });
+        if (pre != null) {
+            System.out.println("FAIL: preflight: the broker at " + Env.bootstrap + " does not answer: " + pre);
+            System.out.flush();
+            Runtime.getRuntime().halt(1);
+        }
+
         int ok = 0, failed = 0, knownFailed = 0;
         for (Map.Entry<String, Scenario> e : all.entrySet()) {
             String name = e.getKey();
