@@ -42,6 +42,8 @@ final class ConsumerScenarios {
         s.put("consumer.pattern-subscription-classic", e -> patternSubscription(e, "classic"));
         s.put("consumer.kip848-regex-subscription", e -> patternSubscription(e, "consumer"));
         s.put("consumer.close-prompt", ConsumerScenarios::closePrompt);
+        s.put("consumer.offset-out-of-range", ConsumerScenarios::offsetOutOfRange);
+        s.put("consumer.max-poll-interval-exceeded", ConsumerScenarios::pollIntervalExceeded);
     }
 
     /** Sends count records to each partition; values "p{partition}-{n}" with n from start on. */
@@ -376,5 +378,75 @@ final class ConsumerScenarios {
         e.closeNow(c);
         long ms = (System.nanoTime() - t0) / 1_000_000;
         check(ms < 1500, "close() took %d ms (fetch.max.wait.ms=3000; Kafka closes in a few ms)", ms);
+    }
+
+    /**
+     * A committed offset before the log start (records deleted) with auto.offset.reset=none fails
+     * the poll with OffsetOutOfRangeException naming the partition and offset; with earliest the
+     * consumer moves to the log start.
+     */
+    static void offsetOutOfRange(Env e) throws Exception {
+        String topic = e.createTopic("t", 1);
+        fill(e, topic, 1, 0, 10);
+        TopicPartition tp = new TopicPartition(topic, 0);
+        e.admin().deleteRecords(Map.of(tp, org.apache.kafka.clients.admin.RecordsToDelete.beforeOffset(6))).all()
+                .get();
+        KafkaConsumer<String, String> c = e.consumer(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "none");
+        c.assign(List.of(tp));
+        c.seek(tp, 2);
+        Throwable err = null;
+        long deadline = System.currentTimeMillis() + 15000;
+        while (err == null && System.currentTimeMillis() < deadline) {
+            try {
+                var recs = c.poll(Duration.ofMillis(200));
+                check(recs.isEmpty(), "read %d records from below the log start", recs.count());
+            } catch (org.apache.kafka.clients.consumer.OffsetOutOfRangeException ex) {
+                err = ex;
+            }
+        }
+        check(err != null, "no OffsetOutOfRangeException for offset 2 with the log starting at 6");
+        checkEq(Map.of(tp, 2L), ((org.apache.kafka.clients.consumer.OffsetOutOfRangeException) err).offsetOutOfRangePartitions(),
+                "partitions out of range");
+        KafkaConsumer<String, String> c2 = e.consumer(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        c2.assign(List.of(tp));
+        c2.seek(tp, 2);
+        ConsumerRecord<String, String> r = firstRecord(c2);
+        checkEq(6L, r.offset(), "offset read after the reset to earliest");
+        checkEq("p0-6", r.value(), "value read after the reset to earliest");
+    }
+
+    /**
+     * A classic member that does not poll within max.poll.interval.ms leaves the group; its next
+     * commit fails with CommitFailedException, and its next poll rejoins and reads on.
+     */
+    static void pollIntervalExceeded(Env e) throws Exception {
+        String topic = e.createTopic("t", 1);
+        fill(e, topic, 1, 0, 5);
+        KafkaConsumer<String, String> c = e.consumer(ConsumerConfig.GROUP_ID_CONFIG, e.name("g"),
+                ConsumerConfig.GROUP_PROTOCOL_CONFIG, "classic", ConsumerConfig.MAX_POLL_INTERVAL_MS_CONFIG, 2000,
+                ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, 10000, ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG, 500,
+                ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 2);
+        c.subscribe(List.of(topic));
+        List<List<ConsumerRecord<String, String>>> got = List.of(new ArrayList<>());
+        pollUntil(List.of(c), got, 30000, () -> !got.get(0).isEmpty(), () -> "nothing read");
+        int generation = c.groupMetadata().generationId();
+        Thread.sleep(4000); // past max.poll.interval.ms: the heartbeat thread leaves the group
+        Throwable err = null;
+        try {
+            c.commitSync();
+        } catch (org.apache.kafka.clients.consumer.CommitFailedException ex) {
+            err = ex;
+        }
+        check(err != null, "commit after exceeding max.poll.interval.ms succeeded");
+        TopicPartition tp0 = new TopicPartition(topic, 0);
+        pollUntil(List.of(c), got, 30000, () -> c.groupMetadata().generationId() > generation
+                        && c.assignment().contains(tp0) && c.position(tp0) == 5,
+                () -> "the member did not rejoin and read on: generation " + c.groupMetadata().generationId()
+                        + ", " + got.get(0).size() + " records");
+        // nothing was committed before, so the rejoined member read from the beginning again
+        Set<String> distinct = new TreeSet<>(Env.values(got.get(0)));
+        checkEq(5, distinct.size(), "distinct records read");
+        c.commitSync();
+        checkEq(5L, c.committed(Set.of(tp0)).get(tp0).offset(), "offset committed after the rejoin");
     }
 }

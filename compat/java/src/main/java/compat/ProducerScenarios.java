@@ -41,6 +41,7 @@ final class ProducerScenarios {
         s.put("producer.large-record", ProducerScenarios::largeRecord);
         s.put("producer.linger-batching", ProducerScenarios::lingerBatching);
         s.put("producer.key-partitioning", ProducerScenarios::keyPartitioning);
+        s.put("producer.record-too-large", ProducerScenarios::recordTooLarge);
     }
 
     /**
@@ -182,5 +183,29 @@ final class ProducerScenarios {
             checkEq(nextRound.getOrDefault(r.key(), 0), round, "round of " + r.key() + " (order in its partition)");
             nextRound.put(r.key(), round + 1);
         }
+    }
+
+    /**
+     * A record larger than the topic's max.message.bytes is refused by the broker
+     * (MESSAGE_TOO_LARGE: RecordTooLargeException); the records around it are stored.
+     */
+    static void recordTooLarge(Env e) throws Exception {
+        String topic = e.createTopic("t", 1, "max.message.bytes", "100000");
+        KafkaProducer<String, String> p = e.producer(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, 4 * 1024 * 1024,
+                ProducerConfig.RETRIES_CONFIG, 0, ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, false,
+                ProducerConfig.ACKS_CONFIG, "all");
+        checkEq(0L, p.send(new ProducerRecord<>(topic, 0, null, "small-1")).get().offset(), "offset of small-1");
+        Throwable err = null;
+        try {
+            p.send(new ProducerRecord<>(topic, 0, null, "y".repeat(200_000))).get();
+        } catch (java.util.concurrent.ExecutionException ex) {
+            err = ex.getCause();
+        }
+        check(err instanceof org.apache.kafka.common.errors.RecordTooLargeException,
+                "a 200 KB record on a topic with max.message.bytes=100000: expected RecordTooLargeException, got %s",
+                err == null ? "success" : Main.describe(err));
+        checkEq(1L, p.send(new ProducerRecord<>(topic, 0, null, "small-2")).get().offset(), "offset of small-2");
+        checkEq(List.of("small-1", "small-2"), Env.values(e.readAll(topic, 1, "read_uncommitted", 2)),
+                "records stored");
     }
 }

@@ -27,6 +27,7 @@ final class TxnScenarios {
         s.put("txn.consume-transform-produce", TxnScenarios::consumeTransformProduce);
         s.put("txn.zombie-fencing", TxnScenarios::zombieFencing);
         s.put("txn.admin-fenceProducers", TxnScenarios::adminFence);
+        s.put("txn.timeout-abort", TxnScenarios::timeoutAbort);
     }
 
     /** Transactions across 3 partitions: committed ones are seen whole, the aborted one not at all. */
@@ -208,5 +209,40 @@ final class TxnScenarios {
         var d = e.admin().describeTransactions(List.of(id)).description(id).get();
         check(d.state() != org.apache.kafka.clients.admin.TransactionState.ONGOING,
                 "the fenced transaction is still ongoing");
+    }
+
+    /**
+     * A transaction left open past transaction.timeout.ms is aborted by the coordinator: the last
+     * stable offset moves on, read_committed never sees its records, and the producer's commit fails.
+     * (Kafka looks for expired transactions every 10 s: transaction.abort.timed.out.transaction.cleanup.interval.ms.)
+     */
+    static void timeoutAbort(Env e) throws Exception {
+        String topic = e.createTopic("t", 1);
+        TopicPartition tp = new TopicPartition(topic, 0);
+        KafkaProducer<String, String> p = e.producer(ProducerConfig.TRANSACTIONAL_ID_CONFIG, e.name("tx"),
+                ProducerConfig.TRANSACTION_TIMEOUT_CONFIG, 2000);
+        p.initTransactions();
+        p.beginTransaction();
+        p.send(new ProducerRecord<>(topic, 0, null, "expired")).get();
+        KafkaConsumer<String, String> rc = e.consumer(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        checkEq(0L, rc.endOffsets(List.of(tp)).get(tp), "last stable offset with the transaction open");
+        Env.eventually(30000, () -> rc.endOffsets(List.of(tp)).get(tp) == 2L,
+                () -> "the expired transaction was not aborted within 30 s: last stable offset "
+                        + rc.endOffsets(List.of(tp)).get(tp));
+        Throwable err = null;
+        try {
+            p.commitTransaction();
+        } catch (Exception ex) {
+            err = ex;
+        }
+        check(err != null, "the commit of a transaction aborted by its timeout succeeded");
+        check(Env.causedBy(err, ProducerFencedException.class)
+                || Env.causedBy(err, org.apache.kafka.common.errors.InvalidProducerEpochException.class)
+                || Env.causedBy(err, org.apache.kafka.common.errors.InvalidTxnStateException.class),
+                "commit after the timeout: expected ProducerFencedException/InvalidProducerEpochException, got %s",
+                Main.describe(err));
+        checkEq(List.of(), Env.values(e.readAll(topic, 1, "read_committed", 0)), "read_committed after the timeout");
+        checkEq(List.of("expired"), Env.values(e.readAll(topic, 1, "read_uncommitted", 1)),
+                "read_uncommitted after the timeout");
     }
 }
