@@ -1,0 +1,6 @@
+package compat;
+
+@FunctionalInterface
+interface Scenario {
+    void run(Env env) throws Exception;
+}
