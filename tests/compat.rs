@@ -1,8 +1,10 @@
 //! Compatibility scenarios driven by real third-party clients (`compat/`): kcat (librdkafka
-//! 2.0.2), confluent-kafka (librdkafka 2.16), kafka-python and kafkajs, each against a broker
-//! started in-process. The tools are installed by `.ci/run` (apt-get kcat, pip
-//! compat/requirements.txt, npm ci in compat/kafkajs); a missing tool fails the test with the
-//! command that installs it.
+//! 2.0.2), confluent-kafka (librdkafka 2.16), kafka-python, kafkajs and the Java client
+//! (kafka-clients, newest and oldest 4.x), each against a broker started in-process; the Java
+//! suite also runs against Apache Kafka itself, which proves the scenarios right. The tools are
+//! installed by `.ci/run` (apt-get kcat, pip compat/requirements.txt, npm ci in
+//! compat/kafkajs, compat/java/setup.sh); a missing tool fails the test with the command that
+//! installs it.
 
 mod common;
 
@@ -197,4 +199,71 @@ fn kafkajs_round_trip_groups_and_transactions() {
     let mut cmd = Command::new("node");
     cmd.arg("kafkajs/scenario.js").arg(broker.bootstrap());
     run_scenario(cmd, "kafkajs", Duration::from_secs(240));
+}
+
+/// One Java suite at a time: each runs a JVM client (and one a JVM broker) on a 2-core
+/// machine, and scenarios bounded in time must not fail because another suite ran beside them.
+static JAVA_SUITES: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn one_java_suite() -> std::sync::MutexGuard<'static, ()> {
+    JAVA_SUITES.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// The Java suite built against `version` of kafka-clients (`None`: the newest, pom.xml's).
+fn java_suite(version: Option<&str>, bootstrap: &str, strict: bool) -> Command {
+    let java = Command::new("java").arg("-version").output().is_ok();
+    let build = format!(
+        "compat/java/target{}",
+        version.map(|v| format!("-{v}")).unwrap_or_default()
+    );
+    let built = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join(&build)
+        .join("java-compat-0.jar")
+        .is_file();
+    assert!(
+        java && built,
+        "java or the Java suite is missing: bash compat/java/setup.sh {} (bash .ci/run does)",
+        version.unwrap_or_default()
+    );
+    let mut cmd = Command::new("bash");
+    cmd.arg("java/run.sh").arg(bootstrap);
+    if strict {
+        cmd.arg("--strict");
+    }
+    if let Some(v) = version {
+        cmd.env("KAFKA_CLIENTS_VERSION", v);
+    }
+    cmd
+}
+
+#[test]
+fn java_client_suite() {
+    let _one = one_java_suite();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let broker = TestBroker::start(dir.path());
+    let cmd = java_suite(None, &broker.bootstrap(), false);
+    run_scenario(cmd, "Java client (newest 4.x)", Duration::from_secs(900));
+}
+
+#[test]
+fn java_client_suite_oldest_4x() {
+    let _one = one_java_suite();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let broker = TestBroker::start(dir.path());
+    let cmd = java_suite(Some("4.0.0"), &broker.bootstrap(), false);
+    run_scenario(cmd, "Java client 4.0.0", Duration::from_secs(900));
+}
+
+/// Every scenario of the Java suite passes against Apache Kafka: a scenario that does not is
+/// a wrong scenario.
+#[test]
+fn java_client_suite_passes_against_apache_kafka() {
+    let _one = one_java_suite();
+    let kafka = common::kafka::Kafka::start();
+    let cmd = java_suite(None, &kafka.bootstrap(), true);
+    run_scenario(
+        cmd,
+        "Java client against Apache Kafka",
+        Duration::from_secs(900),
+    );
 }

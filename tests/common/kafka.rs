@@ -1,0 +1,61 @@
+//! Apache Kafka as the test oracle: a single-node KRaft broker started from the Maven
+//! artifacts by `compat/kafka/kafka-broker.sh` (`bash compat/java/setup.sh` resolves them;
+//! `.ci/run` does), stopped when dropped.
+
+#![allow(dead_code)]
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use super::process::free_port;
+
+/// A running Apache Kafka broker on 127.0.0.1.
+pub struct Kafka {
+    dir: tempfile::TempDir,
+    script: PathBuf,
+    /// Where clients connect.
+    pub addr: SocketAddr,
+}
+
+impl Kafka {
+    /// Formats a fresh data directory and starts the broker; panics (naming the set-up
+    /// command) if it does not come up.
+    pub fn start() -> Kafka {
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("compat/kafka/kafka-broker.sh");
+        let dir = tempfile::tempdir().expect("tempdir");
+        let port = free_port();
+        let out = Command::new("bash")
+            .arg(&script)
+            .args(["start", &port.to_string()])
+            .arg(dir.path().join("kafka"))
+            .output()
+            .expect("run kafka-broker.sh");
+        assert!(
+            out.status.success(),
+            "Apache Kafka did not start (bash compat/java/setup.sh installs it; bash .ci/run does):\n{}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        Kafka {
+            dir,
+            script,
+            addr: ([127, 0, 0, 1], port).into(),
+        }
+    }
+
+    /// `host:port` for client bootstrap settings.
+    pub fn bootstrap(&self) -> String {
+        self.addr.to_string()
+    }
+}
+
+impl Drop for Kafka {
+    fn drop(&mut self) {
+        let _ = Command::new("bash")
+            .arg(&self.script)
+            .arg("stop")
+            .arg(self.dir.path().join("kafka"))
+            .output();
+    }
+}
