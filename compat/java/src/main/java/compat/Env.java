@@ -71,6 +71,11 @@ final class Env implements AutoCloseable {
                 throw new RuntimeException(ex);
             }
         }, () -> "topic " + t + " not served with " + partitions + " partitions 15 s after CreateTopics");
+        // and until each partition's leader serves it (Metadata can name a leader a moment before
+        // the leader has the partition: Kafka then answers NOT_LEADER_OR_FOLLOWER)
+        Map<org.apache.kafka.common.TopicPartition, org.apache.kafka.clients.admin.OffsetSpec> latest = new HashMap<>();
+        for (var tp : partitions(t, partitions)) latest.put(tp, org.apache.kafka.clients.admin.OffsetSpec.latest());
+        admin().listOffsets(latest).all().get();
         return t;
     }
 
