@@ -216,7 +216,8 @@ def main():
         now = int(time.time() * 1000)
         t = time.monotonic()
         pending = list(range(n))
-        for _ in range(100):  # retried while a new topic has no leader yet (Kafka)
+        give_up = time.monotonic() + 600
+        while time.monotonic() < give_up:  # retried while a new topic has no leader (Kafka)
             answers = pipelined(s, [produce_request(i, topics[i], record_batch(value(i), now))
                                     for i in pending])
             pending = [i for i, a in zip(pending, answers) if produce_error(a) != 0]
