@@ -4,6 +4,7 @@
 //!
 //! 20 cycles by default; `KALFKA_CRASH_CYCLES=200 cargo test --test crash_loop` runs a long
 //! mode, `KALFKA_CRASH_SEED=<u64>` picks another (reproducible) sequence of kill moments.
+//! Every third kill lands during a clean shutdown (SIGTERM, then SIGKILL 0-5 ms later).
 //! The run ends with a SIGTERM, which must leave the clean-shutdown marker.
 
 mod common;
@@ -246,9 +247,20 @@ fn acknowledged_records_survive_sigkill() {
         let mut broker = BrokerProcess::start(&data, &["--segment-bytes", "20000"], Some(&log));
         check(broker.addr, &acked, cycle, &log);
         let kill_after = Duration::from_millis(20 + rng.below(300));
+        // Every third cycle the kill lands in a clean shutdown instead (SIGTERM first, SIGKILL
+        // 0-5 ms later): between the snapshots, the filesystem sync, the checkpoint and the
+        // clean-shutdown marker.
+        let during_shutdown = (cycle % 3 == 2).then(|| Duration::from_micros(rng.below(5_000)));
         let child = broker.killer();
         let killer = thread::spawn(move || {
             thread::sleep(kill_after);
+            if let Some(grace) = during_shutdown {
+                let pid = child.lock().unwrap().id();
+                let pid = libc::pid_t::try_from(pid).expect("pid fits pid_t");
+                // SAFETY: kill(2) on our own child, not reaped yet (we hold its handle).
+                unsafe { libc::kill(pid, libc::SIGTERM) };
+                thread::sleep(grace);
+            }
             let mut child = child.lock().unwrap();
             let _ = child.kill();
             let _ = child.wait();
@@ -274,9 +286,11 @@ fn acknowledged_records_survive_sigkill() {
     }
     let text = std::fs::read_to_string(&log).unwrap_or_default();
     eprintln!(
-        "{cycles} kill cycles: {} acknowledged records, {} recoveries cut a tail",
+        "{cycles} kill cycles: {} acknowledged records, {} recoveries cut a tail, {} clean shutdowns begun, {} finished",
         acked.len(),
-        text.matches("truncating damaged log tail").count()
+        text.matches("truncating damaged log tail").count(),
+        text.matches("shutting down").count(),
+        text.matches("closed the data directory").count()
     );
     assert!(
         acked.len() > 100,

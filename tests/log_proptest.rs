@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use kalfka::log::{LogConfig, PartitionLog};
+use kalfka::log::{LogConfig, PartitionLog, Recovery};
 use kalfka_protocol::records::{Compression, RecordBatchBuilder, RecordBatchHeader};
 use proptest::prelude::*;
 
@@ -24,6 +24,11 @@ enum Op {
     TornCrash { cut: usize },
     /// DeleteRecords up to an offset picked in `[0, end]`.
     DeleteBefore { pick: usize },
+    /// fsync the data (moves the recovery point to the log end, as group commit does).
+    Sync,
+    /// Crash as the broker sees one: reopen with the recovery point a checkpoint would hold,
+    /// after tearing `cut` bytes (maybe none) off the active segment.
+    CheckpointCrash { cut: usize },
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -35,6 +40,8 @@ fn op() -> impl Strategy<Value = Op> {
         3 => (any::<usize>(), 0usize..3_000).prop_map(|(pick, max_bytes)| Op::Read { pick, max_bytes }),
         1 => (1usize..200).prop_map(|cut| Op::TornCrash { cut }),
         1 => any::<usize>().prop_map(|pick| Op::DeleteBefore { pick }),
+        1 => Just(Op::Sync),
+        2 => (0usize..200).prop_map(|cut| Op::CheckpointCrash { cut }),
     ]
 }
 
@@ -115,6 +122,41 @@ impl Model {
     }
 }
 
+/// Tears `cut` bytes off the end of the active segment; the model loses the batches of the
+/// active segment that end beyond the cut.
+fn tear(dir: &Path, cut: usize, model: &mut Model) {
+    let mut logs: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "log"))
+        .collect();
+    logs.sort();
+    let active = logs.pop().unwrap();
+    let len = std::fs::metadata(&active).unwrap().len();
+    let new_len = len.saturating_sub(cut as u64);
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&active)
+        .unwrap()
+        .set_len(new_len)
+        .unwrap();
+    let seg_base: i64 = active
+        .file_stem()
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let mut pos = 0u64;
+    model.batches.retain(|b| {
+        if b.0 < seg_base {
+            return true;
+        }
+        pos += b.3.len() as u64;
+        pos <= new_len
+    });
+}
+
 fn reopen(dir: &Path, config: &LogConfig) -> PartitionLog {
     PartitionLog::open(dir, config.clone()).expect("reopen")
 }
@@ -188,26 +230,29 @@ proptest! {
                 }
                 Op::TornCrash { cut } => {
                     drop(l);
-                    let mut logs: Vec<_> = std::fs::read_dir(dir.path()).unwrap()
-                        .map(|e| e.unwrap().path())
-                        .filter(|p| p.extension().is_some_and(|e| e == "log"))
-                        .collect();
-                    logs.sort();
-                    let active = logs.pop().unwrap();
-                    let len = std::fs::metadata(&active).unwrap().len();
-                    let new_len = len.saturating_sub(cut as u64);
-                    std::fs::OpenOptions::new().write(true).open(&active).unwrap()
-                        .set_len(new_len).unwrap();
-                    // Model: batches of the active segment that end beyond the cut are lost.
-                    let seg_base: i64 = active.file_stem().unwrap().to_str().unwrap().parse().unwrap();
-                    let mut pos = 0u64;
-                    model.batches.retain(|b| {
-                        if b.0 < seg_base { return true; }
-                        pos += b.3.len() as u64;
-                        pos <= new_len
-                    });
+                    tear(dir.path(), cut, &mut model);
                     log = Some(reopen(dir.path(), &config));
                     model.check(log.as_ref().unwrap())?;
+                }
+                Op::Sync => {
+                    prop_assert_eq!(l.sync_data().unwrap(), model.end());
+                    prop_assert_eq!(l.recovery_point(), model.end());
+                    log = Some(l);
+                }
+                Op::CheckpointCrash { cut } => {
+                    let recovery_point = l.recovery_point();
+                    prop_assert!(recovery_point <= model.end());
+                    drop(l);
+                    tear(dir.path(), cut, &mut model);
+                    let l = PartitionLog::open_recovered(
+                        dir.path(),
+                        config.clone(),
+                        Recovery::Unclean,
+                        Some(recovery_point),
+                    )
+                    .expect("reopen from a checkpoint");
+                    model.check(&l)?;
+                    log = Some(l);
                 }
             }
         }

@@ -111,11 +111,11 @@ impl PartitionLog {
         Self::open_with(dir, config, Recovery::Unclean)
     }
 
-    /// Opens the log knowing how the previous run ended. After [`Recovery::Unclean`] every
-    /// segment that may hold data past the partition's recovery point (its `recovery-point`
-    /// file) is validated from its first byte; the filesystem is then synced once and the log
-    /// end becomes the new recovery point. After [`Recovery::Clean`] only index consistency
-    /// and short tails are checked.
+    /// Opens the log knowing how the previous run ended. After [`Recovery::Unclean`] what
+    /// lies past the partition's recovery point (its `recovery-point` file) is validated batch
+    /// by batch, from the last index entry below that point; the filesystem is then synced
+    /// once and the log end becomes the new recovery point. After [`Recovery::Clean`] only
+    /// index consistency and short tails are checked.
     pub fn open_with(
         dir: &Path,
         config: LogConfig,

@@ -3,8 +3,9 @@
 //! [`Server::bind`] binds the address, opens the data directory and then listens (port 0
 //! picks a free port, which is how integration tests run brokers side by side): a connection
 //! made during start-up is refused, never accepted and left unanswered; [`Server::run`] accepts
-//! connections until the shutdown future resolves, then flushes every log. Every periodic
-//! task of the broker (flushing, retention, the idle sweep, transaction timeouts, offset
+//! connections until the shutdown future resolves, then makes every log durable with one
+//! filesystem sync and writes the recovery-point checkpoint. Every periodic task of the
+//! broker (flushing, retention, the idle sweep, the checkpoint, transaction timeouts, offset
 //! expiry) is started here, in [`Server::run`], and stopped with it.
 
 pub mod checkpoint;
@@ -90,8 +91,9 @@ impl Server {
         Arc::clone(&self.broker)
     }
 
-    /// Serves clients until `shutdown` resolves; then stops accepting, closes connections
-    /// fsyncs every log and leaves the clean-shutdown marker.
+    /// Serves clients until `shutdown` resolves; then stops accepting, closes connections,
+    /// syncs the data directory once, writes the checkpoint and leaves the clean-shutdown
+    /// marker (see [`crate::metadata::TopicRegistry::close_all`]).
     pub async fn run(self, shutdown: impl Future<Output = ()>) {
         let (stop_tx, stop_rx) = watch::channel(false);
         let flusher = tokio::spawn(flusher::run(Arc::clone(&self.broker), stop_rx.clone()));
