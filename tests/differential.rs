@@ -141,15 +141,15 @@ fn common_versions(
     }
 }
 
+/// A batch timestamped now (old timestamps would let Kafka's retention, which first runs
+/// 30 s after start, delete the records in the middle of the run).
 fn batch(values: &[&str], key: Option<&str>) -> Bytes {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64);
     let mut b = RecordBatchBuilder::new(Compression::None);
     for v in values {
-        b.append(
-            1_700_000_000_000,
-            key.map(str::as_bytes),
-            Some(v.as_bytes()),
-            &[],
-        );
+        b.append(now, key.map(str::as_bytes), Some(v.as_bytes()), &[]);
     }
     b.build().expect("batch")
 }
