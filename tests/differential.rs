@@ -518,6 +518,126 @@ fn corpus(kafka: &ApiVersionsResponse, kalfka: &ApiVersionsResponse) -> Vec<(Str
         );
     }
 
+    for v in versions(IncrementalAlterConfigsRequest::API_KEY) {
+        use kalfka_protocol::messages::incremental_alter_configs_request::{
+            AlterConfigsResource, AlterableConfig,
+        };
+        let resource = |kind: i8, name: &str, config: &str, value: &str| AlterConfigsResource {
+            resource_type: kind,
+            resource_name: name.into(),
+            configs: vec![AlterableConfig {
+                name: config.into(),
+                config_operation: 0,
+                value: Some(value.into()),
+            }],
+        };
+        add(
+            format!("IncrementalAlterConfigs v{v}: bad value, unknown topic, static broker config"),
+            exchange::<_, IncrementalAlterConfigsResponse>(
+                v,
+                IncrementalAlterConfigsRequest {
+                    resources: vec![
+                        resource(2, "diff-a", "retention.ms", "soon"),
+                        resource(2, "diff-missing-2", "retention.ms", "1000"),
+                        resource(4, "", "log.dirs", "/elsewhere"),
+                    ],
+                    validate_only: false,
+                },
+            ),
+        );
+    }
+
+    for v in versions(CreatePartitionsRequest::API_KEY) {
+        use kalfka_protocol::messages::create_partitions_request::{
+            CreatePartitionsAssignment, CreatePartitionsTopic,
+        };
+        let grow = |name: &str, count: i32, brokers: Option<Vec<i32>>| CreatePartitionsTopic {
+            name: name.into(),
+            count,
+            assignments: brokers.map(|b| vec![CreatePartitionsAssignment { broker_ids: b }]),
+        };
+        add(
+            format!("CreatePartitions v{v}: fewer, unknown topic, unknown broker"),
+            exchange::<_, CreatePartitionsResponse>(
+                v,
+                CreatePartitionsRequest {
+                    topics: vec![
+                        grow("diff-a", 2, None),
+                        grow("diff-missing-2", 4, None),
+                        grow("diff-c", 2, Some(vec![77])),
+                    ],
+                    timeout_ms: 10_000,
+                    validate_only: true,
+                },
+            ),
+        );
+    }
+
+    for v in versions(DeleteRecordsRequest::API_KEY) {
+        use kalfka_protocol::messages::delete_records_request::{
+            DeleteRecordsPartition, DeleteRecordsTopic,
+        };
+        add(
+            format!("DeleteRecords v{v}: past the end, unknown partition"),
+            exchange_sorted::<_, DeleteRecordsResponse>(
+                v,
+                DeleteRecordsRequest {
+                    topics: vec![DeleteRecordsTopic {
+                        name: "diff-a".into(),
+                        partitions: vec![
+                            DeleteRecordsPartition {
+                                partition_index: 2,
+                                offset: 1_000_000,
+                            },
+                            DeleteRecordsPartition {
+                                partition_index: 9,
+                                offset: 0,
+                            },
+                        ],
+                    }],
+                    timeout_ms: 10_000,
+                },
+                |r| {
+                    for t in &mut r.topics {
+                        t.partitions.sort_by_key(|p| p.partition_index);
+                    }
+                },
+            ),
+        );
+    }
+
+    for v in versions(ElectLeadersRequest::API_KEY) {
+        add(
+            format!("ElectLeaders v{v}: preferred on a led partition and an unknown one"),
+            exchange::<_, ElectLeadersResponse>(
+                v,
+                ElectLeadersRequest {
+                    election_type: 0,
+                    topic_partitions: Some(vec![elect_leaders_request::TopicPartitions {
+                        topic: "diff-a".into(),
+                        partitions: vec![0, 9],
+                    }]),
+                    timeout_ms: 10_000,
+                },
+            ),
+        );
+    }
+
+    for v in versions(InitProducerIdRequest::API_KEY) {
+        add(
+            format!("InitProducerId v{v}: idempotent producer"),
+            exchange::<_, InitProducerIdResponse>(
+                v,
+                InitProducerIdRequest {
+                    transactional_id: None,
+                    transaction_timeout_ms: 60_000,
+                    producer_id: -1,
+                    producer_epoch: -1,
+                },
+            ),
+        );
+    }
+
     for v in versions(DeleteTopicsRequest::API_KEY)
         .into_iter()
         .filter(|v| *v <= 5)

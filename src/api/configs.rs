@@ -444,8 +444,11 @@ fn apply(
 ) -> Result<(), BrokerError> {
     match resource_type {
         RESOURCE_TOPIC => {}
+        // Kafka answers INVALID_REQUEST for a broker config it cannot update dynamically
+        // ("Cannot update these configs dynamically"; checked against Kafka 4.4 by
+        // tests/differential.rs). Every Kalfka broker config is static.
         RESOURCE_BROKER => {
-            return Err(BrokerError::PolicyViolation(
+            return Err(BrokerError::InvalidRequest(
                 "broker configs are static: set them in the config file, environment or flags"
                     .into(),
             ))

@@ -74,6 +74,10 @@ fn create_all(ctx: &RequestContext, req: CreatePartitionsRequest) -> CreateParti
             };
             let (error_code, error_message) = match result {
                 Ok(()) => (ErrorCode::None.code(), None),
+                // Kafka carries no message with an unknown topic.
+                Err(BrokerError::UnknownTopicOrPartition) => {
+                    (ErrorCode::UnknownTopicOrPartition.code(), None)
+                }
                 Err(e) => (e.code_i16(), Some(e.to_string())),
             };
             CreatePartitionsTopicResult {
