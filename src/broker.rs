@@ -36,9 +36,11 @@ impl Broker {
     /// Opens the data directory (recovering logs) for a listener bound to `bound`.
     pub fn open(config: BrokerConfig, bound: SocketAddr) -> Result<Self, BrokerError> {
         let topics = TopicRegistry::open(&config)?;
-        let producer_ids = ProducerIdAllocator::open(&config.data_dir)?;
+        // Where the broker's own state lives; `--memory` writes nothing to disk.
+        let state_dir = (!config.memory).then_some(config.data_dir.as_path());
+        let producer_ids = ProducerIdAllocator::open(state_dir)?;
         let groups = GroupCoordinator::open_with(
-            &config.data_dir,
+            state_dir,
             std::time::Duration::from_millis(config.group_initial_rebalance_delay_ms),
             DEFAULT_OFFSETS_RETENTION,
             ConsumerSettings {
@@ -48,9 +50,9 @@ impl Broker {
                 ),
             },
         )?;
-        let quotas = QuotaStore::open(&config.data_dir)?;
+        let quotas = QuotaStore::open(state_dir)?;
         let txns = TransactionCoordinator::open(
-            &config.data_dir,
+            state_dir,
             TxnSettings {
                 max_timeout_ms: config.transaction_max_timeout_ms,
                 id_expiration_ms: i64::try_from(config.transactional_id_expiration_ms)

@@ -18,8 +18,9 @@ use crate::fsutil::write_atomic;
 /// An open framed log.
 #[derive(Debug)]
 pub struct FramedLog {
-    path: PathBuf,
-    file: Arc<File>,
+    /// `None`: an in-memory log (`--memory`), which writes nothing.
+    path: Option<PathBuf>,
+    file: Option<Arc<File>>,
     records: usize,
 }
 
@@ -27,12 +28,12 @@ pub struct FramedLog {
 /// released (an fsync covers every write to the file before it).
 #[derive(Debug)]
 #[must_use = "a write is durable only once synced"]
-pub struct Syncer(Arc<File>);
+pub struct Syncer(Option<Arc<File>>);
 
 impl Syncer {
-    /// fsyncs the log file.
+    /// fsyncs the log file (nothing for an in-memory log).
     pub fn sync(self) -> io::Result<()> {
-        self.0.sync_data()
+        self.0.map_or(Ok(()), |f| f.sync_data())
     }
 }
 
@@ -64,12 +65,21 @@ impl FramedLog {
         let records = bodies.len();
         Ok((
             FramedLog {
-                path: path.to_path_buf(),
-                file,
+                path: Some(path.to_path_buf()),
+                file: Some(file),
                 records,
             },
             bodies,
         ))
+    }
+
+    /// A log that keeps nothing: for `--memory`, where no state is written to disk.
+    pub fn in_memory() -> FramedLog {
+        FramedLog {
+            path: None,
+            file: None,
+            records: 0,
+        }
     }
 
     /// Appends `bodies` and fsyncs them (one fsync for all).
@@ -83,9 +93,11 @@ impl FramedLog {
         for b in bodies {
             frame(&mut out, b.as_ref());
         }
-        (&*self.file).write_all(&out)?;
+        if let Some(file) = &self.file {
+            (&**file).write_all(&out)?;
+        }
         self.records += bodies.len();
-        Ok(Syncer(Arc::clone(&self.file)))
+        Ok(Syncer(self.file.clone()))
     }
 
     /// Replaces the whole log with `bodies`, atomically (compaction).
@@ -94,8 +106,10 @@ impl FramedLog {
         for b in bodies {
             frame(&mut out, b.as_ref());
         }
-        write_atomic(&self.path, &out)?;
-        self.file = Arc::new(OpenOptions::new().append(true).open(&self.path)?);
+        if let Some(path) = &self.path {
+            write_atomic(path, &out)?;
+            self.file = Some(Arc::new(OpenOptions::new().append(true).open(path)?));
+        }
         self.records = bodies.len();
         Ok(())
     }

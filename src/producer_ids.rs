@@ -17,7 +17,8 @@ const FILE_NAME: &str = "producer-ids.json";
 /// Hands out unique producer ids.
 #[derive(Debug)]
 pub struct ProducerIdAllocator {
-    path: PathBuf,
+    /// `None` (`--memory`): blocks are not reserved on disk.
+    path: Option<PathBuf>,
     state: Mutex<Block>,
 }
 
@@ -28,8 +29,15 @@ struct Block {
 }
 
 impl ProducerIdAllocator {
-    /// Opens the allocator of `data_dir`; the first id of a new directory is 0.
-    pub fn open(data_dir: &Path) -> Result<Self, BrokerError> {
+    /// Opens the allocator of `data_dir`; the first id of a new directory is 0. With no
+    /// `data_dir` (`--memory`) ids start at 0 and nothing is written.
+    pub fn open(data_dir: Option<&Path>) -> Result<Self, BrokerError> {
+        let Some(data_dir) = data_dir else {
+            return Ok(ProducerIdAllocator {
+                path: None,
+                state: Mutex::new(Block { next: 0, end: 0 }),
+            });
+        };
         let path = data_dir.join(FILE_NAME);
         let reserved_up_to = match std::fs::read(&path) {
             Ok(bytes) => serde_json::from_slice::<serde_json::Value>(&bytes)
@@ -40,7 +48,7 @@ impl ProducerIdAllocator {
             Err(e) => return Err(BrokerError::Storage(format!("{}: {e}", path.display()))),
         };
         Ok(ProducerIdAllocator {
-            path,
+            path: Some(path),
             state: Mutex::new(Block {
                 next: reserved_up_to,
                 end: reserved_up_to,
@@ -53,9 +61,11 @@ impl ProducerIdAllocator {
         let mut block = self.state.lock().unwrap_or_else(|p| p.into_inner());
         if block.next >= block.end {
             let end = block.next + BLOCK_SIZE;
-            let json = format!("{{\"next_block\": {end}}}\n");
-            write_atomic(&self.path, json.as_bytes())
-                .map_err(|e| BrokerError::Storage(format!("{}: {e}", self.path.display())))?;
+            if let Some(path) = &self.path {
+                let json = format!("{{\"next_block\": {end}}}\n");
+                write_atomic(path, json.as_bytes())
+                    .map_err(|e| BrokerError::Storage(format!("{}: {e}", path.display())))?;
+            }
             block.end = end;
         }
         let id = block.next;
@@ -71,11 +81,11 @@ mod tests {
     #[test]
     fn ids_are_unique_across_reopen() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let a = ProducerIdAllocator::open(dir.path()).expect("open");
+        let a = ProducerIdAllocator::open(Some(dir.path())).expect("open");
         let first: Vec<i64> = (0..3).map(|_| a.allocate().expect("id")).collect();
         assert_eq!(first, vec![0, 1, 2]);
         drop(a);
-        let b = ProducerIdAllocator::open(dir.path()).expect("reopen");
+        let b = ProducerIdAllocator::open(Some(dir.path())).expect("reopen");
         let next = b.allocate().expect("id");
         assert_eq!(
             next, BLOCK_SIZE,

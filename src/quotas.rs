@@ -64,13 +64,21 @@ struct StoredEntry {
 /// All client quotas of the broker.
 #[derive(Debug)]
 pub struct QuotaStore {
-    path: PathBuf,
+    /// `None` (`--memory`): quotas are kept in memory only.
+    path: Option<PathBuf>,
     entries: Mutex<BTreeMap<Entity, BTreeMap<String, f64>>>,
 }
 
 impl QuotaStore {
-    /// Opens (or starts empty) the quota file of `data_dir`.
-    pub fn open(data_dir: &Path) -> Result<Self, BrokerError> {
+    /// Opens (or starts empty) the quota file of `data_dir`; with no `data_dir` (`--memory`)
+    /// quotas live in memory only.
+    pub fn open(data_dir: Option<&Path>) -> Result<Self, BrokerError> {
+        let Some(data_dir) = data_dir else {
+            return Ok(QuotaStore {
+                path: None,
+                entries: Mutex::new(BTreeMap::new()),
+            });
+        };
         let path = data_dir.join("kalfka-quotas.json");
         let stored: Stored = match std::fs::read(&path) {
             Ok(bytes) => serde_json::from_slice(&bytes)
@@ -84,7 +92,7 @@ impl QuotaStore {
             .map(|e| (e.entity, e.values))
             .collect();
         Ok(QuotaStore {
-            path,
+            path: Some(path),
             entries: Mutex::new(entries),
         })
     }
@@ -178,7 +186,10 @@ impl QuotaStore {
         };
         let json = serde_json::to_vec_pretty(&stored)
             .map_err(|e| BrokerError::Storage(format!("quota file: {e}")))?;
-        write_atomic(&self.path, &json)
-            .map_err(|e| BrokerError::Storage(format!("{}: {e}", self.path.display())))
+        let Some(path) = &self.path else {
+            return Ok(());
+        };
+        write_atomic(path, &json)
+            .map_err(|e| BrokerError::Storage(format!("{}: {e}", path.display())))
     }
 }

@@ -379,7 +379,7 @@ fn a_commit_is_on_disk_when_answered() {
         let entry = entry.expect("entry");
         std::fs::copy(entry.path(), to.join(entry.file_name())).expect("copy");
     }
-    let store = kalfka::groups::offsets::OffsetStore::open(copy.path()).expect("replay");
+    let store = kalfka::groups::offsets::OffsetStore::open(Some(copy.path())).expect("replay");
     let got = store
         .get("durable", &("t".into(), 1))
         .expect("committed offset");

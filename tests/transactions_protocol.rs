@@ -564,7 +564,7 @@ fn a_transaction_decided_before_a_crash_is_finished_at_start() {
 
     // What a crash right after the commit decision leaves: PrepareCommit durable, no marker.
     {
-        let (mut store, state) = TxnStore::open(dir.path()).expect("open the state");
+        let (mut store, state) = TxnStore::open(Some(dir.path())).expect("open the state");
         let mut meta = state.get("wire-f").cloned().expect("the transaction");
         assert_eq!(meta.state, TxnState::Ongoing);
         meta.state = TxnState::PrepareCommit;

@@ -100,7 +100,7 @@ impl GroupCoordinator {
     /// Opens the offset store under `data_dir`. Offset expiry is driven by the server's periodic
     /// task ([`crate::server::offset_expiry`]) through [`expire_offsets`](Self::expire_offsets).
     pub fn open(
-        data_dir: &Path,
+        data_dir: Option<&Path>,
         initial_delay: Duration,
         retention: Duration,
     ) -> Result<Self, BrokerError> {
@@ -113,7 +113,7 @@ impl GroupCoordinator {
 
     /// [`GroupCoordinator::open`] with explicit consumer-protocol group settings.
     pub fn open_with(
-        data_dir: &Path,
+        data_dir: Option<&Path>,
         initial_delay: Duration,
         retention: Duration,
         consumer: ConsumerSettings,
@@ -646,7 +646,7 @@ mod tests {
     #[tokio::test]
     async fn offsets_of_empty_groups_expire_after_retention() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let c = GroupCoordinator::open(dir.path(), Duration::ZERO, Duration::from_secs(60))
+        let c = GroupCoordinator::open(Some(dir.path()), Duration::ZERO, Duration::from_secs(60))
             .expect("open");
         let commit = CommittedOffset {
             offset: 5,

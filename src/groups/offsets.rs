@@ -43,11 +43,17 @@ pub struct OffsetStore {
 }
 
 impl OffsetStore {
-    /// Opens (creating) the store in `<data_dir>/__consumer_offsets`, replaying and compacting.
-    pub fn open(data_dir: &Path) -> io::Result<OffsetStore> {
-        let dir = data_dir.join("__consumer_offsets");
-        std::fs::create_dir_all(&dir)?;
-        let (log, bodies) = FramedLog::open(&dir.join(LOG_FILE))?;
+    /// Opens (creating) the store in `<data_dir>/__consumer_offsets`, replaying and compacting;
+    /// with no `data_dir` (`--memory`) the store lives in memory and writes nothing.
+    pub fn open(data_dir: Option<&Path>) -> io::Result<OffsetStore> {
+        let (log, bodies) = match data_dir {
+            Some(data_dir) => {
+                let dir = data_dir.join("__consumer_offsets");
+                std::fs::create_dir_all(&dir)?;
+                FramedLog::open(&dir.join(LOG_FILE))?
+            }
+            None => (FramedLog::in_memory(), Vec::new()),
+        };
         let mut offsets: HashMap<String, BTreeMap<TopicPartition, CommittedOffset>> =
             HashMap::new();
         for body in &bodies {
@@ -285,7 +291,7 @@ mod tests {
     fn survives_reopen_and_torn_tail() {
         let dir = tempfile::tempdir().expect("tempdir");
         {
-            let mut s = OffsetStore::open(dir.path()).expect("open");
+            let mut s = OffsetStore::open(Some(dir.path())).expect("open");
             s.commit("g", vec![(("t".into(), 0), c(5))])
                 .and_then(Syncer::sync)
                 .expect("commit");
@@ -300,7 +306,7 @@ mod tests {
         let mut f = OpenOptions::new().append(true).open(&path).expect("log");
         f.write_all(&[0, 0, 0, 50, 1, 2]).expect("torn tail");
         drop(f);
-        let s = OffsetStore::open(dir.path()).expect("reopen");
+        let s = OffsetStore::open(Some(dir.path())).expect("reopen");
         assert_eq!(s.get("g", &("t".into(), 0)), Some(&c(7)));
         assert_eq!(s.get("g", &("t".into(), 1)), None);
         assert_eq!(s.partitions("g").len(), 1);

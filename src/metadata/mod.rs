@@ -75,7 +75,9 @@ impl TopicRegistry {
     /// metadata file is read or written and no partition directory is created.
     pub fn open(config: &BrokerConfig) -> Result<Self, BrokerError> {
         let data_dir = config.data_dir.clone();
-        std::fs::create_dir_all(&data_dir).map_err(storage_error(&data_dir))?;
+        if !config.memory {
+            std::fs::create_dir_all(&data_dir).map_err(storage_error(&data_dir))?;
+        }
         let store = MetaStore::new(&data_dir);
         let started = std::time::Instant::now();
         let (recovery, blank_producers, stored) = if config.memory {

@@ -111,7 +111,11 @@ fn storage(e: std::io::Error) -> BrokerError {
 impl TransactionCoordinator {
     /// Opens the transaction state under `data_dir`. Transactions left half-finished by a
     /// crash are completed by [`recover`](Self::recover).
-    pub fn open(data_dir: &std::path::Path, settings: TxnSettings) -> Result<Self, BrokerError> {
+    /// With no `data_dir` (`--memory`) the state lives in memory only.
+    pub fn open(
+        data_dir: Option<&std::path::Path>,
+        settings: TxnSettings,
+    ) -> Result<Self, BrokerError> {
         let (store, state) = TxnStore::open(data_dir).map_err(storage)?;
         let coordinator = TransactionCoordinator {
             settings,

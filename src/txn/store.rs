@@ -31,11 +31,19 @@ pub struct TxnStore {
 }
 
 impl TxnStore {
-    /// Opens (creating) the log under `data_dir` and returns the state of every live id.
-    pub fn open(data_dir: &Path) -> io::Result<(TxnStore, HashMap<String, TransactionMetadata>)> {
-        let dir = data_dir.join(DIR);
-        std::fs::create_dir_all(&dir)?;
-        let (log, bodies) = FramedLog::open(&dir.join(LOG_FILE))?;
+    /// Opens (creating) the log under `data_dir` and returns the state of every live id; with
+    /// no `data_dir` (`--memory`) the state lives in memory and nothing is written.
+    pub fn open(
+        data_dir: Option<&Path>,
+    ) -> io::Result<(TxnStore, HashMap<String, TransactionMetadata>)> {
+        let (log, bodies) = match data_dir {
+            Some(data_dir) => {
+                let dir = data_dir.join(DIR);
+                std::fs::create_dir_all(&dir)?;
+                FramedLog::open(&dir.join(LOG_FILE))?
+            }
+            None => (FramedLog::in_memory(), Vec::new()),
+        };
         let mut state = HashMap::new();
         let mut live = HashMap::new();
         for body in bodies {
@@ -99,7 +107,7 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let mut a = TransactionMetadata::new(1, 60_000, 0);
         {
-            let (mut store, state) = TxnStore::open(dir.path()).expect("open");
+            let (mut store, state) = TxnStore::open(Some(dir.path())).expect("open");
             assert!(state.is_empty());
             store.write("a", Some(&a)).expect("write");
             a.add([("t".to_string(), 0)], None, 5).expect("add");
@@ -109,7 +117,7 @@ mod tests {
                 .expect("write");
             store.write("b", None).expect("remove");
         }
-        let (_, state) = TxnStore::open(dir.path()).expect("reopen");
+        let (_, state) = TxnStore::open(Some(dir.path())).expect("reopen");
         assert_eq!(state.len(), 1);
         assert_eq!(state.get("a"), Some(&a));
     }
