@@ -105,6 +105,13 @@ pub struct Cli {
         allow_hyphen_values = true
     )]
     pub log_retention_hours: i64,
+    /// Default time retention in minutes (`log.retention.minutes`); wins over the hours.
+    #[arg(long, env = "KALFKA_LOG_RETENTION_MINUTES", allow_hyphen_values = true)]
+    pub log_retention_minutes: Option<i64>,
+    /// Default time retention in ms (`log.retention.ms`); wins over minutes and hours, as in
+    /// Kafka.
+    #[arg(long, env = "KALFKA_LOG_RETENTION_MS", allow_hyphen_values = true)]
+    pub log_retention_ms: Option<i64>,
     /// Default size retention per partition in bytes (`log.retention.bytes`); -1 is unlimited.
     #[arg(long, env = "KALFKA_LOG_RETENTION_BYTES", default_value_t = -1, allow_hyphen_values = true)]
     pub log_retention_bytes: i64,
@@ -317,6 +324,25 @@ pub enum ConfigError {
     File(#[from] crate::config_file::ConfigFileError),
 }
 
+/// The default retention in ms, from Kafka's three spellings with Kafka's precedence
+/// (`log.retention.ms` over `.minutes` over `.hours`); negative keeps forever.
+fn retention_ms(cli: &Cli) -> i64 {
+    let ms = match (cli.log_retention_ms, cli.log_retention_minutes) {
+        (Some(ms), _) => ms,
+        (None, Some(minutes)) if minutes >= 0 => minutes.saturating_mul(60_000),
+        (None, Some(_)) => -1,
+        (None, None) if cli.log_retention_hours >= 0 => {
+            cli.log_retention_hours.saturating_mul(3_600_000)
+        }
+        (None, None) => -1,
+    };
+    if ms < 0 {
+        -1
+    } else {
+        ms
+    }
+}
+
 impl TryFrom<Cli> for BrokerConfig {
     type Error = ConfigError;
 
@@ -339,6 +365,7 @@ impl TryFrom<Cli> for BrokerConfig {
         if cli.num_partitions < 1 {
             return Err(ConfigError::BadPartitionCount(cli.num_partitions));
         }
+        let retention_ms = retention_ms(&cli);
         Ok(BrokerConfig {
             listen: cli.listen,
             advertised_host,
@@ -356,11 +383,7 @@ impl TryFrom<Cli> for BrokerConfig {
             write_timeout_ms: cli.write_timeout_ms.max(1),
             group_initial_rebalance_delay_ms: cli.group_initial_rebalance_delay_ms,
             fsync_on_ack: cli.fsync_on_ack,
-            retention_ms: if cli.log_retention_hours < 0 {
-                -1
-            } else {
-                cli.log_retention_hours.saturating_mul(3_600_000)
-            },
+            retention_ms,
             retention_bytes: cli.log_retention_bytes,
             retention_check_interval_ms: cli.log_retention_check_interval_ms.max(1),
             group_consumer_session_timeout_ms: cli.group_consumer_session_timeout_ms,

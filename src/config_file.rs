@@ -35,6 +35,8 @@ pub const FILE_KEYS: &[(&str, &str)] = &[
     ("frame.read.timeout.ms", "frame_read_timeout_ms"),
     ("response.write.timeout.ms", "write_timeout_ms"),
     ("log.retention.hours", "log_retention_hours"),
+    ("log.retention.minutes", "log_retention_minutes"),
+    ("log.retention.ms", "log_retention_ms"),
     ("log.retention.bytes", "log_retention_bytes"),
     (
         "log.retention.check.interval.ms",
@@ -250,6 +252,30 @@ mod tests {
             Ok("127.0.0.1:9999")
         );
         assert!(single_value("log.dirs", "/a,/b").is_err());
+    }
+
+    #[test]
+    fn retention_takes_kafkas_three_spellings_with_kafkas_precedence() {
+        use crate::config::{BrokerConfig, Cli};
+        let dir = tempfile::tempdir().expect("tempdir");
+        let load = |text: &str| {
+            let file = dir.path().join("retention.toml");
+            std::fs::write(&file, text).expect("write");
+            let arg = format!("--config={}", file.display());
+            BrokerConfig::try_from(Cli::load_from(["kalfka", &arg]).expect("loads"))
+                .expect("valid")
+                .retention_ms
+        };
+        assert_eq!(load("log.retention.hours = 2\n"), 7_200_000);
+        assert_eq!(
+            load("log.retention.minutes = 3\nlog.retention.hours = 2\n"),
+            180_000
+        );
+        assert_eq!(
+            load("log.retention.ms = 5000\nlog.retention.minutes = 3\nlog.retention.hours = 2\n"),
+            5_000
+        );
+        assert_eq!(load("log.retention.ms = -1\n"), -1);
     }
 
     #[test]
