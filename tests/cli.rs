@@ -217,13 +217,13 @@ fn errors_name_the_problem() {
     let broker = TestBroker::start(dir.path());
     let err = fails(&broker, &["topic", "describe", "missing"]);
     assert!(
-        err.contains("missing") && err.contains("UnknownTopicOrPartition"),
+        err.contains("missing") && err.contains("UNKNOWN_TOPIC_OR_PARTITION"),
         "{err}"
     );
     let err = fails(&broker, &["topic", "delete", "missing"]);
-    assert!(err.contains("UnknownTopicOrPartition"), "{err}");
+    assert!(err.contains("UNKNOWN_TOPIC_OR_PARTITION"), "{err}");
     let err = fails(&broker, &["consume", "missing", "--count", "1"]);
-    assert!(err.contains("UnknownTopicOrPartition"), "{err}");
+    assert!(err.contains("UNKNOWN_TOPIC_OR_PARTITION"), "{err}");
 
     ok(
         &broker,
@@ -235,18 +235,18 @@ fn errors_name_the_problem() {
         &["topic", "alter", "strict", "--set", "retention.ms=soon"],
     );
     assert!(
-        err.contains("InvalidConfig") && err.contains("retention.ms"),
+        err.contains("INVALID_CONFIG") && err.contains("retention.ms"),
         "{err}"
     );
     let err = fails(
         &broker,
         &["topic", "create", "bad", "--config", "cleanup.policy=shred"],
     );
-    assert!(err.contains("InvalidConfig"), "{err}");
+    assert!(err.contains("INVALID_CONFIG"), "{err}");
     let err = fails(&broker, &["topic", "alter", "strict", "--partitions", "1"]);
-    assert!(err.contains("InvalidPartitions"), "{err}");
+    assert!(err.contains("INVALID_PARTITIONS"), "{err}");
     let err = fails(&broker, &["topic", "create", "strict"]);
-    assert!(err.contains("TopicAlreadyExists"), "{err}");
+    assert!(err.contains("TOPIC_ALREADY_EXISTS"), "{err}");
 }
 
 #[test]

@@ -48,8 +48,9 @@ impl CliError {
         if code == 0 {
             return Ok(());
         }
+        // Kafka's names (UNKNOWN_TOPIC_OR_PARTITION), as Kafka's tools print them.
         let name = ErrorCode::from_code(code)
-            .map(|c| format!("{c:?}"))
+            .map(|c| c.name().to_string())
             .unwrap_or_else(|| format!("error {code}"));
         let detail = match (message, ErrorCode::from_code(code)) {
             (Some(m), _) => format!(": {m}"),
