@@ -298,14 +298,17 @@ s_txn_find_hanging() {
 s_txn_abort() {
     open_transaction || return 1
     t transactions --bootstrap-server "$B" abort --topic "$X_TOPIC" --partition 0 --start-offset 0 || return 1
-    t transactions --bootstrap-server "$B" describe-producers --topic "$X_TOPIC" --partition 0 || return 1
-    has "^[0-9]+ *	0 *	[0-9]+ *	2 *	[0-9]{13} *	None *	?\$" || return 1
     # the abort marker follows the 3 records; a read_committed consumer sees none of them
     t get-offsets --bootstrap-server "$B" --topic "$X_TOPIC" || return 1
     has "^$X_TOPIC:0:4\$" || return 1
     t console-consumer --bootstrap-server "$B" --topic "$X_TOPIC" --from-beginning --timeout-ms 3000 \
         --command-property isolation.level=read_committed
-    has "Processed a total of 0 messages"
+    has "Processed a total of 0 messages" || return 1
+    # no open transaction left; the producer's coordinator epoch is the marker's (last, so that a
+    # wrong epoch does not hide the checks above)
+    t transactions --bootstrap-server "$B" describe-producers --topic "$X_TOPIC" --partition 0 || return 1
+    has "^[0-9]+ *	0 *	[0-9-]+ *	2 *	[0-9]{13} *	None *	?\$" || return 1
+    has "^[0-9]+ *	0 *	[0-9]+ *	2 *	[0-9]{13} *	None *	?\$"
 }
 
 # ---- features, log-dirs, leader election
