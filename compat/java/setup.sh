@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Resolves and builds what the Java compatibility suite and the Kafka oracle need, once, with
-# Maven (local repository: the default ~/.m2, which CI caches). Run again, it is quick.
+# Maven (local repository: the default ~/.m2, which CI caches), and the classpaths of the Kafka
+# broker (compat/kafka) and of Kafka's command-line tools (compat/tools). Run again, it is quick.
 #
 #   compat/java/setup.sh              the suite against kafka-clients of pom.xml (newest 4.x), in target/
 #   compat/java/setup.sh 4.0.0        the suite against another kafka-clients, in target-4.0.0/
@@ -15,5 +16,6 @@ if [[ $# -ge 1 && -n "$1" ]]; then
 else
     mvn -q -B -Dstyle.color=never -f "$here/pom.xml" package
     "$here/../kafka/kafka-broker.sh" classpath >/dev/null
-    echo "setup.sh: built $here/target/java-compat-0.jar; Kafka classpath in $here/../kafka/target/classpath.txt"
+    "$here/../tools/kafka-tool.sh" classpath >/dev/null
+    echo "setup.sh: built $here/target/java-compat-0.jar; Kafka classpath in $here/../kafka/target/classpath.txt, Kafka tools classpath in $here/../tools/target/classpath.txt"
 fi
