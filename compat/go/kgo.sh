@@ -37,7 +37,8 @@ t1=$(date +%s)
 [[ -n "${KGO_KEEP_JSON:-}" ]] && cp "$json" "$KGO_KEEP_JSON"
 
 known="$(grep -v '^#' "$here/KGO_KNOWN_FAILURES" 2>/dev/null | awk 'NF{print $1}' || true)"
-python3 - "$json" "$strict" "$known" <<'PY'
+rc=0
+python3 - "$json" "$strict" "$known" <<'PY' || rc=$?
 import json, sys
 path, strict, known = sys.argv[1], sys.argv[2] == "1", set(sys.argv[3].split())
 res, out = {}, {}
@@ -62,6 +63,5 @@ for t in sorted(res):
 print("kgo.sh: %(ok)d ok, %(fail)d failed, %(known)d known, %(skip)d skipped" % counts)
 sys.exit(1 if counts["fail"] or not res else 0)
 PY
-rc=$?
 echo "kgo.sh: $((t1 - t0)) s"
 exit $rc
