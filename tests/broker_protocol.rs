@@ -107,7 +107,7 @@ fn api_versions_every_version_and_an_unknown_one() {
             .iter()
             .find(|k| k.api_key == 0)
             .expect("Produce listed");
-        assert_eq!((produce.min_version, produce.max_version), (0, 11));
+        assert_eq!((produce.min_version, produce.max_version), (0, 12));
         let fetch = resp
             .api_keys
             .iter()
@@ -121,9 +121,8 @@ fn api_versions_every_version_and_an_unknown_one() {
             "telemetry APIs are not advertised"
         );
         if v >= 3 {
-            // Features (tagged fields, v3+) as a Kafka 4.0 cluster finalizes them, up to the
-            // levels served: group.version 1 (KIP-848), transaction.version 1 (not 2: Produce
-            // v12 is not served).
+            // Features (tagged fields, v3+) as a Kafka 4.0 cluster finalizes them:
+            // group.version 1 (KIP-848), transaction.version 2 (KIP-890 part 2).
             let finalized: Vec<(String, i16)> = resp
                 .finalized_features
                 .iter()
@@ -134,7 +133,7 @@ fn api_versions_every_version_and_an_unknown_one() {
                 [
                     ("group.version".to_string(), 1),
                     ("metadata.version".to_string(), 25),
-                    ("transaction.version".to_string(), 1)
+                    ("transaction.version".to_string(), 2)
                 ]
             );
             assert!(resp.finalized_features_epoch >= 0);

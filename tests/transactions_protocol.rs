@@ -661,3 +661,51 @@ fn write_txn_markers_aborts_a_hanging_transaction() {
     assert_eq!(write_marker(&mut c, pid, epoch, false, &[0]), vec![0]);
     assert_eq!(fetch(&mut c, 1).hw, hw);
 }
+
+/// Transaction version 2 (KIP-890 part 2): a transactional Produce v12 adds its partition to
+/// the transaction itself; Produce v11 still needs AddPartitionsToTxn; EndTxn v5 commits and
+/// bumps the epoch, and the old epoch is fenced from then on.
+#[test]
+fn produce_v12_adds_the_partition_to_the_transaction_implicitly() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let broker = TestBroker::start(dir.path());
+    let mut c = RawClient::connect(broker.addr);
+    c.create_topic(TOPIC, 1, &[]);
+    let (err, pid, epoch) = init(&mut c, 5, "wire-tv2", 60_000);
+    assert_eq!(err, 0);
+    let produce = |c: &mut RawClient, version: i16, epoch: i16, seq: i32, value: &str| {
+        let mut req =
+            common::raw::produce_request(TOPIC, 0, txn_batch(pid, epoch, seq, &[value]), -1);
+        req.transactional_id = Some("wire-tv2".into());
+        let resp: ProduceResponse = c.call(version, &req);
+        resp.responses[0].partition_responses[0].error_code
+    };
+    assert_eq!(
+        produce(&mut c, 11, epoch, 0, "v11"),
+        INVALID_TXN_STATE,
+        "v11 still needs AddPartitionsToTxn"
+    );
+    assert_eq!(produce(&mut c, 12, epoch, 0, "first"), 0);
+    assert_eq!(fetch(&mut c, 1).lso, 0, "the transaction is open");
+    let ended = end_txn(&mut c, 5, "wire-tv2", pid, epoch, true);
+    assert_eq!(ended.error_code, 0);
+    assert_eq!(ended.producer_epoch, epoch + 1, "EndTxn v5 bumps the epoch");
+    let f = fetch(&mut c, 1);
+    assert_eq!(f.lso, f.hw);
+    assert_eq!(f.values, vec!["first"]);
+    // The next transaction at the new epoch; the old epoch is fenced.
+    assert_eq!(produce(&mut c, 12, epoch + 1, 0, "second"), 0);
+    assert_eq!(
+        produce(&mut c, 12, epoch, 1, "zombie"),
+        INVALID_PRODUCER_EPOCH
+    );
+    let ended = end_txn(&mut c, 5, "wire-tv2", pid, epoch + 1, false);
+    assert_eq!(ended.error_code, 0);
+    let f = fetch(&mut c, 1);
+    assert_eq!(f.values, vec!["first", "second"]);
+    assert_eq!(
+        f.aborted.map(|a| a.len()),
+        Some(1),
+        "the second one aborted"
+    );
+}

@@ -101,7 +101,7 @@ fn compared_version_ranges() {
         )
     }
     use kafka_protocol::messages as kp;
-    assert_eq!(range::<ours::ProduceRequest, kp::ProduceRequest>(), (3, 11));
+    assert_eq!(range::<ours::ProduceRequest, kp::ProduceRequest>(), (3, 12));
     assert_eq!(range::<ours::FetchRequest, kp::FetchRequest>().1, 17);
     assert_eq!(
         range::<ours::ApiVersionsResponse, kp::ApiVersionsResponse>(),

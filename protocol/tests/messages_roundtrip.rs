@@ -40,7 +40,7 @@ fn all_requested_apis_present() {
     let t = kalfka_protocol::messages::api_versions_table();
     assert_eq!(t.len(), 43);
     assert!(t.windows(2).all(|w| w[0].0 < w[1].0));
-    assert!(t.contains(&(0, "Produce", 0, 11, Some(9))));
+    assert!(t.contains(&(0, "Produce", 0, 12, Some(9))));
     assert!(t.contains(&(18, "ApiVersions", 0, 4, Some(3))));
 }
 
@@ -51,10 +51,10 @@ fn unsupported_versions_error() {
     use kalfka_protocol::{DecodeError, EncodeError, Message};
     let b = Bytes::from_static(&[0; 64]);
     assert_eq!(
-        ProduceRequest::decode_from(&b, 12),
+        ProduceRequest::decode_from(&b, 13),
         Err(DecodeError::UnsupportedVersion {
             api_key: 0,
-            version: 12
+            version: 13
         })
     );
     assert_eq!(

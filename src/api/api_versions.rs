@@ -27,9 +27,8 @@ pub struct Feature {
 /// The features advertised, at levels whose promises the broker keeps:
 /// - `metadata.version` 25 (4.0-IV3), the level of a Kafka 4.0 cluster;
 /// - `group.version` 1: the KIP-848 consumer group protocol is served;
-/// - `transaction.version` 1 (KIP-890 part 1: partitions verified before transactional
-///   produce). Level 2 would switch 4.x clients to implicit AddPartitions through Produce
-///   v12, which is not served yet.
+/// - `transaction.version` 2 (KIP-890 part 2): transactional Produce v12 adds its partition
+///   to the transaction, EndTxn v5 bumps the epoch, TxnOffsetCommit v5 adds its group.
 pub static FEATURES: &[Feature] = &[
     Feature {
         name: "group.version",
@@ -46,8 +45,8 @@ pub static FEATURES: &[Feature] = &[
     Feature {
         name: "transaction.version",
         min: 0,
-        max: 1,
-        finalized: 1,
+        max: 2,
+        finalized: 2,
     },
 ];
 

@@ -199,7 +199,9 @@ struct BrokerConfigEntry {
 
 fn broker_configs(broker: &Broker) -> Vec<BrokerConfigEntry> {
     use crate::config::{
-        DEFAULT_MAX_FRAME_BYTES, DEFAULT_MESSAGE_MAX_BYTES, DEFAULT_SEGMENT_BYTES,
+        DEFAULT_CONNECTIONS_MAX_IDLE_MS, DEFAULT_FETCH_MAX_BYTES,
+        DEFAULT_GROUP_INITIAL_REBALANCE_DELAY_MS, DEFAULT_MAX_FRAME_BYTES,
+        DEFAULT_MESSAGE_MAX_BYTES, DEFAULT_SEGMENT_BYTES,
     };
     let c = &broker.config;
     let e = |name, value: String, default: String, kind, doc| BrokerConfigEntry {
@@ -214,7 +216,7 @@ fn broker_configs(broker: &Broker) -> Vec<BrokerConfigEntry> {
         broker.advertised_host(),
         broker.advertised_port()
     );
-    vec![
+    let mut entries = vec![
         e(
             "advertised.listeners",
             advertised.clone(),
@@ -292,7 +294,90 @@ fn broker_configs(broker: &Broker) -> Vec<BrokerConfigEntry> {
             ConfigType::Int,
             "Largest request accepted.",
         ),
-    ]
+        e(
+            "connections.max.idle.ms",
+            c.connections_max_idle_ms.to_string(),
+            DEFAULT_CONNECTIONS_MAX_IDLE_MS.to_string(),
+            ConfigType::Long,
+            "Idle connections are closed after this many ms.",
+        ),
+        e(
+            "fetch.max.bytes",
+            c.fetch_max_bytes.to_string(),
+            DEFAULT_FETCH_MAX_BYTES.to_string(),
+            ConfigType::Int,
+            "Largest Fetch response, whatever the client asks for.",
+        ),
+        e(
+            "group.consumer.heartbeat.interval.ms",
+            c.group_consumer_heartbeat_interval_ms.to_string(),
+            "5000".into(),
+            ConfigType::Int,
+            "Heartbeat interval of consumer-protocol (KIP-848) group members.",
+        ),
+        e(
+            "group.consumer.session.timeout.ms",
+            c.group_consumer_session_timeout_ms.to_string(),
+            "45000".into(),
+            ConfigType::Int,
+            "Session timeout of consumer-protocol (KIP-848) group members.",
+        ),
+        e(
+            "group.initial.rebalance.delay.ms",
+            c.group_initial_rebalance_delay_ms.to_string(),
+            DEFAULT_GROUP_INITIAL_REBALANCE_DELAY_MS.to_string(),
+            ConfigType::Int,
+            "How long the first rebalance of an empty group waits for more members.",
+        ),
+        e(
+            "log.retention.bytes",
+            c.retention_bytes.to_string(),
+            "-1".into(),
+            ConfigType::Long,
+            "Size retention of topics without retention.bytes (-1: unlimited).",
+        ),
+        e(
+            "log.retention.check.interval.ms",
+            c.retention_check_interval_ms.to_string(),
+            "300000".into(),
+            ConfigType::Long,
+            "How often retention is checked.",
+        ),
+        e(
+            "log.retention.hours",
+            if c.retention_ms < 0 {
+                "-1".to_string()
+            } else {
+                (c.retention_ms / 3_600_000).to_string()
+            },
+            "168".into(),
+            ConfigType::Int,
+            "Time retention of topics without retention.ms, in hours.",
+        ),
+        e(
+            "producer.id.expiration.ms",
+            c.producer_id_expiration_ms.to_string(),
+            "86400000".into(),
+            ConfigType::Int,
+            "How long a partition remembers an idle idempotent producer.",
+        ),
+        e(
+            "transaction.max.timeout.ms",
+            c.transaction_max_timeout_ms.to_string(),
+            "900000".into(),
+            ConfigType::Int,
+            "Largest transaction timeout a producer may ask for.",
+        ),
+        e(
+            "transactional.id.expiration.ms",
+            c.transactional_id_expiration_ms.to_string(),
+            "604800000".into(),
+            ConfigType::Int,
+            "How long an idle transactional id is remembered.",
+        ),
+    ];
+    entries.sort_by_key(|e| e.name);
+    entries
 }
 
 /// Replaces whole topic override sets (or only validates them).

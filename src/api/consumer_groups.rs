@@ -170,9 +170,14 @@ pub async fn describe(
                 } else {
                     BrokerError::GroupIdNotFound
                 };
+                // Kafka's wording ("Group G not found."), which the admin client shows.
+                let message = match e {
+                    BrokerError::GroupIdNotFound => format!("Group {id} not found."),
+                    _ => format!("group {id:?}: {e}"),
+                };
                 return DescribedGroup {
                     error_code: e.code_i16(),
-                    error_message: Some(format!("group {id:?}: {e}")),
+                    error_message: Some(message),
                     group_id: id,
                     group_state: "Dead".into(),
                     authorized_operations: ops,

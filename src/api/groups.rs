@@ -238,11 +238,16 @@ pub async fn leave_group(ctx: &RequestContext, req: LeaveGroupRequest) -> LeaveG
     }
 }
 
-/// DescribeGroups: unknown groups are described as "Dead" with no error (v0-5).
+/// First DescribeGroups version answering an unknown group with GROUP_ID_NOT_FOUND.
+const FIRST_GROUP_NOT_FOUND_VERSION: i16 = 6;
+
+/// DescribeGroups: unknown groups are described as "Dead" with no error (v0-5), or get
+/// GROUP_ID_NOT_FOUND (v6, KIP-1043).
 pub async fn describe_groups(
     ctx: &RequestContext,
     req: DescribeGroupsRequest,
 ) -> DescribeGroupsResponse {
+    let version = ctx.version();
     let ops = if req.include_authorized_operations {
         0
     } else {
@@ -261,6 +266,14 @@ pub async fn describe_groups(
                 };
             }
             match ctx.broker.groups.describe(&id) {
+                // v6 (KIP-1043): an unknown group is GROUP_ID_NOT_FOUND, with Kafka's message.
+                None if version >= FIRST_GROUP_NOT_FOUND_VERSION => DescribedGroup {
+                    error_code: ErrorCode::GroupIdNotFound.code(),
+                    error_message: Some(format!("Group {id} not found.")),
+                    group_id: id,
+                    authorized_operations: ops,
+                    ..DescribedGroup::default()
+                },
                 None => DescribedGroup {
                     error_code: ErrorCode::None.code(),
                     group_id: id,
@@ -287,6 +300,7 @@ pub async fn describe_groups(
                         })
                         .collect(),
                     authorized_operations: ops,
+                    error_message: None,
                 },
             }
         })

@@ -148,7 +148,7 @@ use kalfka_protocol::messages::{
 /// minimum altogether; see `api::produce` and `api::fetch` for the old versions answered with
 /// UNSUPPORTED_VERSION.
 pub static ROUTES: &[Route] = &[
-    route!(optional ProduceRequest, 0, 11, produce::handle),
+    route!(optional ProduceRequest, 0, 12, produce::handle),
     route!(FetchRequest, 0, 17, fetch::handle),
     route!(ListOffsetsRequest, 0, 10, list_offsets::handle),
     route!(MetadataRequest, 0, 12, metadata::handle),
@@ -163,7 +163,7 @@ pub static ROUTES: &[Route] = &[
     route!(LeaveGroupRequest, 0, 5, groups::leave_group),
     route!(OffsetCommitRequest, 0, 9, offsets::commit),
     route!(OffsetFetchRequest, 0, 9, offsets::fetch),
-    route!(DescribeGroupsRequest, 0, 5, groups::describe_groups),
+    route!(DescribeGroupsRequest, 0, 6, groups::describe_groups),
     route!(ListGroupsRequest, 0, 5, groups::list_groups),
     route!(DeleteGroupsRequest, 0, 2, groups::delete_groups),
     route!(OffsetDeleteRequest, 0, 0, offsets::delete),

@@ -41,11 +41,15 @@ use crate::partition::{now_ms, AppendOutcome, Partition, Rejected, ValidatedBatc
 /// First Produce version that carries record batch v2; older ones are answered with
 /// UNSUPPORTED_VERSION (as Kafka 4 does).
 const FIRST_SERVED_VERSION: i16 = 3;
+/// First Produce version whose transactional batches join their transaction implicitly
+/// (transaction.version 2, KIP-890 part 2).
+const FIRST_IMPLICIT_ADD_VERSION: i16 = 12;
 
 /// Handles a produce request; `None` for acks=0, which gets no response at all.
 pub async fn handle(ctx: &RequestContext, req: ProduceRequest) -> Option<ProduceResponse> {
     let version = ctx.version();
     let acks = req.acks;
+    let transactional_id = req.transactional_id.clone();
     let request_error = if version < FIRST_SERVED_VERSION {
         Some(BrokerError::UnsupportedVersion(
             "Produce v0-2 (message format v0/v1)",
@@ -66,7 +70,14 @@ pub async fn handle(ctx: &RequestContext, req: ProduceRequest) -> Option<Produce
             let result = match (&request_error, &topic) {
                 (Some(e), _) => Err(PartitionError::code(e.code())),
                 (None, None) => Err(PartitionError::code(ErrorCode::UnknownTopicOrPartition)),
-                (None, Some(topic)) => match produce_partition(ctx, topic, p, version, acks) {
+                (None, Some(topic)) => match produce_partition(
+                    ctx,
+                    topic,
+                    p,
+                    version,
+                    acks,
+                    transactional_id.as_deref(),
+                ) {
                     Ok(appended) => {
                         if let Some(end) = appended.sync_to {
                             let slot = (responses.len(), partition_responses.len());
@@ -164,6 +175,7 @@ fn produce_partition(
     data: PartitionProduceData,
     version: i16,
     acks: i16,
+    transactional_id: Option<&str>,
 ) -> Result<Appended, Rejected> {
     let partition = topic
         .partition(data.index)
@@ -172,15 +184,28 @@ fn produce_partition(
     let batch = ValidatedBatch::validate(records, &topic.settings, version, now_ms())?;
     let header = batch.header();
     if header.is_transactional() {
-        // Only partitions added to the producer's open transaction (AddPartitionsToTxn)
-        // take its batches, so no transaction is ever left open without the coordinator
-        // knowing it.
-        ctx.broker.txns.check_produce(
-            header.producer_id,
-            header.producer_epoch,
-            &topic.name,
-            data.index,
-        )?;
+        match transactional_id.filter(|_| version >= FIRST_IMPLICIT_ADD_VERSION) {
+            // Transaction version 2 (KIP-890 part 2): the partition joins the transaction
+            // here. This is the request's first poll (appends happen in request order), so
+            // the coordinator's durable update runs in place, off the worker's other tasks.
+            Some(id) => tokio::task::block_in_place(|| {
+                ctx.broker.txns.add_partition_implicitly(
+                    id,
+                    (header.producer_id, header.producer_epoch),
+                    &topic.name,
+                    data.index,
+                )
+            })?,
+            // Only partitions added to the producer's open transaction (AddPartitionsToTxn)
+            // take its batches, so no transaction is ever left open without the coordinator
+            // knowing it.
+            None => ctx.broker.txns.check_produce(
+                header.producer_id,
+                header.producer_epoch,
+                &topic.name,
+                data.index,
+            )?,
+        }
     }
     let log_append_time_ms = batch.log_append_time().unwrap_or(-1);
     let mut validated = [batch];

@@ -2,8 +2,8 @@
 //! `kafka-transactions.sh describe-producers` and the admin clients.
 //!
 //! `current_txn_start_offset` is the first offset of the producer's open transaction on the
-//! partition (-1: none); `coordinator_epoch` is 0, the single coordinator's epoch, for
-//! producers in a transaction and -1 otherwise.
+//! partition (-1: none); `coordinator_epoch` is that of the last transaction marker written
+//! for the producer there (-1 until there is one), as Kafka reports it.
 
 use kalfka_protocol::error_code::ErrorCode;
 use kalfka_protocol::messages::describe_producers_response::{
@@ -47,7 +47,7 @@ pub async fn describe(
                             producer_epoch: i32::from(p.epoch),
                             last_sequence: p.last_sequence,
                             last_timestamp: p.last_update_ms,
-                            coordinator_epoch: if p.txn_first_offset.is_some() { 0 } else { -1 },
+                            coordinator_epoch: p.coordinator_epoch,
                             current_txn_start_offset: p.txn_first_offset.unwrap_or(-1),
                         })
                         .collect();

@@ -57,6 +57,14 @@ pub struct ProducerEntry {
     /// First offset of the producer's open transaction on this partition, if one is open.
     #[serde(default)]
     pub txn_first_offset: Option<i64>,
+    /// Coordinator epoch of the last transaction marker written for the producer here (-1:
+    /// none yet), as DescribeProducers reports it.
+    #[serde(default = "no_coordinator_epoch")]
+    pub coordinator_epoch: i32,
+}
+
+fn no_coordinator_epoch() -> i32 {
+    -1
 }
 
 /// One aborted transaction of a partition: read_committed consumers drop the producer's
@@ -285,6 +293,7 @@ impl ProducerStates {
                 batches: VecDeque::new(),
                 last_update_ms: now_ms,
                 txn_first_offset: None,
+                coordinator_epoch: -1,
             });
         if batch.epoch != entry.epoch {
             entry.epoch = batch.epoch;
@@ -327,6 +336,7 @@ impl ProducerStates {
         epoch: i16,
         marker_offset: i64,
         commit: bool,
+        coordinator_epoch: i32,
         now_ms: i64,
     ) -> bool {
         let entry = self
@@ -337,12 +347,14 @@ impl ProducerStates {
                 batches: VecDeque::new(),
                 last_update_ms: now_ms,
                 txn_first_offset: None,
+                coordinator_epoch: -1,
             });
         if epoch > entry.epoch {
             entry.epoch = epoch;
             entry.batches.clear();
         }
         entry.last_update_ms = entry.last_update_ms.max(now_ms);
+        entry.coordinator_epoch = coordinator_epoch;
         let Some(first_offset) = entry.txn_first_offset.take() else {
             return false;
         };
@@ -551,7 +563,7 @@ mod tests {
         // Open transactions never expire.
         s.remove_expired(10 * DAY, DAY);
         assert!(s.has_open_txn(7));
-        assert!(s.end_txn(7, 1, 14, false, 0));
+        assert!(s.end_txn(7, 1, 14, false, 0, 0));
         assert_eq!(s.first_open_txn_offset(), None);
         assert_eq!(s.aborted_between(0, 100), vec![(7, 10)]);
         assert_eq!(s.aborted_between(15, 100), vec![]);
@@ -562,7 +574,7 @@ mod tests {
             Err(SequenceError::InvalidProducerEpoch { .. })
         ));
         // A second marker for a closed transaction changes nothing.
-        assert!(!s.end_txn(7, 1, 15, false, 0));
+        assert!(!s.end_txn(7, 1, 15, false, 0, 0));
         assert_eq!(s.aborted_between(0, 100).len(), 1);
         s.trim_aborted_below(15);
         assert_eq!(s.aborted_between(0, 100), vec![]);

@@ -90,6 +90,8 @@ pub struct ActiveProducer {
     pub last_update_ms: i64,
     /// First offset of its open transaction, if any.
     pub txn_first_offset: Option<i64>,
+    /// Coordinator epoch of its last transaction marker here (-1: none yet).
+    pub coordinator_epoch: i32,
 }
 
 /// Where a partition's log stands.
@@ -317,7 +319,14 @@ impl Partition {
         };
         let mut batch = marker.build_batch(producer_id, epoch, now)?.to_vec();
         let info = self.log.append(&mut batch)?;
-        producers.end_txn(producer_id, epoch, info.base_offset, commit, now);
+        producers.end_txn(
+            producer_id,
+            epoch,
+            info.base_offset,
+            commit,
+            coordinator_epoch,
+            now,
+        );
         self.publish_first_open_txn(&producers);
         drop(producers);
         self.wake_waiters();
@@ -359,6 +368,7 @@ impl Partition {
                 last_sequence: e.batches.back().map_or(-1, |b| b.last_seq),
                 last_update_ms: e.last_update_ms,
                 txn_first_offset: e.txn_first_offset,
+                coordinator_epoch: e.coordinator_epoch,
             })
             .collect()
     }

@@ -93,6 +93,7 @@ fn replay_marker(states: &mut ProducerStates, bytes: &Bytes, header: &RecordBatc
                 header.producer_epoch,
                 header.base_offset,
                 commit,
+                m.coordinator_epoch,
                 now,
             );
         }

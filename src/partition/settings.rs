@@ -9,7 +9,7 @@
 
 use std::time::Duration;
 
-use kalfka_protocol::records::RecordRules;
+use kalfka_protocol::records::{RecordRules, MAX_DECOMPRESSED_SIZE};
 
 use crate::log::CompactionPolicy;
 use crate::metadata::topic_config::{broker_value, lookup, split_list};
@@ -18,8 +18,8 @@ use crate::metadata::{TopicConfigs, TopicDefaults};
 /// The typed configs of one topic.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TopicSettings {
-    /// `max.message.bytes`: the largest batch accepted, and the most its records may
-    /// decompress to.
+    /// `max.message.bytes`: the largest batch accepted (as sent; its records may decompress
+    /// to more, up to 64 MiB or this, whichever is larger).
     pub max_message_bytes: usize,
     /// `cleanup.policy` includes `compact`: records need keys, the cleaner compacts.
     pub compact: bool,
@@ -118,7 +118,10 @@ impl TopicSettings {
             now_ms,
             before_max_ms: self.timestamp_before_max_ms,
             after_max_ms: self.timestamp_after_max_ms,
-            max_decompressed: self.max_message_bytes,
+            // Kafka bounds the batch as sent, not what it decompresses to (a 3 MiB batch of
+            // zeros gzipped to a few KB is accepted under the 1 MB default): the bound here
+            // only stops decompression bombs.
+            max_decompressed: self.max_message_bytes.max(MAX_DECOMPRESSED_SIZE),
         }
     }
 }
@@ -177,7 +180,7 @@ mod tests {
         assert_eq!(s.compaction.min_cleanable_dirty_ratio, 0.1);
         let rules = s.record_rules(1_000);
         assert!(rules.require_key && !rules.create_time);
-        assert_eq!(rules.max_decompressed, 2048);
+        assert_eq!(rules.max_decompressed, MAX_DECOMPRESSED_SIZE);
     }
 
     #[test]

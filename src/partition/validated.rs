@@ -9,8 +9,9 @@
 //!   (UNSUPPORTED_COMPRESSION_TYPE), no control batch and no negative sequence from a
 //!   producer (INVALID_RECORD);
 //! - every record: exactly `record_count` of them filling the batch, offset deltas 0..count,
-//!   lengths and varints in bounds, the payload decompressing within `max.message.bytes`
-//!   (INVALID_RECORD; see [`check_records`]);
+//!   lengths and varints in bounds, the payload decompressing (INVALID_RECORD; see
+//!   [`check_records`]; more than 64 MiB, or `max.message.bytes` if larger, of decompressed
+//!   records is refused as a decompression bomb — Kafka bounds only the batch as sent);
 //! - per-record rules: keys on compacted topics (INVALID_RECORD), CreateTime timestamps
 //!   within `message.timestamp.before/after.max.ms` and no producer-set LogAppendTime
 //!   (INVALID_TIMESTAMP) — reported per record, as KIP-467 `record_errors`.

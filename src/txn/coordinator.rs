@@ -439,6 +439,32 @@ impl TransactionCoordinator {
         self.save(id, Some(meta))
     }
 
+    /// Produce v12+ of a transactional batch (transaction.version 2, KIP-890 part 2): the
+    /// partition joins the producer's transaction implicitly, as AddPartitionsToTxn would add
+    /// it, unless it is already in it. Blocking (the change is made durable).
+    pub fn add_partition_implicitly(
+        &self,
+        transactional_id: &str,
+        producer: (i64, i16),
+        topic: &str,
+        partition: i32,
+    ) -> Result<(), BrokerError> {
+        if self
+            .check_produce(producer.0, producer.1, topic, partition)
+            .is_ok()
+        {
+            return Ok(());
+        }
+        // A stale epoch answers INVALID_PRODUCER_EPOCH: Kafka turns the coordinator's
+        // PRODUCER_FENCED into it for Produce responses.
+        self.add_partitions(
+            transactional_id,
+            producer,
+            vec![(topic.to_string(), partition)],
+            FenceError::InvalidProducerEpoch,
+        )
+    }
+
     /// Produce of a transactional batch: the partition must be in the producer's open
     /// transaction, at the current epoch.
     pub fn check_produce(

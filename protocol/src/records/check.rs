@@ -35,7 +35,8 @@ pub struct RecordRules {
     pub before_max_ms: i64,
     /// `message.timestamp.after.max.ms`: how far in the future a timestamp may be.
     pub after_max_ms: i64,
-    /// Most bytes a compressed records region may decompress to (`max.message.bytes`).
+    /// Most bytes a compressed records region may decompress to (a guard against
+    /// decompression bombs; Kafka itself bounds only the compressed batch).
     pub max_decompressed: usize,
 }
 
