@@ -1,7 +1,9 @@
 //! Compatibility scenarios driven by real third-party clients (`compat/`): kcat (librdkafka
-//! 2.0.2), confluent-kafka (librdkafka 2.16), kafka-python, kafkajs and the Java client
-//! (kafka-clients, newest and oldest 4.x), each against a broker started in-process; the Java
-//! suite also runs against Apache Kafka itself, which proves the scenarios right. The tools are
+//! 2.0.2), confluent-kafka (librdkafka 2.16), kafka-python, kafkajs, the Java client
+//! (kafka-clients, newest and oldest 4.x), Kafka's own command-line tools and the Go clients
+//! (sarama, kafka-go, franz-go with its own pkg/kgo suite), each against a broker started
+//! in-process; the Java, tools and Go suites also run against Apache Kafka itself, which proves
+//! the scenarios right. The tools are
 //! installed by `.ci/run` (apt-get kcat, pip compat/requirements.txt, npm ci in
 //! compat/kafkajs, compat/java/setup.sh); a missing tool fails the test with the command that
 //! installs it.
@@ -201,12 +203,48 @@ fn kafkajs_round_trip_groups_and_transactions() {
     run_scenario(cmd, "kafkajs", Duration::from_secs(240));
 }
 
-/// One Java suite at a time: each runs a JVM client (and one a JVM broker) on a 2-core
-/// machine, and scenarios bounded in time must not fail because another suite ran beside them.
-static JAVA_SUITES: std::sync::Mutex<()> = std::sync::Mutex::new(());
+/// One heavy suite (Java, Kafka's tools, Go) at a time: each runs JVM or Go clients (and some
+/// a JVM broker) on a 2-core machine, and scenarios bounded in time must not fail because
+/// another suite ran beside them.
+static HEAVY_SUITES: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 fn one_java_suite() -> std::sync::MutexGuard<'static, ()> {
-    JAVA_SUITES.lock().unwrap_or_else(|p| p.into_inner())
+    HEAVY_SUITES.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// `compat/tools/run.sh` (Kafka's command-line tools) against `bootstrap`.
+fn tools_suite(bootstrap: &str, strict: bool) -> Command {
+    let ready = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("compat/tools/target/classpath.txt")
+        .is_file();
+    assert!(
+        ready,
+        "Kafka's tools are missing: bash compat/java/setup.sh (bash .ci/run does)"
+    );
+    let mut cmd = Command::new("bash");
+    cmd.arg("tools/run.sh").arg(bootstrap);
+    if strict {
+        cmd.arg("--strict");
+    }
+    cmd
+}
+
+/// `compat/go/run.sh` (sarama, kafka-go and franz-go scenarios, then franz-go's own pkg/kgo
+/// tests) against `bootstrap`.
+fn go_suite(bootstrap: &str, strict: bool) -> Command {
+    let ready = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("compat/go/target/scenarios")
+        .is_file();
+    assert!(
+        ready,
+        "the Go suites are missing: bash compat/go/setup.sh (bash .ci/run does)"
+    );
+    let mut cmd = Command::new("bash");
+    cmd.arg("go/run.sh").arg(bootstrap);
+    if strict {
+        cmd.arg("--strict");
+    }
+    cmd
 }
 
 /// The Java suite built against `version` of kafka-clients (`None`: the newest, pom.xml's).
@@ -265,5 +303,49 @@ fn java_client_suite_passes_against_apache_kafka() {
         cmd,
         "Java client against Apache Kafka",
         Duration::from_secs(900),
+    );
+}
+
+#[test]
+fn kafka_command_line_tools() {
+    let _one = one_java_suite();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let broker = TestBroker::start(dir.path());
+    let cmd = tools_suite(&broker.bootstrap(), false);
+    run_scenario(cmd, "Kafka's command-line tools", Duration::from_secs(900));
+}
+
+/// Every tools scenario passes against Apache Kafka (a scenario that does not is wrong).
+#[test]
+fn kafka_command_line_tools_pass_against_apache_kafka() {
+    let _one = one_java_suite();
+    let kafka = common::kafka::Kafka::start();
+    let cmd = tools_suite(&kafka.bootstrap(), true);
+    run_scenario(
+        cmd,
+        "Kafka's command-line tools against Apache Kafka",
+        Duration::from_secs(900),
+    );
+}
+
+#[test]
+fn go_clients_and_franz_go_suite() {
+    let _one = one_java_suite();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let broker = TestBroker::start(dir.path());
+    let cmd = go_suite(&broker.bootstrap(), false);
+    run_scenario(cmd, "Go clients", Duration::from_secs(1200));
+}
+
+/// The Go scenarios and franz-go's suite pass against Apache Kafka.
+#[test]
+fn go_clients_and_franz_go_suite_pass_against_apache_kafka() {
+    let _one = one_java_suite();
+    let kafka = common::kafka::Kafka::start();
+    let cmd = go_suite(&kafka.bootstrap(), true);
+    run_scenario(
+        cmd,
+        "Go clients against Apache Kafka",
+        Duration::from_secs(1200),
     );
 }
