@@ -379,6 +379,17 @@ impl TransactionCoordinator {
             return Err(BrokerError::InvalidProducerIdMapping);
         };
         meta.check_producer(producer.0, producer.1, fence)?;
+        // Transaction version 2 (EndTxn v5): a client that began a transaction but added
+        // nothing (no produce, no offsets) still ends it; with nothing open there is nothing
+        // to end, and Kafka answers success (franz-go's GroupTransactSession relies on it).
+        if bump_epoch
+            && matches!(
+                meta.state,
+                TxnState::Empty | TxnState::CompleteCommit | TxnState::CompleteAbort
+            )
+        {
+            return Ok((meta.producer_id, meta.producer_epoch));
+        }
         let Some(target) = meta.prepare_end(commit)? else {
             return Ok((meta.producer_id, meta.producer_epoch));
         };
