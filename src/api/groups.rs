@@ -271,6 +271,7 @@ pub async fn describe_groups(
                     error_code: ErrorCode::GroupIdNotFound.code(),
                     error_message: Some(format!("Group {id} not found.")),
                     group_id: id,
+                    group_state: "Dead".into(),
                     authorized_operations: ops,
                     ..DescribedGroup::default()
                 },
