@@ -11,6 +11,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
+use common::process::vm_rss_kb;
 use common::raw::{fetch_request, RawClient};
 use common::TestBroker;
 use kalfka::config::BrokerConfig;
@@ -88,7 +89,7 @@ fn a_client_that_does_not_read_is_disconnected_after_the_write_timeout() {
     // 50 MB: more than the socket buffers of both ends hold.
     fill(&mut c, "unread", 50, 1_000_000);
 
-    let rss_before = vm_rss_mb();
+    let rss_before = vm_rss_kb() / 1024;
     let mut readers: Vec<RawClient> = (0..4).map(|_| RawClient::connect(broker.addr)).collect();
     for r in &mut readers {
         r.send(11, &greedy_fetch("unread"));
@@ -109,24 +110,11 @@ fn a_client_that_does_not_read_is_disconnected_after_the_write_timeout() {
     // The broker still serves others, and what the stalled responses held is released.
     let fine: ApiVersionsResponse = c.call(3, &common::raw::api_versions_request());
     assert_eq!(fine.error_code, 0);
-    let grown = vm_rss_mb().saturating_sub(rss_before);
+    let grown = (vm_rss_kb() / 1024).saturating_sub(rss_before);
     assert!(
         grown < 100,
         "RSS grew by {grown} MB after the stalled readers were dropped"
     );
-}
-
-/// Resident memory of this process (the broker runs in it), in MB.
-fn vm_rss_mb() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmRSS:"))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|n| n.parse::<u64>().ok())
-        })
-        .map_or(0, |kb| kb / 1024)
 }
 
 #[test]

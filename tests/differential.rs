@@ -28,29 +28,11 @@ use regex::Regex;
 type Exchange = Box<dyn Fn(&mut RawClient) -> String>;
 
 /// Sends `req` at `version` and decodes the answer as `Resp`, or says the connection closed.
-fn exchange<Req: Message + 'static, Resp: Message + std::fmt::Debug>(
+fn exchange<Req: Message + 'static, Resp: Message + std::fmt::Debug + 'static>(
     version: i16,
     req: Req,
 ) -> Exchange {
-    Box::new(move |c: &mut RawClient| {
-        let id = c.send(version, &req);
-        let Some(frame) = c.recv_frame() else {
-            return "connection closed".to_string();
-        };
-        let mut d = Decoder::new(&frame);
-        let header =
-            match ResponseHeader::decode(&mut d, response_header_version(Req::API_KEY, version)) {
-                Ok(h) => h,
-                Err(e) => return format!("undecodable header: {e}"),
-            };
-        if header.correlation_id != id {
-            return format!("correlation id {} for {id}", header.correlation_id);
-        }
-        match Resp::decode(&mut d, version) {
-            Ok(r) => format!("{r:?}"),
-            Err(e) => format!("undecodable body: {e}"),
-        }
-    })
+    exchange_sorted(version, req, |_: &mut Resp| {})
 }
 
 /// [`exchange`], with the answer put in a canonical order first (Kafka answers some lists in
@@ -66,12 +48,14 @@ fn exchange_sorted<Req: Message + 'static, Resp: Message + std::fmt::Debug + 'st
             return "connection closed".to_string();
         };
         let mut d = Decoder::new(&frame);
-        if let Err(e) =
-            ResponseHeader::decode(&mut d, response_header_version(Req::API_KEY, version))
-        {
-            return format!("undecodable header: {e}");
+        let header =
+            match ResponseHeader::decode(&mut d, response_header_version(Req::API_KEY, version)) {
+                Ok(h) => h,
+                Err(e) => return format!("undecodable header: {e}"),
+            };
+        if header.correlation_id != id {
+            return format!("correlation id {} for {id}", header.correlation_id);
         }
-        let _ = id;
         match Resp::decode(&mut d, version) {
             Ok(mut r) => {
                 sort(&mut r);

@@ -9,6 +9,7 @@ use std::io::Write;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
+use common::process::vm_rss_kb;
 use common::raw::RawClient;
 use common::TestBroker;
 use kalfka_protocol::error_code::ErrorCode;
@@ -218,18 +219,6 @@ fn forged_batches_are_refused_and_leave_the_log_unchanged() {
     let zipped = batch_with(Compression::Gzip, [(Some("z1"), "z1"), (Some("z2"), "z2")]);
     assert_eq!(produce(&mut c, "forged", zipped).error_code, 0);
     assert_eq!(read_values(&mut c, "forged"), ["first", "z1", "z2"]);
-}
-
-fn vm_rss_kb() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmRSS:"))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|n| n.parse().ok())
-        })
-        .unwrap_or(0)
 }
 
 #[test]

@@ -132,3 +132,17 @@ impl Drop for BrokerProcess {
         self.kill();
     }
 }
+
+/// Resident memory of this process, in KiB (0 if /proc cannot say): in-process brokers run
+/// here, so tests bound their memory with it.
+pub fn vm_rss_kb() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|n| n.parse().ok())
+        })
+        .unwrap_or(0)
+}
