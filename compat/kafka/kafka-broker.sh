@@ -5,6 +5,8 @@
 #   kafka-broker.sh classpath            resolve the broker's classpath (cached in target/classpath.txt)
 #   kafka-broker.sh start PORT DATADIR   format DATADIR, start the broker, wait until it answers,
 #                                        print the bootstrap (127.0.0.1:PORT)
+#   kafka-broker.sh run PORT DATADIR     format DATADIR and run the broker in the foreground with
+#                                        the JVM settings kafka-server-start.sh uses (benchmarks)
 #   kafka-broker.sh stop DATADIR         stop the broker started in DATADIR
 #
 # The controller listens on PORT+1 (KAFKA_CONTROLLER_PORT overrides). The JVM is $KAFKA_JAVA, or
@@ -48,16 +50,14 @@ api_versions_ok() {
     [[ "${reply:8:12}" == "000000010000" ]]
 }
 
-start() {
+# Writes DATADIR/server.properties and log4j2.properties and formats the storage.
+prepare() {
     local port="$1" dir="$2"
     [[ "$port" =~ ^[0-9]+$ ]] || die "PORT must be a number"
     local cport="${KAFKA_CONTROLLER_PORT:-$((port + 1))}"
     resolve_classpath
     mkdir -p "$dir"
     dir="$(cd "$dir" && pwd)"
-    if [[ -f "$dir/kafka.pid" ]] && kill -0 "$(cat "$dir/kafka.pid")" 2>/dev/null; then
-        die "a broker already runs from $dir (pid $(cat "$dir/kafka.pid"))"
-    fi
     rm -rf "$dir/logs"
     cat > "$dir/server.properties" <<EOF
 process.roles=broker,controller
@@ -89,8 +89,7 @@ logger.kafka.level=INFO
 logger.apache.name=org.apache.kafka
 logger.apache.level=INFO
 EOF
-    local cp cluster_id storage_tool
-    cp="$(cat "$cp_file")"
+    local cluster_id storage_tool
     # 16 random bytes, URL-safe base64 without padding: a Kafka Uuid
     cluster_id="$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')"
     storage_tool=kafka.tools.StorageTool
@@ -98,11 +97,22 @@ EOF
         | grep -q 'org/apache/kafka/tools/StorageTool.class'; then
         storage_tool=org.apache.kafka.tools.StorageTool
     fi
-    local log4j="-Dlog4j2.configurationFile=$dir/log4j2.properties"
-    "$java_bin" -Xmx256m "$log4j" -cp "$cp" "$storage_tool" format \
+    "$java_bin" -Xmx256m "-Dlog4j2.configurationFile=$dir/log4j2.properties" -cp "$(cat "$cp_file")" "$storage_tool" format \
         -t "$cluster_id" -c "$dir/server.properties" >> "$dir/kafka.log" 2>&1 \
         || die "formatting the storage failed (see $dir/kafka.log)"
+}
 
+start() {
+    local port="$1" dir="$2"
+    [[ "$port" =~ ^[0-9]+$ ]] || die "PORT must be a number"
+    mkdir -p "$dir"
+    dir="$(cd "$dir" && pwd)"
+    if [[ -f "$dir/kafka.pid" ]] && kill -0 "$(cat "$dir/kafka.pid")" 2>/dev/null; then
+        die "a broker already runs from $dir (pid $(cat "$dir/kafka.pid"))"
+    fi
+    prepare "$port" "$dir"
+    local cp log4j="-Dlog4j2.configurationFile=$dir/log4j2.properties"
+    cp="$(cat "$cp_file")"
     local t0
     t0="$(date +%s%N)"
     # shellcheck disable=SC2086
@@ -123,6 +133,21 @@ EOF
     local ms=$(( ($(date +%s%N) - t0) / 1000000 ))
     echo "kafka-broker.sh: Kafka pid $pid ready on 127.0.0.1:$port in ${ms} ms" >&2
     echo "127.0.0.1:$port"
+}
+
+# Formats DATADIR and runs the broker in the foreground (exec), with the JVM settings Kafka's
+# own kafka-server-start.sh uses: for benchmarks, whose harness measures the process it started.
+run() {
+    local port="$1" dir="$2"
+    [[ "$port" =~ ^[0-9]+$ ]] || die "PORT must be a number"
+    mkdir -p "$dir"
+    dir="$(cd "$dir" && pwd)"
+    prepare "$port" "$dir"
+    # shellcheck disable=SC2086
+    exec "$java_bin" ${KAFKA_HEAP_OPTS:--Xmx1G -Xms1G} -server -XX:+UseG1GC -XX:MaxGCPauseMillis=20 \
+        -XX:InitiatingHeapOccupancyPercent=35 -XX:+ExplicitGCInvokesConcurrent -XX:MaxInlineLevel=15 \
+        -Djava.awt.headless=true "-Dlog4j2.configurationFile=$dir/log4j2.properties" \
+        -cp "$(cat "$cp_file")" kafka.Kafka "$dir/server.properties"
 }
 
 stop() {
@@ -147,6 +172,7 @@ stop() {
 case "${1:-}" in
     classpath) resolve_classpath; echo "$cp_file" ;;
     start) [[ $# -eq 3 ]] || die "usage: start PORT DATADIR"; start "$2" "$3" ;;
+    run) [[ $# -eq 3 ]] || die "usage: run PORT DATADIR"; run "$2" "$3" ;;
     stop) [[ $# -eq 2 ]] || die "usage: stop DATADIR"; stop "$2" ;;
-    *) die "usage: kafka-broker.sh classpath | start PORT DATADIR | stop DATADIR" ;;
+    *) die "usage: kafka-broker.sh classpath | start PORT DATADIR | run PORT DATADIR | stop DATADIR" ;;
 esac
