@@ -314,13 +314,17 @@ impl TopicRegistry {
                 let _ = std::fs::remove_dir_all(self.partition_dir(name, p));
             }
         };
+        self.remove_leftovers(name, 0..partitions)?;
         let topic = self
             .open_topic(name, new_topic_id(), partitions, configs)
             .inspect_err(|e| {
                 tracing::warn!(topic = name, partitions, error = %e, "topic creation failed");
                 discard();
             })?;
-        if let Err(e) = self.persist(&topic) {
+        if let Err(e) = self
+            .sync_new_partitions(name, 0..partitions)
+            .and_then(|()| self.persist(&topic))
+        {
             drop(topic);
             discard();
             return Err(e);
@@ -438,6 +442,7 @@ impl TopicRegistry {
                 let _ = std::fs::remove_dir_all(self.partition_dir(name, p));
             }
         };
+        self.remove_leftovers(name, first_new..count)?;
         let mut partitions = old.partitions.clone();
         for p in first_new..count {
             // A new partition's directory is empty: nothing to recover.
@@ -449,6 +454,10 @@ impl TopicRegistry {
                 }
             }
         }
+        if let Err(e) = self.sync_new_partitions(name, first_new..count) {
+            discard_new();
+            return Err(e);
+        }
         let updated = Arc::new(Topic::new(
             old.name.clone(),
             old.id,
@@ -459,6 +468,47 @@ impl TopicRegistry {
         let topic = self.swap(updated).inspect_err(|_| discard_new())?;
         tracing::info!(topic = name, partitions = count, "added partitions");
         Ok(topic)
+    }
+
+    /// Removes directories of partitions `range` of `name` left by a deleted topic whose
+    /// removal a crash undid (the deletion is durable in the metadata log first): a new
+    /// partition starts empty, never with a dead topic's records.
+    fn remove_leftovers(&self, name: &str, range: std::ops::Range<i32>) -> Result<(), BrokerError> {
+        for p in range.filter(|_| !self.memory) {
+            let dir = self.partition_dir(name, p);
+            match std::fs::remove_dir_all(&dir) {
+                Ok(()) => {
+                    tracing::info!(dir = %dir.display(), "removed the leftover directory of a deleted topic");
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(storage_error(&dir)(e)),
+            }
+        }
+        Ok(())
+    }
+
+    /// Makes new partitions `range` of `name` durable before the metadata record that shows
+    /// them is: their directories' entries (the first segment) and their entries in the data
+    /// directory. Without it a power loss could leave a topic the metadata log knows with its
+    /// partition directories, or their segment files, gone — and acknowledged records with them.
+    /// Many partitions at once take one filesystem sync instead of one per directory.
+    fn sync_new_partitions(
+        &self,
+        name: &str,
+        range: std::ops::Range<i32>,
+    ) -> Result<(), BrokerError> {
+        if self.memory || range.is_empty() {
+            return Ok(());
+        }
+        if range.len() > 16 {
+            return crate::fsutil::sync_filesystem(&self.data_dir)
+                .map_err(storage_error(&self.data_dir));
+        }
+        for p in range {
+            let dir = self.partition_dir(name, p);
+            crate::fsutil::sync_dir(&dir).map_err(storage_error(&dir))?;
+        }
+        crate::fsutil::sync_dir(&self.data_dir).map_err(storage_error(&self.data_dir))
     }
 
     /// The directory holding partition `partition` of `topic`.
