@@ -50,6 +50,14 @@ impl Broker {
                 ),
             },
         )?;
+        // Offsets of topics deleted before a crash interrupted the removal of their offsets.
+        let stale = groups.forget_topic_offsets(|t| topics.get(t).is_none())?;
+        if stale > 0 {
+            tracing::info!(
+                offsets = stale,
+                "removed committed offsets of deleted topics"
+            );
+        }
         let quotas = QuotaStore::open(state_dir)?;
         let txns = TransactionCoordinator::open(
             state_dir,

@@ -386,6 +386,77 @@ fn a_commit_is_on_disk_when_answered() {
     assert_eq!(got.offset, 7);
 }
 
+/// Kafka removes every group's offsets of a deleted topic (the coordinator's
+/// `onPartitionsDeleted`, OffsetMetadataManager): a topic created again under the same name
+/// starts with none — also when the broker restarts in between.
+#[test]
+fn deleting_a_topic_removes_its_committed_offsets() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let commit_and_fetch = |c: &mut RawClient, offset: Option<i64>| -> i64 {
+        if let Some(offset) = offset {
+            let r: OffsetCommitResponse = c.call(
+                8,
+                &OffsetCommitRequest {
+                    group_id: "g".into(),
+                    generation_id_or_member_epoch: -1,
+                    topics: vec![OffsetCommitRequestTopic {
+                        name: "gone".into(),
+                        partitions: vec![OffsetCommitRequestPartition {
+                            partition_index: 0,
+                            committed_offset: offset,
+                            ..OffsetCommitRequestPartition::default()
+                        }],
+                    }],
+                    ..OffsetCommitRequest::default()
+                },
+            );
+            assert_eq!(r.topics[0].partitions[0].error_code, 0);
+        }
+        let f: OffsetFetchResponse = c.call(
+            7,
+            &OffsetFetchRequest {
+                group_id: "g".into(),
+                topics: Some(vec![OffsetFetchRequestTopic {
+                    name: "gone".into(),
+                    partition_indexes: vec![0],
+                }]),
+                ..OffsetFetchRequest::default()
+            },
+        );
+        f.topics[0].partitions[0].committed_offset
+    };
+    let delete = |c: &mut RawClient| {
+        let r: kalfka_protocol::messages::DeleteTopicsResponse = c.call(
+            5,
+            &kalfka_protocol::messages::DeleteTopicsRequest {
+                topic_names: vec!["gone".into()],
+                timeout_ms: 5000,
+                ..Default::default()
+            },
+        );
+        assert_eq!(r.responses[0].error_code, 0);
+    };
+    {
+        let broker = TestBroker::start(dir.path());
+        let mut c = RawClient::connect(broker.addr);
+        c.create_topic("gone", 1, &[]);
+        assert_eq!(commit_and_fetch(&mut c, Some(5)), 5);
+        delete(&mut c);
+        c.create_topic("gone", 1, &[]);
+        assert_eq!(
+            commit_and_fetch(&mut c, None),
+            -1,
+            "offsets of the deleted topic"
+        );
+        assert_eq!(commit_and_fetch(&mut c, Some(9)), 9);
+        delete(&mut c);
+    }
+    let broker = TestBroker::start(dir.path());
+    let mut c = RawClient::connect(broker.addr);
+    c.create_topic("gone", 1, &[]);
+    assert_eq!(commit_and_fetch(&mut c, None), -1, "after a restart");
+}
+
 #[test]
 fn describe_unknown_group_and_offset_delete_of_a_subscribed_topic() {
     use kalfka_protocol::messages::offset_delete_request::{

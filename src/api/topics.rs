@@ -215,7 +215,11 @@ fn delete_all(
                 None => registry.get_by_id(&id).map(|t| t.name.clone()),
             };
             let result = match &name {
-                Some(n) => registry.delete(n).map(|t| t.id),
+                Some(n) => registry.delete(n).and_then(|t| {
+                    // As Kafka's coordinator does when partitions are deleted.
+                    ctx.broker.groups.forget_topic_offsets(|topic| topic == n)?;
+                    Ok(t.id)
+                }),
                 None => Err(BrokerError::UnknownTopicId),
             };
             match result {

@@ -338,6 +338,24 @@ impl GroupCoordinator {
         self.validate_commit(group_id, generation, member_id, instance_id)
     }
 
+    /// Removes, durably, every group's committed offsets of the topics `doomed` picks: a
+    /// deleted topic's (a topic created again under its name starts without them), or at
+    /// start every topic that no longer exists (a deletion a crash interrupted). Called from
+    /// a blocking thread: it fsyncs.
+    pub fn forget_topic_offsets(
+        &self,
+        doomed: impl Fn(&str) -> bool,
+    ) -> Result<usize, BrokerError> {
+        let (removed, syncer) = self
+            .offsets()
+            .delete_topics(doomed)
+            .map_err(|e| BrokerError::Storage(format!("offset deletion: {e}")))?;
+        syncer
+            .map_or(Ok(()), Syncer::sync)
+            .map_err(|e| BrokerError::Storage(format!("offset deletion: {e}")))?;
+        Ok(removed)
+    }
+
     /// Stores offsets durably from a blocking thread (a committing transaction).
     pub fn commit_offsets_blocking(
         &self,

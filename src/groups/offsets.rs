@@ -131,6 +131,31 @@ impl OffsetStore {
         Ok((records.len(), Some(syncer)))
     }
 
+    /// Deletes every group's committed offsets of the topics `doomed` picks (a deleted topic's,
+    /// as Kafka's coordinator does on partition deletion); returns how many existed, and the
+    /// [`Syncer`] that makes the deletion durable.
+    pub fn delete_topics(
+        &mut self,
+        doomed: impl Fn(&str) -> bool,
+    ) -> io::Result<(usize, Option<Syncer>)> {
+        let mut records = Vec::new();
+        for (group, offsets) in &self.offsets {
+            for tp in offsets.keys().filter(|tp| doomed(&tp.0)) {
+                records.push(encode(group, tp, None));
+            }
+        }
+        if records.is_empty() {
+            return Ok((0, None));
+        }
+        let syncer = self.log.write(&records)?;
+        for offsets in self.offsets.values_mut() {
+            offsets.retain(|tp, _| !doomed(&tp.0));
+        }
+        self.offsets.retain(|_, offsets| !offsets.is_empty());
+        self.maybe_compact()?;
+        Ok((records.len(), Some(syncer)))
+    }
+
     /// Deletes all of a group's offsets; durable once the [`Syncer`] (if any) has synced.
     pub fn delete_group(&mut self, group: &str) -> io::Result<Option<Syncer>> {
         let tps: Vec<TopicPartition> = self
