@@ -10,99 +10,20 @@
 mod common;
 
 use std::collections::HashMap;
-use std::io::{self, Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use bytes::{BufMut, Bytes, BytesMut};
+use bytes::Bytes;
 use common::process::BrokerProcess;
-use kalfka_protocol::header::{
-    request_header_version, response_header_version, RequestHeader, ResponseHeader,
-};
+use common::wire::{env_u64, Conn, Rng};
 use kalfka_protocol::messages::create_topics_request::CreatableTopic;
 use kalfka_protocol::messages::*;
-use kalfka_protocol::primitives::Decoder;
 use kalfka_protocol::records::{batches, Compression, RecordBatchBuilder};
 
 const TOPIC: &str = "crash";
 const PRODUCERS: u8 = 2;
-
-/// A small deterministic generator (xorshift64*), so kill moments are reproducible.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
-    }
-}
-
-fn env_u64(name: &str, default: u64) -> u64 {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
-/// A blocking connection whose every failure is an `io::Error` (the broker may die any time).
-struct Conn {
-    stream: TcpStream,
-    correlation: i32,
-}
-
-impl Conn {
-    fn connect(addr: SocketAddr) -> io::Result<Conn> {
-        let stream = TcpStream::connect_timeout(&addr, Duration::from_secs(5))?;
-        stream.set_read_timeout(Some(Duration::from_secs(20)))?;
-        stream.set_nodelay(true)?;
-        Ok(Conn {
-            stream,
-            correlation: 0,
-        })
-    }
-
-    fn call<Req: Message, Resp: Message>(&mut self, version: i16, req: &Req) -> io::Result<Resp> {
-        let bad = |what: &str| io::Error::new(io::ErrorKind::InvalidData, what.to_string());
-        self.correlation += 1;
-        let header = RequestHeader {
-            api_key: Req::API_KEY,
-            api_version: version,
-            correlation_id: self.correlation,
-            client_id: Some("crash-loop".into()),
-        };
-        let mut buf = BytesMut::new();
-        buf.put_i32(0);
-        header
-            .encode(&mut buf, request_header_version(Req::API_KEY, version))
-            .map_err(|_| bad("encode header"))?;
-        req.encode(&mut buf, version)
-            .map_err(|_| bad("encode body"))?;
-        let len = (buf.len() - 4) as i32;
-        buf[..4].copy_from_slice(&len.to_be_bytes());
-        self.stream.write_all(&buf)?;
-        let mut size = [0u8; 4];
-        self.stream.read_exact(&mut size)?;
-        let size = usize::try_from(i32::from_be_bytes(size)).map_err(|_| bad("frame size"))?;
-        let mut body = vec![0u8; size];
-        self.stream.read_exact(&mut body)?;
-        let body = Bytes::from(body);
-        let mut d = Decoder::new(&body);
-        let h = ResponseHeader::decode(&mut d, response_header_version(Req::API_KEY, version))
-            .map_err(|_| bad("response header"))?;
-        if h.correlation_id != self.correlation {
-            return Err(bad("correlation id"));
-        }
-        Resp::decode(&mut d, version).map_err(|_| bad("response body"))
-    }
-}
 
 fn value(producer: u8, seq: u64) -> Vec<u8> {
     let mut v = vec![producer];
@@ -122,9 +43,9 @@ fn produce_until_killed(
     next_seq: &mut u64,
     seed: u64,
 ) -> Vec<(i64, Vec<u8>)> {
-    let mut rng = Rng(seed | 1);
+    let mut rng = Rng::new(seed);
     let mut acked = Vec::new();
-    let Ok(mut conn) = Conn::connect(addr) else {
+    let Ok(mut conn) = Conn::connect(addr, "crash-loop") else {
         return acked;
     };
     let deadline = Instant::now() + Duration::from_secs(10);
@@ -156,7 +77,7 @@ fn produce_until_killed(
 
 /// Reads the whole partition: offset → value, checking offsets are contiguous from 0.
 fn read_all(addr: SocketAddr) -> Vec<(i64, Vec<u8>)> {
-    let mut conn = Conn::connect(addr).expect("connect for verification");
+    let mut conn = Conn::connect(addr, "crash-loop").expect("connect for verification");
     let mut out = Vec::new();
     let mut offset = 0;
     for _ in 0..100_000 {
@@ -186,7 +107,7 @@ fn read_all(addr: SocketAddr) -> Vec<(i64, Vec<u8>)> {
 }
 
 fn create_topic(addr: SocketAddr) {
-    let mut conn = Conn::connect(addr).expect("connect");
+    let mut conn = Conn::connect(addr, "crash-loop").expect("connect");
     let resp: CreateTopicsResponse = conn
         .call(
             7,
@@ -232,7 +153,7 @@ fn check(addr: SocketAddr, acked: &[(i64, Vec<u8>)], cycle: usize, log: &Path) {
 #[test]
 fn acknowledged_records_survive_sigkill() {
     let cycles = env_u64("KALFKA_CRASH_CYCLES", 20);
-    let mut rng = Rng(env_u64("KALFKA_CRASH_SEED", 0x5eed_cafe) | 1);
+    let mut rng = Rng::new(env_u64("KALFKA_CRASH_SEED", 0x5eed_cafe));
     let dir = tempfile::tempdir().expect("tempdir");
     let data: PathBuf = dir.path().join("data");
     let log = dir.path().join("broker.log");

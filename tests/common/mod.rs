@@ -6,9 +6,11 @@
 pub mod clients;
 pub mod kafka;
 pub mod member;
+pub mod power_loss;
 pub mod process;
 pub mod raw;
 pub mod spread;
+pub mod wire;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};

@@ -3,6 +3,7 @@
 
 #![allow(dead_code)]
 
+use std::ffi::OsStr;
 use std::fs::File;
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
@@ -28,9 +29,19 @@ impl BrokerProcess {
     /// Starts the broker on a free port with extra flags `args`, its output appended to `log`
     /// (or discarded), and waits (bounded) until it accepts connections.
     pub fn start(data_dir: &Path, args: &[&str], log: Option<&Path>) -> BrokerProcess {
+        Self::start_env(data_dir, args, &[], log)
+    }
+
+    /// [`start`](Self::start) with extra environment variables for the broker process.
+    pub fn start_env(
+        data_dir: &Path,
+        args: &[&str],
+        envs: &[(&str, &OsStr)],
+        log: Option<&Path>,
+    ) -> BrokerProcess {
         for _attempt in 0..5 {
             let addr = SocketAddr::from(([127, 0, 0, 1], free_port()));
-            if let Some(broker) = Self::start_at(data_dir, addr, args, log) {
+            if let Some(broker) = Self::start_at_env(data_dir, addr, args, envs, log) {
                 return broker;
             }
         }
@@ -46,6 +57,17 @@ impl BrokerProcess {
         data_dir: &Path,
         addr: SocketAddr,
         args: &[&str],
+        log: Option<&Path>,
+    ) -> Option<BrokerProcess> {
+        Self::start_at_env(data_dir, addr, args, &[], log)
+    }
+
+    /// [`start_at`](Self::start_at) with extra environment variables for the broker process.
+    pub fn start_at_env(
+        data_dir: &Path,
+        addr: SocketAddr,
+        args: &[&str],
+        envs: &[(&str, &OsStr)],
         log: Option<&Path>,
     ) -> Option<BrokerProcess> {
         let (stdout, stderr) = match log {
@@ -69,6 +91,7 @@ impl BrokerProcess {
             .arg(data_dir)
             .args(args)
             .env("RUST_LOG", "info")
+            .envs(envs.iter().copied())
             .stdin(Stdio::null())
             .stdout(stdout)
             .stderr(stderr)
