@@ -139,11 +139,26 @@ fn two_groups_each_consume_every_record_once_and_three_members_share_three_parti
     wait_until("every record in both groups", SETTLE, || {
         all_values(&refs).len() >= 300 && b.values().len() >= 300
     });
-    std::thread::sleep(Duration::from_millis(300));
+    // One sentinel per partition after the data: once both groups have read every sentinel,
+    // each partition has been read to its end, and a record read twice would already show.
+    produce(&bs, "kip848-two", 300, 300 + PARTITIONS as usize);
+    let sentinels = |values: Vec<usize>| values.iter().filter(|v| **v >= 300).count();
+    wait_until("every partition's sentinel in both groups", SETTLE, || {
+        sentinels(all_values(&refs)) >= PARTITIONS as usize
+            && sentinels(b.values()) >= PARTITIONS as usize
+    });
+    let data = |values: Vec<usize>| -> Vec<usize> {
+        let mut v: Vec<usize> = values.into_iter().filter(|v| *v < 300).collect();
+        v.sort_unstable();
+        v
+    };
     let expected: Vec<usize> = (0..300).collect();
-    assert_eq!(all_values(&refs), expected, "group a: every record once");
-    let mut bv = b.values();
-    bv.sort_unstable();
+    assert_eq!(
+        data(all_values(&refs)),
+        expected,
+        "group a: every record once"
+    );
+    let bv = data(b.values());
     assert_eq!(bv, expected, "group b: every record once");
     for m in &a {
         assert_eq!(m.assigned().len(), 1);
@@ -173,8 +188,17 @@ fn member_leaves_and_the_rest_take_over_after_its_commit() {
     wait_until("every record", SETTLE, || {
         m1.values().len() + left.len() >= 180
     });
-    std::thread::sleep(Duration::from_millis(300));
-    let mut all: Vec<usize> = m1.values().into_iter().chain(left).collect();
+    // A sentinel per partition: once m1 read them all, it read every partition to its end.
+    produce(&bs, "kip848-leave", 180, 180 + PARTITIONS as usize);
+    wait_until("every partition's sentinel", SETTLE, || {
+        m1.values().iter().filter(|v| **v >= 180).count() >= PARTITIONS as usize
+    });
+    let mut all: Vec<usize> = m1
+        .values()
+        .into_iter()
+        .chain(left)
+        .filter(|v| *v < 180)
+        .collect();
     all.sort_unstable();
     assert_eq!(
         all,
@@ -336,7 +360,11 @@ fn static_member_comes_back_to_its_partitions() {
         !s1.assigned().is_empty()
     });
     assert_eq!(s1.assigned(), before, "same partitions again");
-    std::thread::sleep(Duration::from_millis(500));
+    // A wrong rebalance would come either at the rejoin (seen within a heartbeat) or when the
+    // departed instance's session expires: watch past the session timeout, not a fixed pause.
+    std::thread::sleep(Duration::from_millis(
+        3_000 + 5 * 100, // group.consumer.session.timeout.ms + 5 heartbeats
+    ));
     assert_eq!(
         s2.assigned(),
         others,

@@ -217,8 +217,13 @@ fn committed_offsets_survive_a_broker_restart() {
     let m = member(&bs, "resumer", "resume", &[]);
     let rest_len = 300 - consumed.len();
     wait_until("the rest", SETTLE, || m.values().len() >= rest_len);
-    std::thread::sleep(Duration::from_millis(300));
-    let rest = m.close(false);
+    // A sentinel per partition: once all are read, every partition was read to its end, and
+    // a record delivered twice would already be among the values.
+    produce(&bs, "resume", 300, 300 + PARTITIONS as usize);
+    wait_until("every partition's sentinel", SETTLE, || {
+        m.values().iter().filter(|v| **v >= 300).count() >= PARTITIONS as usize
+    });
+    let rest: Vec<usize> = m.close(false).into_iter().filter(|v| *v < 300).collect();
     let rest_set: BTreeSet<usize> = rest.iter().copied().collect();
     assert_eq!(
         rest.len(),
@@ -324,7 +329,11 @@ fn static_member_restart_keeps_its_partitions_without_rebalance() {
         !s1.assigned().is_empty()
     });
     assert_eq!(s1.assigned(), before, "same partitions after the restart");
-    std::thread::sleep(Duration::from_millis(1500));
+    // A wrong rebalance would come either at the rejoin (seen within a heartbeat) or when the
+    // departed instance's session expires: watch past the session timeout, not a fixed pause.
+    std::thread::sleep(Duration::from_millis(
+        6_000 + 3 * 500, // session.timeout.ms + 3 heartbeat intervals
+    ));
     assert_eq!(
         s2.changes(),
         s2_changes,
