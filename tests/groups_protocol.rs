@@ -526,3 +526,91 @@ fn describe_unknown_group_and_offset_delete_of_a_subscribed_topic() {
     let r = delete(&mut c, "other");
     assert_eq!(r.topics[0].partitions[0].error_code, 0);
 }
+
+/// As in Kafka, the first FindCoordinator creates the coordinator's internal topic
+/// (`__consumer_offsets` for groups, `__transaction_state` for transactions, 50 partitions
+/// each); Metadata marks them internal (`Topic.isInternal`), and clients may neither produce to
+/// them nor delete their records: INVALID_TOPIC_EXCEPTION (ReplicaManager).
+#[test]
+fn find_coordinator_creates_the_internal_topics() {
+    use kalfka_protocol::messages::delete_records_request::{
+        DeleteRecordsPartition, DeleteRecordsTopic,
+    };
+    use kalfka_protocol::messages::{
+        DeleteRecordsRequest, DeleteRecordsResponse, MetadataRequest, MetadataResponse,
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let broker = TestBroker::start(dir.path());
+    let mut c = RawClient::connect(broker.addr);
+    let internal = |c: &mut RawClient| -> Vec<(String, bool, usize)> {
+        let all = MetadataRequest {
+            topics: None,
+            ..MetadataRequest::default()
+        };
+        let m: MetadataResponse = c.call(12, &all);
+        let mut v: Vec<(String, bool, usize)> = m
+            .topics
+            .into_iter()
+            .map(|t| {
+                (
+                    t.name.unwrap_or_default(),
+                    t.is_internal,
+                    t.partitions.len(),
+                )
+            })
+            .collect();
+        v.sort();
+        v
+    };
+    assert_eq!(
+        internal(&mut c),
+        vec![],
+        "none before a coordinator is looked up"
+    );
+    for key_type in [0, 1] {
+        let r: FindCoordinatorResponse = c.call(
+            4,
+            &FindCoordinatorRequest {
+                key_type,
+                coordinator_keys: vec!["k".into()],
+                ..FindCoordinatorRequest::default()
+            },
+        );
+        assert_eq!(r.coordinators[0].error_code, 0);
+    }
+    assert_eq!(
+        internal(&mut c),
+        vec![
+            ("__consumer_offsets".to_string(), true, 50),
+            ("__transaction_state".to_string(), true, 50)
+        ]
+    );
+    let mut b = kalfka_protocol::records::RecordBatchBuilder::new(
+        kalfka_protocol::records::Compression::None,
+    );
+    b.append(0, None, Some(b"v"), &[]);
+    let (code, _) = c.produce_at(9, "__consumer_offsets", 0, b.build().expect("batch"), -1);
+    assert_eq!(code, code_of(ErrorCode::InvalidTopicException), "produce");
+    let r: DeleteRecordsResponse = c.call(
+        2,
+        &DeleteRecordsRequest {
+            topics: vec![DeleteRecordsTopic {
+                name: "__transaction_state".into(),
+                partitions: vec![DeleteRecordsPartition {
+                    partition_index: 0,
+                    offset: 0,
+                }],
+            }],
+            timeout_ms: 5000,
+        },
+    );
+    assert_eq!(
+        r.topics[0].partitions[0].error_code,
+        code_of(ErrorCode::InvalidTopicException),
+        "delete records"
+    );
+}
+
+fn code_of(e: ErrorCode) -> i16 {
+    e.code()
+}

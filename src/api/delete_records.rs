@@ -37,7 +37,16 @@ fn delete(ctx: &RequestContext, req: DeleteRecordsRequest) -> DeleteRecordsRespo
                         .as_ref()
                         .and_then(|topic| topic.partition(p.partition_index))
                         .ok_or(BrokerError::UnknownTopicOrPartition)
-                        .and_then(|part| part.delete_records_before(p.offset));
+                        .and_then(|part| {
+                            // Kafka: "Cannot delete records of internal topic" (ReplicaManager).
+                            if crate::metadata::is_internal_topic(&t.name) {
+                                return Err(BrokerError::InvalidTopic(format!(
+                                    "Cannot delete records of internal topic {}",
+                                    t.name
+                                )));
+                            }
+                            part.delete_records_before(p.offset)
+                        });
                     match result {
                         Ok(low_watermark) => DeleteRecordsPartitionResult {
                             partition_index: p.partition_index,

@@ -51,6 +51,21 @@ pub async fn find_coordinator(
         ErrorCode::InvalidRequest
     };
     let ok = error == ErrorCode::None;
+    if ok {
+        // Kafka creates the coordinator's internal topic at the first lookup.
+        let internal = if req.key_type == 1 {
+            crate::metadata::topic::TRANSACTION_STATE_TOPIC
+        } else {
+            crate::metadata::topic::OFFSETS_TOPIC
+        };
+        if ctx.broker.topics.get(internal).is_none() {
+            let created =
+                super::blocking(ctx, move |ctx| ctx.broker.topics.get_or_create(internal)).await;
+            if let Err(e) | Ok(Err(e)) = created.map(|r| r.map(drop)) {
+                tracing::warn!(topic = internal, error = %e, "cannot create the internal topic");
+            }
+        }
+    }
     let node = |key: String| Coordinator {
         key,
         node_id: if ok { b.node_id() } else { -1 },

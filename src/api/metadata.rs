@@ -11,7 +11,7 @@ use kalfka_protocol::Uuid;
 
 use super::RequestContext;
 use crate::error::BrokerError;
-use crate::metadata::{validate_topic_name, Topic};
+use crate::metadata::{is_internal_topic, validate_topic_name, Topic};
 
 /// Leader epoch reported for every partition; Fetch and ListOffsets check against it.
 pub const LEADER_EPOCH: i32 = 0;
@@ -129,7 +129,7 @@ fn describe(topic: &Arc<Topic>, node: i32) -> MetadataResponseTopic {
         error_code: ErrorCode::None.code(),
         name: Some(topic.name.clone()),
         topic_id: topic.id,
-        is_internal: false,
+        is_internal: is_internal_topic(&topic.name),
         partitions: topic
             .partitions
             .iter()
@@ -152,7 +152,7 @@ fn error_topic(name: Option<&str>, id: Uuid, error: ErrorCode) -> MetadataRespon
         error_code: error.code(),
         name: name.map(str::to_string),
         topic_id: id,
-        is_internal: false,
+        is_internal: name.is_some_and(is_internal_topic),
         partitions: vec![],
         topic_authorized_operations: OPERATIONS_NOT_REQUESTED,
     }

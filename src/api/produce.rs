@@ -70,6 +70,10 @@ pub async fn handle(ctx: &RequestContext, req: ProduceRequest) -> Option<Produce
             let result = match (&request_error, &topic) {
                 (Some(e), _) => Err(PartitionError::code(e.code())),
                 (None, None) => Err(PartitionError::code(ErrorCode::UnknownTopicOrPartition)),
+                // Kafka: "Cannot append to internal topic" (ReplicaManager.appendToLocalLog).
+                (None, Some(topic)) if crate::metadata::is_internal_topic(&topic.name) => {
+                    Err(PartitionError::code(ErrorCode::InvalidTopicException))
+                }
                 (None, Some(topic)) => match produce_partition(
                     ctx,
                     topic,

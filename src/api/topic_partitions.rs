@@ -51,7 +51,7 @@ pub async fn handle(
                 error_code: ErrorCode::UnknownTopicOrPartition.code(),
                 name: Some(name.clone()),
                 topic_id: Uuid::default(),
-                is_internal: false,
+                is_internal: crate::metadata::is_internal_topic(name),
                 partitions: Vec::new(),
                 topic_authorized_operations: OPERATIONS_NOT_REQUESTED,
             });
@@ -89,7 +89,7 @@ pub async fn handle(
             error_code: ErrorCode::None.code(),
             name: Some(topic.name.clone()),
             topic_id: topic.id,
-            is_internal: false,
+            is_internal: crate::metadata::is_internal_topic(&topic.name),
             partitions,
             topic_authorized_operations: OPERATIONS_NOT_REQUESTED,
         });

@@ -28,7 +28,9 @@ use crate::log::{
 };
 use crate::partition::Partition;
 use store::{MetaRecord, MetaStore, StoredMeta, StoredTopic};
-pub use topic::{validate_topic_configs, validate_topic_name, Topic, TopicConfigs};
+pub use topic::{
+    is_internal_topic, validate_topic_configs, validate_topic_name, Topic, TopicConfigs,
+};
 
 /// Broker-wide defaults that topic configs override.
 #[derive(Debug, Clone)]
@@ -334,12 +336,22 @@ impl TopicRegistry {
         Ok(topic)
     }
 
-    /// Creates `name` with the default partition count unless it exists; returns the topic.
+    /// Creates `name` with the default partition count (an internal topic as Kafka creates it)
+    /// unless it exists; returns the topic.
     pub fn get_or_create(&self, name: &str) -> Result<Arc<Topic>, BrokerError> {
         if let Some(t) = self.get(name) {
             return Ok(t);
         }
-        match self.create(name, -1, TopicConfigs::new()) {
+        let created = if topic::is_internal_topic(name) {
+            self.create(
+                name,
+                topic::INTERNAL_TOPIC_PARTITIONS,
+                topic::internal_topic_configs(),
+            )
+        } else {
+            self.create(name, -1, TopicConfigs::new())
+        };
+        match created {
             Err(BrokerError::TopicAlreadyExists(_)) => {
                 self.get(name).ok_or(BrokerError::UnknownTopicOrPartition)
             }

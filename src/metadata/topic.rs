@@ -9,6 +9,38 @@ use crate::error::BrokerError;
 use crate::metadata::TopicDefaults;
 use crate::partition::{Partition, TopicSettings};
 
+/// The topic Kafka keeps committed offsets in; Kalfka creates it (empty: its offsets live in
+/// `<data-dir>/__consumer_offsets/`) at the first group FindCoordinator, as Kafka does, so
+/// clients see it in Metadata as internal.
+pub const OFFSETS_TOPIC: &str = "__consumer_offsets";
+/// The topic Kafka keeps transaction state in; created at the first transaction
+/// FindCoordinator, like [`OFFSETS_TOPIC`].
+pub const TRANSACTION_STATE_TOPIC: &str = "__transaction_state";
+/// Partitions of the internal topics (`offsets.topic.num.partitions`,
+/// `transaction.state.log.num.partitions`).
+pub const INTERNAL_TOPIC_PARTITIONS: i32 = 50;
+
+/// Whether `name` is one of Kafka's internal topics (`Topic.isInternal`): Metadata marks them,
+/// and clients may not produce to them or delete their records.
+pub fn is_internal_topic(name: &str) -> bool {
+    matches!(
+        name,
+        OFFSETS_TOPIC | TRANSACTION_STATE_TOPIC | "__share_group_state"
+    )
+}
+
+/// The config overrides Kafka creates an internal topic with.
+pub fn internal_topic_configs() -> TopicConfigs {
+    [
+        ("cleanup.policy", "compact"),
+        ("compression.type", "producer"),
+        ("segment.bytes", "104857600"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect()
+}
+
 /// Longest legal topic name (Kafka's limit).
 pub const MAX_TOPIC_NAME_LEN: usize = 249;
 
