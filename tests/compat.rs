@@ -1,12 +1,12 @@
 //! Compatibility scenarios driven by real third-party clients (`compat/`): kcat (librdkafka
 //! 2.0.2), confluent-kafka (librdkafka 2.16), kafka-python, kafkajs, the Java client
-//! (kafka-clients, newest and oldest 4.x), Kafka's own command-line tools and the Go clients
-//! (sarama, kafka-go, franz-go with its own pkg/kgo suite), each against a broker started
-//! in-process; the Java, tools and Go suites also run against Apache Kafka itself, which proves
-//! the scenarios right. The tools are
-//! installed by `.ci/run` (apt-get kcat, pip compat/requirements.txt, npm ci in
-//! compat/kafkajs, compat/java/setup.sh); a missing tool fails the test with the command that
-//! installs it.
+//! (kafka-clients, newest and oldest 4.x), Kafka Streams, Kafka's own command-line tools and
+//! the Go clients (sarama, kafka-go, franz-go with its own pkg/kgo suite), each against a broker
+//! started in-process; the Java, Streams, tools and Go suites also run against Apache Kafka
+//! itself, which proves the scenarios right. The tools are installed by `.ci/run` (apt-get
+//! kcat, pip compat/requirements.txt, npm ci in compat/kafkajs, compat/java/setup.sh,
+//! compat/streams/setup.sh, compat/go/setup.sh); a missing tool fails the test with the
+//! command that installs it.
 
 mod common;
 
@@ -247,6 +247,25 @@ fn go_suite(bootstrap: &str, strict: bool) -> Command {
     cmd
 }
 
+/// `compat/streams/run.sh` (a Kafka Streams application: repartition, KTable count, windowed
+/// aggregate, stream-table join; at_least_once and exactly_once_v2; two instances, one killed)
+/// against `bootstrap`.
+fn streams_suite(bootstrap: &str, strict: bool) -> Command {
+    let built = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("compat/streams/target/streams-compat-0.jar")
+        .is_file();
+    assert!(
+        built,
+        "the Kafka Streams suite is missing: bash compat/streams/setup.sh (bash .ci/run does)"
+    );
+    let mut cmd = Command::new("bash");
+    cmd.arg("streams/run.sh").arg(bootstrap);
+    if strict {
+        cmd.arg("--strict");
+    }
+    cmd
+}
+
 /// The Java suite built against `version` of kafka-clients (`None`: the newest, pom.xml's).
 fn java_suite(version: Option<&str>, bootstrap: &str, strict: bool) -> Command {
     let java = Command::new("java").arg("-version").output().is_ok();
@@ -302,6 +321,28 @@ fn java_client_suite_passes_against_apache_kafka() {
     run_scenario(
         cmd,
         "Java client against Apache Kafka",
+        Duration::from_secs(900),
+    );
+}
+
+#[test]
+fn kafka_streams_suite() {
+    let _one = one_java_suite();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let broker = TestBroker::start(dir.path());
+    let cmd = streams_suite(&broker.bootstrap(), false);
+    run_scenario(cmd, "Kafka Streams", Duration::from_secs(900));
+}
+
+/// Every Streams scenario passes against Apache Kafka (a scenario that does not is wrong).
+#[test]
+fn kafka_streams_suite_passes_against_apache_kafka() {
+    let _one = one_java_suite();
+    let kafka = common::kafka::Kafka::start();
+    let cmd = streams_suite(&kafka.bootstrap(), true);
+    run_scenario(
+        cmd,
+        "Kafka Streams against Apache Kafka",
         Duration::from_secs(900),
     );
 }

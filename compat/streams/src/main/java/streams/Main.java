@@ -1,0 +1,165 @@
+package streams;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * Runs every Kafka Streams scenario against one broker and prints one line per scenario:
+ * {@code ok: NAME}, {@code FAIL: NAME: reason} or {@code known: NAME: reason} (a scenario listed in
+ * the known-failures file that failed). Exits 1 when any scenario failed and is not listed.
+ *
+ * <pre>java -cp ... streams.Main BOOTSTRAP [--known FILE] [NAME-PREFIX...]</pre>
+ */
+public final class Main {
+    /** Remarks of scenarios (Env.note), printed after their result. */
+    static final Map<String, String> NOTES = new java.util.concurrent.ConcurrentHashMap<>();
+
+    /** How long one scenario may take before it counts as failed. */
+    static final long SCENARIO_TIMEOUT_S = Long.getLong("streams.scenario.timeout.s", 180);
+
+    public static void main(String[] args) throws Exception {
+        if (args.length < 1) {
+            System.err.println("usage: streams.Main BOOTSTRAP [--known FILE] [NAME-PREFIX...]");
+            System.exit(2);
+        }
+        Env.bootstrap = args[0];
+        Map<String, String> known = new LinkedHashMap<>();
+        List<String> only = new ArrayList<>();
+        for (int i = 1; i < args.length; i++) {
+            if (args[i].equals("--known")) {
+                known = readKnown(Path.of(args[++i]));
+            } else {
+                only.add(args[i]);
+            }
+        }
+
+        Map<String, Scenario> all = new LinkedHashMap<>();
+        Scenarios.register(all);
+        for (String name : known.keySet()) {
+            if (!all.containsKey(name)) {
+                System.out.println("FAIL: known-failures: lists " + name + ", which is no scenario");
+                System.exit(1);
+            }
+        }
+
+        // A broker that does not answer fails the run at once instead of every scenario timing out.
+        String pre = runOne("preflight", env -> {
+            var nodes = env.admin().describeCluster().nodes().get(30, TimeUnit.SECONDS);
+            Env.check(!nodes.isEmpty(), "describeCluster lists no broker");
+        });
+        if (pre != null) {
+            System.out.println("FAIL: preflight: the broker at " + Env.bootstrap + " does not answer: " + pre);
+            System.out.flush();
+            Runtime.getRuntime().halt(1);
+        }
+
+        int ok = 0, failed = 0, knownFailed = 0;
+        for (Map.Entry<String, Scenario> e : all.entrySet()) {
+            String name = e.getKey();
+            if (!only.isEmpty() && only.stream().noneMatch(name::startsWith)) continue;
+            long t0 = System.nanoTime();
+            String failure = runOne(name, e.getValue());
+            long ms = (System.nanoTime() - t0) / 1_000_000;
+            String remark = NOTES.containsKey(name) ? " (" + NOTES.get(name) + ")" : "";
+            if (failure == null) {
+                ok++;
+                String note = known.containsKey(name) ? " (listed in KNOWN_FAILURES but passed: remove it)" : "";
+                System.out.println("ok: " + name + note + "  [" + ms + " ms]" + remark);
+            } else if (known.containsKey(name)) {
+                knownFailed++;
+                System.out.println("known: " + name + ": " + failure + "  [" + ms + " ms]" + remark);
+            } else {
+                failed++;
+                System.out.println("FAIL: " + name + ": " + failure + "  [" + ms + " ms]" + remark);
+            }
+            System.out.flush();
+        }
+        System.out.println("summary: " + ok + " ok, " + failed + " failed, " + knownFailed + " known");
+        System.out.flush();
+        // Client threads of a timed-out scenario may still run: do not wait for them.
+        killChildren();
+        Runtime.getRuntime().halt(failed == 0 ? 0 : 1);
+    }
+
+    /** Runs one scenario on its own daemon thread; returns null when it passed, else the reason. */
+    static String runOne(String name, Scenario s) {
+        ExecutorService ex = Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, "scenario-" + name);
+            t.setDaemon(true);
+            return t;
+        });
+        try {
+            Future<?> f = ex.submit(() -> {
+                try (Env env = new Env(name)) {
+                    s.run(env);
+                }
+                return null;
+            });
+            f.get(SCENARIO_TIMEOUT_S, TimeUnit.SECONDS);
+            return null;
+        } catch (TimeoutException te) {
+            killChildren();
+            return "timed out after " + SCENARIO_TIMEOUT_S + " s";
+        } catch (java.util.concurrent.ExecutionException ee) {
+            return describe(ee.getCause());
+        } catch (InterruptedException ie) {
+            Thread.currentThread().interrupt();
+            return "interrupted";
+        } finally {
+            ex.shutdownNow();
+        }
+    }
+
+    /** Kills the worker JVMs that a failed or timed-out scenario left behind. */
+    static void killChildren() {
+        for (Process p : Instance.ALIVE) p.destroyForcibly();
+        Instance.ALIVE.clear();
+    }
+
+    static String describe(Throwable t) {
+        StringBuilder sb = new StringBuilder();
+        Throwable c = t;
+        int depth = 0;
+        while (c != null && depth++ < 4) {
+            if (sb.length() > 0) sb.append(" <- caused by ");
+            sb.append(c instanceof AssertionError ? "" : c.getClass().getName() + ": ");
+            sb.append(String.valueOf(c.getMessage()).replace('\n', ' '));
+            if (c.getCause() == c) break;
+            c = c.getCause();
+        }
+        if (!(t instanceof AssertionError)) {
+            for (StackTraceElement el : t.getStackTrace()) {
+                if (el.getClassName().startsWith("streams.")) {
+                    sb.append(" (at ").append(el.getFileName()).append(':').append(el.getLineNumber()).append(')');
+                    break;
+                }
+            }
+        }
+        return sb.toString();
+    }
+
+    /** Lines "NAME reason...", blank lines and # comments ignored; a name without a reason is refused. */
+    static Map<String, String> readKnown(Path p) throws Exception {
+        Map<String, String> m = new LinkedHashMap<>();
+        if (!Files.exists(p)) return m;
+        for (String line : Files.readAllLines(p)) {
+            String l = line.strip();
+            if (l.isEmpty() || l.startsWith("#")) continue;
+            String[] parts = l.split("\\s+", 2);
+            if (parts.length < 2 || parts[1].isBlank()) {
+                throw new IllegalArgumentException(p + ": " + parts[0] + " has no reason");
+            }
+            m.put(parts[0], parts[1]);
+        }
+        return m;
+    }
+}

@@ -1,0 +1,6 @@
+package streams;
+
+@FunctionalInterface
+interface Scenario {
+    void run(Env env) throws Exception;
+}
