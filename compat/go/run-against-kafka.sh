@@ -8,18 +8,10 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 port="${1:-19492}"
 what="${2:-all}"
-dir="$(mktemp -d /tmp/kafka-oracle.XXXXXX)"
-cleanup() {
-    "$here/../kafka/kafka-broker.sh" stop "$dir" || true
-    rm -rf "$dir"
-}
-trap cleanup EXIT
-bootstrap="$("$here/../kafka/kafka-broker.sh" start "$port" "$dir")"
-rc=0
 case "$what" in
-    all) "$here/run.sh" "$bootstrap" --strict || rc=$? ;;
-    scenarios) "$here/scenarios.sh" "$bootstrap" --strict || rc=$? ;;
-    kgo) "$here/kgo.sh" "$bootstrap" --strict || rc=$? ;;
+    all) script=run.sh ;;
+    scenarios) script=scenarios.sh ;;
+    kgo) script=kgo.sh ;;
     *) echo "run-against-kafka.sh: scenarios, kgo or all, not $what" >&2; exit 2 ;;
 esac
-exit $rc
+exec "$here/../kafka/kafka-broker.sh" with "$port" "$here/$script" --strict

@@ -8,6 +8,9 @@
 #   kafka-broker.sh run PORT DATADIR     format DATADIR and run the broker in the foreground with
 #                                        the JVM settings kafka-server-start.sh uses (benchmarks)
 #   kafka-broker.sh stop DATADIR         stop the broker started in DATADIR
+#   kafka-broker.sh with PORT CMD [ARG...]
+#                                        start Kafka on a fresh temp DATADIR, run CMD BOOTSTRAP ARG...,
+#                                        stop Kafka and remove DATADIR; exits with CMD's status
 #
 # The controller listens on PORT+1 (KAFKA_CONTROLLER_PORT overrides). The JVM is $KAFKA_JAVA, or
 # java on the PATH; its heap is KAFKA_HEAP_OPTS (-Xmx512m -Xms512m). Logs go to DATADIR/kafka.log.
@@ -169,10 +172,25 @@ stop() {
     rm -f "$dir/kafka.pid"
 }
 
+# Runs one command against a Kafka started for it alone (the run-against-kafka.sh scripts).
+with() {
+    local port="$1"; shift
+    local dir rc=0
+    dir="$(mktemp -d /tmp/kafka-oracle.XXXXXX)"
+    # shellcheck disable=SC2064
+    trap "stop '$dir' || true; rm -rf '$dir'" EXIT
+    local bootstrap
+    bootstrap="$(start "$port" "$dir")"
+    local cmd="$1"; shift
+    "$cmd" "$bootstrap" "$@" || rc=$?
+    return "$rc"
+}
+
 case "${1:-}" in
     classpath) resolve_classpath; echo "$cp_file" ;;
     start) [[ $# -eq 3 ]] || die "usage: start PORT DATADIR"; start "$2" "$3" ;;
     run) [[ $# -eq 3 ]] || die "usage: run PORT DATADIR"; run "$2" "$3" ;;
     stop) [[ $# -eq 2 ]] || die "usage: stop DATADIR"; stop "$2" ;;
-    *) die "usage: kafka-broker.sh classpath | start PORT DATADIR | run PORT DATADIR | stop DATADIR" ;;
+    with) [[ $# -ge 3 ]] || die "usage: with PORT CMD [ARG...]"; shift; with "$@" ;;
+    *) die "usage: kafka-broker.sh classpath | start PORT DATADIR | run PORT DATADIR | stop DATADIR | with PORT CMD [ARG...]" ;;
 esac

@@ -1,18 +1,11 @@
 #!/usr/bin/env bash
-# Starts Apache Kafka (compat/kafka) on a fresh data directory, runs the whole Streams suite against
-# it with --strict (every scenario must pass: a scenario failing against Kafka is a wrong
-# scenario), and stops it.
+# Starts Apache Kafka (compat/kafka) on a fresh data directory, runs the whole Streams suite against it
+# with --strict (every scenario must pass: a scenario failing against Kafka is a wrong scenario),
+# and stops it.
 #
 #   compat/streams/run-against-kafka.sh [PORT] [NAME-PREFIX...]     (PORT default 19392; PORT+1 for its controller)
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 port="${1:-19392}"
 [[ $# -ge 1 ]] && shift
-dir="$(mktemp -d /tmp/kafka-oracle.XXXXXX)"
-cleanup() {
-    "$here/../kafka/kafka-broker.sh" stop "$dir" || true
-    rm -rf "$dir"
-}
-trap cleanup EXIT
-bootstrap="$("$here/../kafka/kafka-broker.sh" start "$port" "$dir")"
-"$here/run.sh" "$bootstrap" --strict "$@"
+exec "$here/../kafka/kafka-broker.sh" with "$port" "$here/run.sh" --strict "$@"

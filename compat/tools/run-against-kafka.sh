@@ -8,11 +8,4 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 port="${1:-19394}"
 [[ $# -ge 1 ]] && shift
-dir="$(mktemp -d /tmp/kafka-oracle.XXXXXX)"
-cleanup() {
-    "$here/../kafka/kafka-broker.sh" stop "$dir" || true
-    rm -rf "$dir"
-}
-trap cleanup EXIT
-bootstrap="$("$here/../kafka/kafka-broker.sh" start "$port" "$dir")"
-"$here/run.sh" "$bootstrap" --strict "$@"
+exec "$here/../kafka/kafka-broker.sh" with "$port" "$here/run.sh" --strict "$@"
