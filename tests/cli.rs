@@ -420,3 +420,81 @@ fn broker_binary_takes_a_toml_config_file() {
         String::from_utf8_lossy(&produced.stderr)
     );
 }
+
+/// Runs the binary with exactly `args` (no bootstrap appended).
+fn raw(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_kalfka"))
+        .args(args)
+        .env_remove("KALFKA_BOOTSTRAP")
+        .stdin(Stdio::null())
+        .output()
+        .expect("kalfka runs")
+}
+
+/// One command tree: `help`, `version`, `-b` before or after the subcommand, clap's
+/// did-you-mean for a mistyped command, and broker flags refused with client commands.
+#[test]
+fn command_tree_help_version_bootstrap_and_suggestions() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let broker = TestBroker::start(dir.path());
+    let addr = broker.bootstrap();
+
+    let help = raw(&["help"]);
+    let text = String::from_utf8_lossy(&help.stdout);
+    assert!(help.status.success(), "{text}");
+    for needle in [
+        "topic", "produce", "consume", "group", "version", "serve", "--listen",
+    ] {
+        assert!(
+            text.contains(needle),
+            "`kalfka help` lacks {needle}:\n{text}"
+        );
+    }
+    let help = raw(&["help", "consume"]);
+    assert!(
+        String::from_utf8_lossy(&help.stdout).contains("Usage: kalfka consume"),
+        "{help:?}"
+    );
+
+    let version = raw(&["version"]);
+    let want = format!("kalfka {}", env!("CARGO_PKG_VERSION"));
+    assert!(version.status.success());
+    assert_eq!(String::from_utf8_lossy(&version.stdout).trim(), want);
+    assert_eq!(
+        String::from_utf8_lossy(&raw(&["--version"]).stdout).trim(),
+        want
+    );
+
+    ok(&broker, &["topic", "create", "tree-t"], None);
+    for args in [
+        vec!["-b", addr.as_str(), "topic", "list"],
+        vec!["--bootstrap", addr.as_str(), "topic", "list"],
+        vec!["topic", "-b", addr.as_str(), "list"],
+        vec!["topic", "list", "-b", addr.as_str()],
+        vec!["--json", "topic", "list", "-b", addr.as_str()],
+    ] {
+        let out = raw(&args);
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success() && text.contains("tree-t"),
+            "{args:?}: {out:?}"
+        );
+    }
+
+    let typo = raw(&["topc", "list"]);
+    let err = String::from_utf8_lossy(&typo.stderr);
+    assert!(!typo.status.success());
+    assert!(
+        err.contains("unrecognized subcommand 'topc'") && err.contains("'topic'"),
+        "{err}"
+    );
+    let typo = raw(&["topic", "lst"]);
+    let err = String::from_utf8_lossy(&typo.stderr);
+    assert!(err.contains("'list'"), "{err}");
+
+    let mixed = raw(&["--listen", "127.0.0.1:1", "topic", "list"]);
+    let err = String::from_utf8_lossy(&mixed.stderr);
+    assert!(!mixed.status.success() && err.contains("--listen"), "{err}");
+    let mixed = raw(&["serve", "--json"]);
+    assert!(!mixed.status.success(), "{mixed:?}");
+}
