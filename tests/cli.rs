@@ -1,53 +1,17 @@
-//! The `kalfka` command line against a running broker: every topic subcommand, produce and
-//! consume with keys and headers, `--json`, and the error messages for a missing topic and a
-//! bad config value. Group commands run only if the broker serves the group APIs.
+//! The `kalfka` command line against a running broker: the command tree (help, version, `-b`
+//! anywhere, did-you-mean), every topic subcommand, produce and consume with keys and headers,
+//! Kafka's error names with the broker's messages, and the group commands. Records in depth:
+//! `tests/cli_records.rs`.
 
+#[path = "common/cli.rs"]
+mod cli_support;
 mod common;
 
 use std::io::Write;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 
+use cli_support::{fails, json_lines, kalfka, ok, raw};
 use common::TestBroker;
-
-fn kalfka(broker: &TestBroker, args: &[&str], stdin: Option<&str>) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_kalfka"));
-    cmd.args(args)
-        .args([
-            "--bootstrap",
-            &broker.bootstrap(),
-            "--request-timeout-ms",
-            "10000",
-        ])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let mut child = cmd.spawn().expect("kalfka runs");
-    if let Some(mut pipe) = child.stdin.take() {
-        if let Some(text) = stdin {
-            pipe.write_all(text.as_bytes()).expect("stdin");
-        }
-    }
-    child.wait_with_output().expect("kalfka finishes")
-}
-
-/// Runs a command that must succeed; returns its stdout.
-fn ok(broker: &TestBroker, args: &[&str], stdin: Option<&str>) -> String {
-    let out = kalfka(broker, args, stdin);
-    assert!(
-        out.status.success(),
-        "kalfka {args:?} failed:\n{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-/// Runs a command that must fail; returns its stderr.
-fn fails(broker: &TestBroker, args: &[&str]) -> String {
-    let out = kalfka(broker, args, None);
-    assert!(!out.status.success(), "kalfka {args:?} succeeded");
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
 
 #[test]
 fn topic_commands_produce_and_consume() {
@@ -131,7 +95,7 @@ fn topic_commands_produce_and_consume() {
         Some("k1:one\nk2:two\n"),
     );
     assert!(out.contains("produced 2 records"), "{out}");
-    let consumed: serde_json::Value = serde_json::from_str(&ok(
+    let consumed = json_lines(&ok(
         &broker,
         &[
             "consume",
@@ -142,14 +106,15 @@ fn topic_commands_produce_and_consume() {
             "--json",
         ],
         None,
-    ))
-    .expect("json");
-    let rows = consumed.as_array().expect("rows");
-    assert_eq!(rows.len(), 2);
-    assert_eq!(rows[0]["key"], "k1");
-    assert_eq!(rows[0]["value"], "one");
-    assert_eq!(rows[0]["partition"], "2");
-    assert_eq!(rows[1]["headers"], "src=cli");
+    ));
+    assert_eq!(consumed.len(), 2);
+    assert_eq!(consumed[0]["key"], "k1");
+    assert_eq!(consumed[0]["value"], "one");
+    assert_eq!(consumed[0]["partition"], 2);
+    assert_eq!(
+        consumed[1]["headers"],
+        serde_json::json!([{"key": "src", "value": "cli"}])
+    );
     let text = ok(
         &broker,
         &[
@@ -160,18 +125,15 @@ fn topic_commands_produce_and_consume() {
             "--from-beginning",
             "--count",
             "1",
+            "--format",
+            "%k %s\\n",
         ],
         None,
     );
-    assert!(text.contains("k1") && !text.contains("k2"), "{text}");
-    // Without --from-beginning consumption starts at the end: nothing within the idle limit.
-    let latest: serde_json::Value = serde_json::from_str(&ok(
-        &broker,
-        &["consume", "cli-t", "--idle-timeout-ms", "600", "--json"],
-        None,
-    ))
-    .expect("json");
-    assert_eq!(latest.as_array().map(Vec::len), Some(0));
+    assert_eq!(text, "k1 one\n");
+    // By default consumption starts at the end: nothing to print, and it stops there.
+    let latest = ok(&broker, &["consume", "cli-t", "--json"], None);
+    assert_eq!(latest, "");
 
     // Without --partition, keyed records go where Kafka's murmur2 partitioner puts them.
     ok(
@@ -184,7 +146,7 @@ fn topic_commands_produce_and_consume() {
         &["produce", "keyed", "--key-separator", ":"],
         Some("alpha:1\nbeta:2\ngamma:3\ndelta:4\n"),
     );
-    let keyed: serde_json::Value = serde_json::from_str(&ok(
+    let rows = json_lines(&ok(
         &broker,
         &[
             "consume",
@@ -195,14 +157,12 @@ fn topic_commands_produce_and_consume() {
             "--json",
         ],
         None,
-    ))
-    .expect("json");
-    let rows = keyed.as_array().expect("rows");
+    ));
     assert_eq!(rows.len(), 4);
-    for r in rows {
+    for r in &rows {
         let key = r["key"].as_str().expect("key");
-        let want = kalfka::cli::records::key_partition(key.as_bytes(), 3).to_string();
-        assert_eq!(r["partition"], want.as_str(), "{key}");
+        let want = kalfka::cli::records::key_partition(key.as_bytes(), 3);
+        assert_eq!(r["partition"], want, "{key}");
     }
 
     let out = ok(&broker, &["topic", "delete", "cli-t", "--json"], None);
@@ -247,6 +207,44 @@ fn errors_name_the_problem() {
     assert!(err.contains("INVALID_PARTITIONS"), "{err}");
     let err = fails(&broker, &["topic", "create", "strict"]);
     assert!(err.contains("TOPIC_ALREADY_EXISTS"), "{err}");
+
+    // The broker's own message comes with the name; a too-large batch names the limit.
+    ok(
+        &broker,
+        &[
+            "topic",
+            "create",
+            "compact-small",
+            "--config",
+            "cleanup.policy=compact",
+            "--config",
+            "max.message.bytes=200",
+        ],
+        None,
+    );
+    let out = kalfka(&broker, &["produce", "compact-small"], Some("no key\n"));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        err.contains("INVALID_RECORD")
+            && err.contains("Compacted topic cannot accept message without key"),
+        "{err}"
+    );
+    let big = format!("k:{}\n", "x".repeat(500));
+    let out = kalfka(
+        &broker,
+        &["produce", "compact-small", "-k", ":"],
+        Some(&big),
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("MESSAGE_TOO_LARGE") && err.contains("max.message.bytes 200"),
+        "{err}"
+    );
+    assert!(
+        !err.contains("UnknownTopic") && !err.contains("InvalidRecord"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -413,22 +411,12 @@ fn broker_binary_takes_a_toml_config_file() {
         String::from_utf8_lossy(&created.stderr)
     );
     let json: serde_json::Value = serde_json::from_slice(&listed.stdout).expect("json topic list");
-    assert_eq!(json[0]["partitions"], "3", "num.partitions from the file");
+    assert_eq!(json[0]["partitions"], 3, "num.partitions from the file");
     assert!(
         produced.status.success(),
         "{}",
         String::from_utf8_lossy(&produced.stderr)
     );
-}
-
-/// Runs the binary with exactly `args` (no bootstrap appended).
-fn raw(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_kalfka"))
-        .args(args)
-        .env_remove("KALFKA_BOOTSTRAP")
-        .stdin(Stdio::null())
-        .output()
-        .expect("kalfka runs")
 }
 
 /// One command tree: `help`, `version`, `-b` before or after the subcommand, clap's

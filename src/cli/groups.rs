@@ -78,7 +78,11 @@ async fn list(client: &mut Client, json: bool) -> Result<(), CliError> {
     let mut groups = resp.groups;
     groups.sort_by(|a, b| a.group_id.cmp(&b.group_id));
     for g in groups {
-        table.row(vec![g.group_id, g.group_state, g.protocol_type]);
+        table.row(vec![
+            json!(g.group_id),
+            json!(g.group_state),
+            json!(g.protocol_type),
+        ]);
     }
     table.print(json);
     Ok(())
@@ -119,20 +123,20 @@ async fn describe(client: &mut Client, group: &str, json: bool) -> Result<(), Cl
     let mut members = Table::new(&["MEMBER", "CLIENT", "HOST"]);
     for m in &g.members {
         members.row(vec![
-            m.member_id.clone(),
-            m.client_id.clone(),
-            m.client_host.clone(),
+            json!(m.member_id),
+            json!(m.client_id),
+            json!(m.client_host),
         ]);
     }
     let mut offsets = Table::new(&["TOPIC", "PARTITION", "COMMITTED", "END", "LAG"]);
     for (topic, partition, offset) in committed(client, group).await? {
         let end = super::records::list_offset(client, &topic, partition, -1).await?;
         offsets.row(vec![
-            topic,
-            partition.to_string(),
-            offset.to_string(),
-            end.to_string(),
-            (end - offset).max(0).to_string(),
+            json!(topic),
+            json!(partition),
+            json!(offset),
+            json!(end),
+            json!((end - offset).max(0)),
         ]);
     }
     if json {

@@ -9,8 +9,12 @@
 //! the subcommand and refused, when given on the command line, for the broker.
 
 pub mod client;
+pub mod consume;
+pub mod encoding;
+pub mod format;
 pub mod groups;
 pub mod output;
+pub mod produce;
 pub mod records;
 pub mod topics;
 
@@ -49,10 +53,10 @@ pub enum ClientCommand {
     /// Create, list, describe, alter or delete topics.
     #[command(subcommand)]
     Topic(topics::TopicCommand),
-    /// Produce lines of stdin as records.
-    Produce(records::ProduceArgs),
-    /// Consume records and print them.
-    Consume(records::ConsumeArgs),
+    /// Produce stdin's lines as records, as they are read.
+    Produce(produce::ProduceArgs),
+    /// Print a topic's records as they arrive.
+    Consume(consume::ConsumeArgs),
     /// List, describe, delete consumer groups or reset their offsets.
     #[command(subcommand)]
     Group(groups::GroupCommand),
@@ -179,8 +183,8 @@ async fn execute(global: GlobalArgs, command: ClientCommand) -> Result<(), CliEr
     let json = global.json;
     match command {
         ClientCommand::Topic(cmd) => topics::run(&mut client, cmd, json).await,
-        ClientCommand::Produce(args) => records::produce(&mut client, args, json).await,
-        ClientCommand::Consume(args) => records::consume(&mut client, args, json).await,
+        ClientCommand::Produce(args) => produce::produce(&mut client, args, json).await,
+        ClientCommand::Consume(args) => consume::consume(&mut client, args, json).await,
         ClientCommand::Group(cmd) => groups::run(&mut client, cmd, json).await,
         ClientCommand::Version => Ok(()),
     }

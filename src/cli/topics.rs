@@ -152,8 +152,8 @@ async fn list(client: &mut Client, json: bool) -> Result<(), CliError> {
     let mut table = Table::new(&["TOPIC", "PARTITIONS"]);
     for t in resp.topics {
         table.row(vec![
-            t.name.unwrap_or_default(),
-            t.partitions.len().to_string(),
+            json!(t.name.unwrap_or_default()),
+            json!(t.partitions.len()),
         ]);
     }
     table.print(json);
@@ -169,15 +169,14 @@ async fn describe(client: &mut Client, name: &str, json: bool) -> Result<(), Cli
         .ok_or_else(|| CliError::Protocol("empty Metadata response".into()))?;
     CliError::check(format!("topic {name}"), t.error_code, None)?;
     let mut parts = Table::new(&["PARTITION", "LEADER", "REPLICAS", "ISR"]);
-    let list = |v: &[i32]| v.iter().map(i32::to_string).collect::<Vec<_>>().join(",");
     let mut partitions = t.partitions;
     partitions.sort_by_key(|p| p.partition_index);
     for p in &partitions {
         parts.row(vec![
-            p.partition_index.to_string(),
-            p.leader_id.to_string(),
-            list(&p.replica_nodes),
-            list(&p.isr_nodes),
+            json!(p.partition_index),
+            json!(p.leader_id),
+            json!(p.replica_nodes),
+            json!(p.isr_nodes),
         ]);
     }
     let req = DescribeConfigsRequest {
@@ -212,11 +211,7 @@ async fn describe(client: &mut Client, name: &str, json: bool) -> Result<(), Cli
         } else {
             source_name(c.config_source)
         };
-        configs.row(vec![
-            c.name,
-            c.value.unwrap_or_default(),
-            source.to_string(),
-        ]);
+        configs.row(vec![json!(c.name), json!(c.value), json!(source)]);
     }
     if json {
         emit(&format!(
@@ -238,10 +233,10 @@ pub fn known_configs(json: bool) {
     let mut table = Table::new(&["CONFIG", "TYPE", "DEFAULT", "DOCUMENTATION"]);
     for d in crate::metadata::topic_config::TOPIC_CONFIGS {
         table.row(vec![
-            d.name.to_string(),
-            format!("{:?}", d.kind).to_ascii_lowercase(),
-            d.default.to_string(),
-            d.doc.to_string(),
+            json!(d.name),
+            json!(format!("{:?}", d.kind).to_ascii_lowercase()),
+            json!(d.default),
+            json!(d.doc),
         ]);
     }
     table.print(json);
