@@ -266,8 +266,8 @@ fn group_commands_list_reset_describe_and_delete() {
             "g1",
             "--topic",
             "grp-t",
-            "--to",
-            "earliest",
+            "--to-earliest",
+            "--execute",
         ],
         None,
     );
@@ -275,15 +275,9 @@ fn group_commands_list_reset_describe_and_delete() {
         serde_json::from_str(&ok(&broker, &["group", "describe", "g1", "--json"], None))
             .expect("json")
     };
-    // A number, whether the JSON carries it as a number or as a string.
-    let number = |v: &serde_json::Value| v.to_string().trim_matches('"').to_string();
     let described = describe();
-    assert_eq!(
-        number(&described["offsets"][0]["committed"]),
-        "0",
-        "{described}"
-    );
-    assert_eq!(number(&described["offsets"][0]["lag"]), "3", "{described}");
+    assert_eq!(described["offsets"][0]["committed"], 0, "{described}");
+    assert_eq!(described["offsets"][0]["lag"], 3, "{described}");
     assert_eq!(described["state"], "Empty", "{described}");
     let listed = ok(&broker, &["group", "list"], None);
     assert!(listed.lines().any(|l| l.starts_with("g1 ")), "{listed}");
@@ -295,18 +289,14 @@ fn group_commands_list_reset_describe_and_delete() {
             "g1",
             "--topic",
             "grp-t",
-            "--to",
-            "latest",
+            "--to-latest",
+            "--execute",
         ],
         None,
     );
     let described = describe();
-    assert_eq!(
-        number(&described["offsets"][0]["committed"]),
-        "3",
-        "{described}"
-    );
-    assert_eq!(number(&described["offsets"][0]["lag"]), "0", "{described}");
+    assert_eq!(described["offsets"][0]["committed"], 3, "{described}");
+    assert_eq!(described["offsets"][0]["lag"], 0, "{described}");
     ok(&broker, &["group", "delete", "g1"], None);
     let listed = ok(&broker, &["group", "list"], None);
     assert!(
@@ -485,4 +475,135 @@ fn command_tree_help_version_bootstrap_and_suggestions() {
     assert!(!mixed.status.success() && err.contains("--listen"), "{err}");
     let mixed = raw(&["serve", "--json"]);
     assert!(!mixed.status.success(), "{mixed:?}");
+}
+
+/// `group reset-offsets` prints its plan and changes nothing unless `--execute`; every
+/// `--to-*` / `--shift-by` / `--by-duration` target is clamped to [log start, end].
+#[test]
+fn reset_offsets_previews_unless_execute_and_clamps() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let broker = TestBroker::start(dir.path());
+    ok(
+        &broker,
+        &["topic", "create", "rst", "--partitions", "2"],
+        None,
+    );
+    let ten: String = (0..10).map(|i| format!("{i}\n")).collect();
+    ok(&broker, &["produce", "rst", "-p", "0"], Some(&ten));
+    ok(&broker, &["produce", "rst", "-p", "1"], Some("x\ny\n"));
+    let committed = || -> Vec<(i64, i64)> {
+        let d: serde_json::Value =
+            serde_json::from_str(&ok(&broker, &["group", "describe", "rg", "--json"], None))
+                .expect("json");
+        d["offsets"]
+            .as_array()
+            .expect("offsets")
+            .iter()
+            .map(|o| {
+                (
+                    o["partition"].as_i64().expect("p"),
+                    o["committed"].as_i64().expect("c"),
+                )
+            })
+            .collect()
+    };
+    let reset = |extra: &[&str]| -> (Vec<serde_json::Value>, String) {
+        let mut args = vec!["group", "reset-offsets", "rg", "--topic", "rst", "--json"];
+        args.extend_from_slice(extra);
+        let out = kalfka(&broker, &args, None);
+        assert!(out.status.success(), "{extra:?}: {out:?}");
+        let plan: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json plan");
+        (
+            plan.as_array().expect("rows").clone(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let new = |plan: &[serde_json::Value]| -> Vec<i64> {
+        plan.iter()
+            .map(|r| r["new-offset"].as_i64().expect("new"))
+            .collect()
+    };
+
+    // A dry run (the default) prints the plan and commits nothing.
+    let (plan, note) = reset(&["--to-offset", "4"]);
+    assert_eq!(new(&plan), [4, 2], "clamped to partition 1's end");
+    assert_eq!(plan[0]["current-offset"], serde_json::Value::Null);
+    assert_eq!(plan[0]["group"], "rg");
+    assert!(
+        note.contains("dry run") && note.contains("--execute"),
+        "{note}"
+    );
+    assert_eq!(committed(), []);
+    let (_, note) = reset(&["--to-offset", "4", "--dry-run"]);
+    assert!(note.contains("dry run"), "{note}");
+    assert_eq!(committed(), []);
+
+    // --execute commits the same plan.
+    let (plan, _) = reset(&["--to-offset", "4", "--execute"]);
+    assert_eq!(new(&plan), [4, 2]);
+    assert_eq!(committed(), [(0, 4), (1, 2)]);
+
+    let (plan, _) = reset(&["--shift-by", "-3"]);
+    assert_eq!(new(&plan), [1, 0], "clamped to the log start");
+    let (plan, _) = reset(&["--shift-by", "100"]);
+    assert_eq!(new(&plan), [10, 2], "clamped to the end");
+    let (plan, _) = reset(&["--to-earliest"]);
+    assert_eq!(new(&plan), [0, 0]);
+    let (plan, _) = reset(&["--to-latest"]);
+    assert_eq!(new(&plan), [10, 2]);
+    let (plan, _) = reset(&["--to-current"]);
+    assert_eq!(new(&plan), [4, 2]);
+    let (plan, _) = reset(&["--to-datetime", "2000-01-01T00:00:00Z"]);
+    assert_eq!(new(&plan), [0, 0], "every record is newer");
+    let (plan, _) = reset(&["--to-datetime", "2999-01-01T00:00:00.000"]);
+    assert_eq!(new(&plan), [10, 2], "no record that new: the end");
+    let (plan, _) = reset(&["--by-duration", "P1D"]);
+    assert_eq!(new(&plan), [0, 0]);
+    assert_eq!(committed(), [(0, 4), (1, 2)], "only --execute commits");
+
+    let out = ok(
+        &broker,
+        &[
+            "group",
+            "reset-offsets",
+            "rg",
+            "--topic",
+            "rst:1",
+            "--shift-by",
+            "-1",
+            "--execute",
+        ],
+        None,
+    );
+    assert!(out.contains("NEW-OFFSET"), "{out}");
+    assert_eq!(committed(), [(0, 4), (1, 1)]);
+
+    let err = fails(&broker, &["group", "reset-offsets", "rg", "--topic", "rst"]);
+    assert!(err.contains("--to-earliest"), "a target is required: {err}");
+    let err = fails(
+        &broker,
+        &[
+            "group",
+            "reset-offsets",
+            "rg",
+            "--topic",
+            "rst",
+            "--to-datetime",
+            "yesterday",
+        ],
+    );
+    assert!(err.contains("YYYY-MM-DD"), "{err}");
+    let err = fails(
+        &broker,
+        &[
+            "group",
+            "reset-offsets",
+            "new-group",
+            "--topic",
+            "rst",
+            "--shift-by",
+            "1",
+        ],
+    );
+    assert!(err.contains("none committed"), "{err}");
 }

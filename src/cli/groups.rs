@@ -1,27 +1,14 @@
-//! `kalfka group list|describe|delete|reset-offsets`.
+//! `kalfka group list|describe|delete|reset-offsets` (reset-offsets in [`super::reset`]).
 //!
 //! Requests go to the bootstrap broker, which must be the group's coordinator (always so on a
 //! single-node broker; FindCoordinator routing is not implemented).
 
-use clap::{Subcommand, ValueEnum};
-use kalfka_protocol::messages::offset_commit_request::{
-    OffsetCommitRequestPartition, OffsetCommitRequestTopic,
-};
+use clap::Subcommand;
 use kalfka_protocol::messages::*;
 use serde_json::json;
 
 use super::client::{CliError, Client};
 use super::output::{done, emit, Table};
-use super::topics::metadata;
-
-/// Where `reset-offsets` moves a group's offsets.
-#[derive(Debug, Clone, Copy, ValueEnum)]
-pub enum ResetTo {
-    /// The first offset still in the log.
-    Earliest,
-    /// The end of the log.
-    Latest,
-}
 
 /// Group subcommands.
 #[derive(Debug, Subcommand)]
@@ -38,20 +25,8 @@ pub enum GroupCommand {
         /// Group id.
         group: String,
     },
-    /// Move an (empty) group's committed offsets of a topic.
-    ResetOffsets {
-        /// Group id.
-        group: String,
-        /// Topic whose offsets are reset.
-        #[arg(long)]
-        topic: String,
-        /// Where to: earliest or latest.
-        #[arg(long = "to", value_enum)]
-        to: Option<ResetTo>,
-        /// An explicit offset instead of --to.
-        #[arg(long, conflicts_with = "to")]
-        offset: Option<i64>,
-    },
+    /// Plan new committed offsets for an inactive group; commit them with --execute.
+    ResetOffsets(super::reset::ResetArgs),
 }
 
 /// Runs a group subcommand.
@@ -60,12 +35,7 @@ pub async fn run(client: &mut Client, cmd: GroupCommand, json: bool) -> Result<(
         GroupCommand::List => list(client, json).await,
         GroupCommand::Describe { group } => describe(client, &group, json).await,
         GroupCommand::Delete { group } => delete(client, &group, json).await,
-        GroupCommand::ResetOffsets {
-            group,
-            topic,
-            to,
-            offset,
-        } => reset(client, &group, &topic, to, offset, json).await,
+        GroupCommand::ResetOffsets(args) => super::reset::reset(client, args, json).await,
     }
 }
 
@@ -88,7 +58,11 @@ async fn list(client: &mut Client, json: bool) -> Result<(), CliError> {
     Ok(())
 }
 
-async fn committed(client: &mut Client, group: &str) -> Result<Vec<(String, i32, i64)>, CliError> {
+/// A group's committed offsets: (topic, partition, offset), sorted.
+pub(super) async fn committed(
+    client: &mut Client,
+    group: &str,
+) -> Result<Vec<(String, i32, i64)>, CliError> {
     let req = OffsetFetchRequest {
         group_id: group.to_string(),
         topics: None,
@@ -172,72 +146,5 @@ async fn delete(client: &mut Client, group: &str, json: bool) -> Result<(), CliE
         .ok_or_else(|| CliError::Protocol("empty DeleteGroups response".into()))?;
     CliError::check(format!("delete group {group}"), r.error_code, None)?;
     done(json, &format!("deleted group {group}"));
-    Ok(())
-}
-
-async fn reset(
-    client: &mut Client,
-    group: &str,
-    topic: &str,
-    to: Option<ResetTo>,
-    offset: Option<i64>,
-    json: bool,
-) -> Result<(), CliError> {
-    let md = metadata(client, Some(&[topic])).await?;
-    let t = md
-        .topics
-        .into_iter()
-        .next()
-        .ok_or_else(|| CliError::Protocol("empty Metadata response".into()))?;
-    CliError::check(format!("topic {topic}"), t.error_code, None)?;
-    let mut partitions = Vec::new();
-    for p in &t.partitions {
-        let target = match (offset, to) {
-            (Some(o), _) => o,
-            (None, Some(ResetTo::Earliest)) => {
-                super::records::list_offset(client, topic, p.partition_index, -2).await?
-            }
-            (None, Some(ResetTo::Latest)) => {
-                super::records::list_offset(client, topic, p.partition_index, -1).await?
-            }
-            (None, None) => {
-                return Err(CliError::Usage(
-                    "give --to earliest|latest or --offset N".into(),
-                ))
-            }
-        };
-        partitions.push(OffsetCommitRequestPartition {
-            partition_index: p.partition_index,
-            committed_offset: target,
-            committed_leader_epoch: -1,
-            commit_timestamp: -1,
-            committed_metadata: None,
-        });
-    }
-    let req = OffsetCommitRequest {
-        group_id: group.to_string(),
-        generation_id_or_member_epoch: -1,
-        member_id: String::new(),
-        group_instance_id: None,
-        retention_time_ms: -1,
-        topics: vec![OffsetCommitRequestTopic {
-            name: topic.to_string(),
-            partitions,
-        }],
-    };
-    let (_, resp): (_, OffsetCommitResponse) = client.call("OffsetCommit", 8, &req).await?;
-    for t in resp.topics {
-        for p in t.partitions {
-            CliError::check(
-                format!(
-                    "commit offset of {}-{} for {group}",
-                    t.name, p.partition_index
-                ),
-                p.error_code,
-                None,
-            )?;
-        }
-    }
-    done(json, &format!("reset offsets of group {group} on {topic}"));
     Ok(())
 }

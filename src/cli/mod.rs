@@ -16,6 +16,8 @@ pub mod groups;
 pub mod output;
 pub mod produce;
 pub mod records;
+pub mod reset;
+pub mod time;
 pub mod topics;
 
 use std::ffi::OsString;
