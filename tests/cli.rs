@@ -459,6 +459,31 @@ fn command_tree_help_version_bootstrap_and_suggestions() {
         );
     }
 
+    for shell in ["bash", "zsh", "fish"] {
+        let script = raw(&["completions", shell]);
+        let text = String::from_utf8_lossy(&script.stdout);
+        assert!(script.status.success(), "{shell}: {script:?}");
+        for needle in ["consume", "reset-offsets", "to-earliest", "bootstrap"] {
+            assert!(text.contains(needle), "{shell} completions lack {needle}");
+        }
+    }
+    // The bash script is valid bash (when bash is installed).
+    if let Ok(mut bash) = Command::new("bash")
+        .arg("-n")
+        .stdin(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+    {
+        let script = raw(&["completions", "bash"]).stdout;
+        bash.stdin
+            .take()
+            .expect("stdin")
+            .write_all(&script)
+            .expect("write");
+        let checked = bash.wait_with_output().expect("bash -n");
+        assert!(checked.status.success(), "{checked:?}");
+    }
+
     let typo = raw(&["topc", "list"]);
     let err = String::from_utf8_lossy(&typo.stderr);
     assert!(!typo.status.success());

@@ -49,7 +49,7 @@ pub struct GlobalArgs {
     pub request_timeout_ms: u64,
 }
 
-/// The client commands (and `version`).
+/// The client commands (and `version`, `completions`).
 #[derive(Debug, Subcommand)]
 pub enum ClientCommand {
     /// Create, list, describe, alter or delete topics.
@@ -64,6 +64,12 @@ pub enum ClientCommand {
     Group(groups::GroupCommand),
     /// Print the version.
     Version,
+    /// Print a shell completion script: `kalfka completions bash > /etc/bash_completion.d/kalfka`.
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
 }
 
 /// The end of `kalfka --help`.
@@ -154,6 +160,15 @@ fn run(matches: &ArgMatches) -> ExitCode {
             output::emit(&format!("kalfka {}", env!("CARGO_PKG_VERSION")));
             return ExitCode::SUCCESS;
         }
+        ClientCommand::Completions { shell } => {
+            clap_complete::generate(
+                shell,
+                &mut self::command(),
+                "kalfka",
+                &mut std::io::stdout(),
+            );
+            return ExitCode::SUCCESS;
+        }
         ClientCommand::Topic(topics::TopicCommand::Configs) => {
             topics::known_configs(global.json);
             return ExitCode::SUCCESS;
@@ -188,7 +203,7 @@ async fn execute(global: GlobalArgs, command: ClientCommand) -> Result<(), CliEr
         ClientCommand::Produce(args) => produce::produce(&mut client, args, json).await,
         ClientCommand::Consume(args) => consume::consume(&mut client, args, json).await,
         ClientCommand::Group(cmd) => groups::run(&mut client, cmd, json).await,
-        ClientCommand::Version => Ok(()),
+        ClientCommand::Version | ClientCommand::Completions { .. } => Ok(()),
     }
 }
 
