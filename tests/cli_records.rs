@@ -299,3 +299,157 @@ fn binary_round_trip() {
     );
     assert_eq!(raw.stdout, values[0]);
 }
+
+/// `consume -g` commits what it printed: the next run of the group starts after it.
+#[test]
+fn consume_group_commits_and_resumes() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let broker = TestBroker::start(dir.path());
+    ok(
+        &broker,
+        &["topic", "create", "gt", "--partitions", "2"],
+        None,
+    );
+    ok(&broker, &["produce", "gt"], Some("a\nb\nc\nd\n"));
+    let read = |args: &[&str]| -> Vec<String> {
+        let mut all = vec!["consume", "gt", "-g", "g1", "--format", "%p:%o:%s\\n"];
+        all.extend_from_slice(args);
+        let mut lines: Vec<String> = ok(&broker, &all, None)
+            .lines()
+            .map(str::to_string)
+            .collect();
+        lines.sort();
+        lines
+    };
+    assert_eq!(
+        read(&["-o", "beginning"]),
+        ["0:0:a", "0:1:c", "1:0:b", "1:1:d"]
+    );
+    let described: serde_json::Value =
+        serde_json::from_str(&ok(&broker, &["group", "describe", "g1", "--json"], None))
+            .expect("json");
+    assert_eq!(described["state"], "Empty", "{described}");
+    assert_eq!(described["protocol"], "consumer", "{described}");
+    for o in described["offsets"].as_array().expect("offsets") {
+        assert_eq!(o["committed"], 2, "{described}");
+        assert_eq!(o["lag"], 0, "{described}");
+    }
+    assert_eq!(
+        read(&["-o", "beginning"]),
+        Vec::<String>::new(),
+        "nothing new"
+    );
+    ok(&broker, &["produce", "gt", "-p", "1"], Some("e\n"));
+    assert_eq!(read(&[]), ["1:2:e"]);
+    let err = fails(&broker, &["consume", "gt", "-g", "g1", "-p", "0"]);
+    assert!(err.contains("--partition"), "{err}");
+}
+
+/// Two `consume -f -g` processes are real members of one group: they split the partitions,
+/// every record is printed once, an active group's offsets cannot be reset, and SIGINT makes
+/// each commit, leave and exit 0.
+#[test]
+fn consume_group_members_share_partitions() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let broker = TestBroker::start(dir.path());
+    ok(
+        &broker,
+        &["topic", "create", "shared", "--partitions", "2"],
+        None,
+    );
+    let args = [
+        "consume",
+        "shared",
+        "-f",
+        "-g",
+        "pair",
+        "-o",
+        "beginning",
+        "--format",
+        "%p:%s\\n",
+    ];
+    let mut members = [
+        Streaming::spawn(&broker, &args),
+        Streaming::spawn(&broker, &args),
+    ];
+    let describe = || -> serde_json::Value {
+        serde_json::from_str(&ok(&broker, &["group", "describe", "pair", "--json"], None))
+            .expect("json")
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let d = describe();
+        if d["state"] == "Stable" && d["members"].as_array().map(Vec::len) == Some(2) {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "never stable with 2 members: {d}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let err = fails(
+        &broker,
+        &[
+            "group",
+            "reset-offsets",
+            "pair",
+            "--topic",
+            "shared",
+            "--to-earliest",
+            "--execute",
+        ],
+    );
+    assert!(err.contains("inactive") && err.contains("Stable"), "{err}");
+
+    let zero: String = (0..5).map(|i| format!("p0-{i}\n")).collect();
+    let one: String = (0..5).map(|i| format!("p1-{i}\n")).collect();
+    ok(&broker, &["produce", "shared", "-p", "0"], Some(&zero));
+    ok(&broker, &["produce", "shared", "-p", "1"], Some(&one));
+    let mut seen: [Vec<String>; 2] = [Vec::new(), Vec::new()];
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while seen[0].len() + seen[1].len() < 10 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "records missing: {seen:?}"
+        );
+        for (m, s) in members.iter().zip(seen.iter_mut()) {
+            if let Ok(line) = m.lines.recv_timeout(std::time::Duration::from_millis(50)) {
+                s.push(line);
+            }
+        }
+    }
+    let mut all: Vec<String> = seen.concat();
+    all.sort();
+    let mut want: Vec<String> = (0..5)
+        .flat_map(|i| [format!("0:p0-{i}"), format!("1:p1-{i}")])
+        .collect();
+    want.sort();
+    assert_eq!(all, want, "each record printed once: {seen:?}");
+    for s in &seen {
+        let partitions: std::collections::BTreeSet<&str> = s.iter().map(|l| &l[..1]).collect();
+        assert_eq!(partitions.len(), 1, "one partition per member: {seen:?}");
+    }
+
+    for m in &mut members {
+        // SAFETY: signals our own child, which follows until interrupted.
+        let rc = unsafe { libc::kill(m.child.id() as libc::pid_t, libc::SIGINT) };
+        assert_eq!(rc, 0);
+    }
+    for m in &mut members {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        let status = loop {
+            if let Some(status) = m.child.try_wait().expect("wait") {
+                break status;
+            }
+            assert!(std::time::Instant::now() < deadline, "member did not stop");
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        };
+        assert!(status.success(), "{status:?}");
+    }
+    let d = describe();
+    assert_eq!(d["state"], "Empty", "{d}");
+    for o in d["offsets"].as_array().expect("offsets") {
+        assert_eq!(o["committed"], 5, "{d}");
+    }
+}

@@ -4,7 +4,8 @@
 //! what a user or pipe sees is never held back; SIGINT is only acted on between fetches (the
 //! fetch in flight is dropped), so Ctrl-C ends with whole records printed and exit code 0;
 //! start offsets are clamped to each partition's [log start, end]; without `--follow` the
-//! command stops once every partition is read to the end the broker last reported.
+//! command stops once every partition is read to the end the broker last reported. With
+//! `-g`, a [`Member`] of the group picks the partitions and commits what was printed.
 
 use std::time::{Duration, Instant};
 
@@ -17,6 +18,7 @@ use kalfka_protocol::records::batches;
 use super::client::{CliError, Client};
 use super::encoding::Encoding;
 use super::format::{record_json, ConsumedRecord, Format};
+use super::member::{Member, Pulse};
 use super::output::emit_bytes;
 use super::records::{list_offset, topic_partitions, EARLIEST, LATEST};
 
@@ -98,6 +100,10 @@ pub struct ConsumeArgs {
     /// How keys and values are printed.
     #[arg(short = 'e', long, value_enum, default_value_t = Encoding::Text)]
     pub encoding: Encoding,
+    /// Consume as a member of this consumer group: share the partitions with its other
+    /// members, start from its committed offsets (else -o) and commit what was printed.
+    #[arg(short = 'g', long, conflicts_with = "partition")]
+    pub group: Option<String>,
 }
 
 /// One partition's read position.
@@ -107,137 +113,190 @@ struct Position {
     end: i64,
 }
 
-/// Consumes and prints records until the end (or forever with `--follow`), `--count`,
-/// `--idle-timeout-ms` or SIGINT.
-pub async fn consume(client: &mut Client, args: ConsumeArgs, json: bool) -> Result<(), CliError> {
-    let format = Format::parse(args.format.as_deref().unwrap_or("%s\\n"))
-        .map_err(|e| CliError::Usage(e.to_string()))?;
-    let mut partitions = topic_partitions(client, &args.topic, false).await?;
-    if let Some(p) = args.partition {
-        if !partitions.contains(&p) {
-            return Err(CliError::Usage(format!(
-                "topic {} has no partition {p} (it has {})",
-                args.topic,
-                partitions.len()
-            )));
-        }
-        partitions = vec![p];
-    }
-    let start = if args.from_beginning {
-        StartOffset::Beginning
-    } else {
-        args.offset
-    };
-    let mut positions = Vec::with_capacity(partitions.len());
-    for p in partitions {
-        let first = list_offset(client, &args.topic, p, EARLIEST).await?;
-        let end = list_offset(client, &args.topic, p, LATEST).await?;
-        let next = match start {
-            StartOffset::Beginning => first,
-            StartOffset::End => end,
-            StartOffset::At(o) => o,
-            StartOffset::BeforeEnd(n) => end.saturating_sub(n),
-            StartOffset::Timestamp(ts) => match list_offset(client, &args.topic, p, ts).await? {
+/// Read positions of `partitions`: a committed offset where there is one (`-g`), else
+/// `start`; clamped to [log start, end].
+async fn positions(
+    client: &mut Client,
+    topic: &str,
+    partitions: &[(i32, Option<i64>)],
+    start: StartOffset,
+) -> Result<Vec<Position>, CliError> {
+    let mut out = Vec::with_capacity(partitions.len());
+    for &(p, committed) in partitions {
+        let first = list_offset(client, topic, p, EARLIEST).await?;
+        let end = list_offset(client, topic, p, LATEST).await?;
+        let next = match (committed, start) {
+            (Some(o), _) => o,
+            (None, StartOffset::Beginning) => first,
+            (None, StartOffset::End) => end,
+            (None, StartOffset::At(o)) => o,
+            (None, StartOffset::BeforeEnd(n)) => end.saturating_sub(n),
+            (None, StartOffset::Timestamp(ts)) => match list_offset(client, topic, p, ts).await? {
                 -1 => end,
                 o => o,
             },
         }
         .clamp(first, end.max(first));
-        positions.push(Position {
+        out.push(Position {
             partition: p,
             next,
             end,
         });
     }
+    Ok(out)
+}
+
+/// Consumes and prints records until the end (or forever with `--follow`), `--count`,
+/// `--idle-timeout-ms` or SIGINT; with `--group`, as a member of the group that commits.
+pub async fn consume(client: &mut Client, args: ConsumeArgs, json: bool) -> Result<(), CliError> {
+    let format = Format::parse(args.format.as_deref().unwrap_or("%s\\n"))
+        .map_err(|e| CliError::Usage(e.to_string()))?;
+    let start = if args.from_beginning {
+        StartOffset::Beginning
+    } else {
+        args.offset
+    };
+    let mut member = args.group.as_deref().map(|g| Member::new(g, &args.topic));
+    let assigned: Vec<(i32, Option<i64>)> = match member.as_mut() {
+        Some(m) => {
+            topic_partitions(client, &args.topic, false).await?;
+            m.join(client).await?
+        }
+        None => {
+            let mut partitions = topic_partitions(client, &args.topic, false).await?;
+            if let Some(p) = args.partition {
+                if !partitions.contains(&p) {
+                    return Err(CliError::Usage(format!(
+                        "topic {} has no partition {p} (it has {})",
+                        args.topic,
+                        partitions.len()
+                    )));
+                }
+                partitions = vec![p];
+            }
+            partitions.into_iter().map(|p| (p, None)).collect()
+        }
+    };
+    let mut positions = positions(client, &args.topic, &assigned, start).await?;
     let limit = args.count.unwrap_or(usize::MAX);
     let idle = args.idle_timeout_ms.map(Duration::from_millis);
     let mut printed = 0usize;
     let mut last_record = Instant::now();
     let interrupted = tokio::signal::ctrl_c();
     tokio::pin!(interrupted);
-    'fetching: while printed < limit {
+    let mut stopping = false;
+    'fetching: while printed < limit && !stopping {
         if !args.follow && positions.iter().all(|p| p.next >= p.end) {
             break;
         }
         if idle.is_some_and(|idle| last_record.elapsed() >= idle) {
             break;
         }
-        let req = fetch_request(&args.topic, &positions);
-        let resp: FetchResponse = tokio::select! {
-            r = client.call("Fetch", 12, &req) => r?.1,
-            _ = &mut interrupted => break,
-        };
-        CliError::check("fetch", resp.error_code, None)?;
-        for pd in resp.responses.into_iter().flat_map(|t| t.partitions) {
-            let Some(pos) = positions
-                .iter_mut()
-                .find(|p| p.partition == pd.partition_index)
-            else {
-                continue;
-            };
-            if pd.error_code == ErrorCode::OffsetOutOfRange.code() {
-                // Removed by retention since we started: go on from the new log start.
-                pos.next = pd.log_start_offset.max(pos.next.min(pd.high_watermark));
-                continue;
+        if positions.is_empty() {
+            // A group member with no partition (more members than partitions): wait.
+            tokio::select! {
+                _ = tokio::time::sleep(Duration::from_millis(FETCH_WAIT_MS as u64)) => {},
+                _ = &mut interrupted => break,
             }
-            CliError::check(
-                format!("fetch {}-{}", args.topic, pd.partition_index),
-                pd.error_code,
-                None,
-            )?;
-            pos.end = pd.high_watermark;
-            let Some(records) = pd.records else { continue };
-            for batch in batches(records) {
-                let Ok(batch) = batch else { break };
-                let header = *batch.header();
-                if header.last_offset() < pos.next {
+        } else {
+            let req = fetch_request(&args.topic, &positions);
+            let fetch = client.call("Fetch", 12, &req);
+            tokio::pin!(fetch);
+            // On SIGINT the fetch in flight (at most FETCH_WAIT_MS at the broker) is still
+            // read and printed, so the connection stays usable for the final commit.
+            let resp: FetchResponse = tokio::select! {
+                r = &mut fetch => r?.1,
+                _ = &mut interrupted => {
+                    stopping = true;
+                    fetch.await?.1
+                }
+            };
+            CliError::check("fetch", resp.error_code, None)?;
+            for pd in resp.responses.into_iter().flat_map(|t| t.partitions) {
+                let Some(pos) = positions
+                    .iter_mut()
+                    .find(|p| p.partition == pd.partition_index)
+                else {
+                    continue;
+                };
+                if pd.error_code == ErrorCode::OffsetOutOfRange.code() {
+                    // Removed by retention since we started: go on from the new log start.
+                    pos.next = pd.log_start_offset.max(pos.next.min(pd.high_watermark));
                     continue;
                 }
-                if !header.is_control() {
-                    let recs = batch
-                        .records()
-                        .map_err(|e| CliError::Protocol(e.to_string()))?;
-                    for r in recs {
-                        let offset = r.offset(&header);
-                        if offset < pos.next {
-                            continue;
-                        }
-                        let record = ConsumedRecord {
-                            topic: &args.topic,
-                            partition: pd.partition_index,
-                            offset,
-                            timestamp: r.timestamp(&header),
-                            key: r.key.as_deref(),
-                            value: r.value.as_deref(),
-                            headers: r
-                                .headers
-                                .iter()
-                                .map(|h| (h.key.as_str(), h.value.as_deref()))
-                                .collect(),
-                        };
-                        let shown = if json {
-                            let line = record_json(&record, args.encoding).to_string();
-                            emit_bytes(line.as_bytes(), true)
-                        } else {
-                            emit_bytes(&format.render(&record, args.encoding), false)
-                        };
-                        if !shown {
-                            // stdout is closed (`| head`): nobody reads any more.
-                            break 'fetching;
-                        }
-                        pos.next = offset + 1;
-                        printed += 1;
-                        last_record = Instant::now();
-                        if printed >= limit {
-                            break 'fetching;
+                CliError::check(
+                    format!("fetch {}-{}", args.topic, pd.partition_index),
+                    pd.error_code,
+                    None,
+                )?;
+                pos.end = pd.high_watermark;
+                let Some(records) = pd.records else { continue };
+                for batch in batches(records) {
+                    let Ok(batch) = batch else { break };
+                    let header = *batch.header();
+                    if header.last_offset() < pos.next {
+                        continue;
+                    }
+                    if !header.is_control() {
+                        let recs = batch
+                            .records()
+                            .map_err(|e| CliError::Protocol(e.to_string()))?;
+                        for r in recs {
+                            let offset = r.offset(&header);
+                            if offset < pos.next {
+                                continue;
+                            }
+                            let record = ConsumedRecord {
+                                topic: &args.topic,
+                                partition: pd.partition_index,
+                                offset,
+                                timestamp: r.timestamp(&header),
+                                key: r.key.as_deref(),
+                                value: r.value.as_deref(),
+                                headers: r
+                                    .headers
+                                    .iter()
+                                    .map(|h| (h.key.as_str(), h.value.as_deref()))
+                                    .collect(),
+                            };
+                            let shown = if json {
+                                let line = record_json(&record, args.encoding).to_string();
+                                emit_bytes(line.as_bytes(), true)
+                            } else {
+                                emit_bytes(&format.render(&record, args.encoding), false)
+                            };
+                            if !shown {
+                                // stdout is closed (`| head`): nobody reads any more.
+                                break 'fetching;
+                            }
+                            pos.next = offset + 1;
+                            printed += 1;
+                            last_record = Instant::now();
+                            if printed >= limit {
+                                break 'fetching;
+                            }
                         }
                     }
+                    pos.next = pos.next.max(header.next_offset());
                 }
-                pos.next = pos.next.max(header.next_offset());
+            }
+        }
+        if let Some(m) = member.as_mut() {
+            if !stopping && m.pulse(client, &offsets(&positions)).await? == Pulse::Rejoin {
+                let assigned = m.join(client).await?;
+                positions = self::positions(client, &args.topic, &assigned, start).await?;
             }
         }
     }
+    if let Some(m) = member.as_mut() {
+        m.leave(client, &offsets(&positions)).await?;
+    }
     Ok(())
+}
+
+/// (partition, next offset) of each position: what a group member commits.
+fn offsets(positions: &[Position]) -> Vec<(i32, i64)> {
+    positions.iter().map(|p| (p.partition, p.next)).collect()
 }
 
 fn fetch_request(topic: &str, positions: &[Position]) -> FetchRequest {

@@ -13,6 +13,7 @@ pub mod consume;
 pub mod encoding;
 pub mod format;
 pub mod groups;
+pub mod member;
 pub mod output;
 pub mod produce;
 pub mod records;
