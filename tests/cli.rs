@@ -208,6 +208,25 @@ fn errors_name_the_problem() {
     let err = fails(&broker, &["topic", "create", "strict"]);
     assert!(err.contains("TOPIC_ALREADY_EXISTS"), "{err}");
 
+    // Did you mean: a close topic name, a known config name.
+    let err = fails(&broker, &["topic", "describe", "strct"]);
+    assert!(
+        err.contains("UNKNOWN_TOPIC_OR_PARTITION") && err.contains("did you mean 'strict'?"),
+        "{err}"
+    );
+    let err = fails(&broker, &["consume", "stric"]);
+    assert!(err.contains("did you mean 'strict'?"), "{err}");
+    let err = fails(&broker, &["topic", "describe", "nothing-like-it"]);
+    assert!(!err.contains("did you mean"), "{err}");
+    let err = fails(
+        &broker,
+        &["topic", "alter", "strict", "--set", "retension.ms=5"],
+    );
+    assert!(
+        err.contains("INVALID_CONFIG") && err.contains("did you mean 'retention.ms'?"),
+        "{err}"
+    );
+
     // The broker's own message comes with the name; a too-large batch names the limit.
     ok(
         &broker,

@@ -21,6 +21,7 @@ use super::format::{record_json, ConsumedRecord, Format};
 use super::member::{Member, Pulse};
 use super::output::emit_bytes;
 use super::records::{list_offset, topic_partitions, EARLIEST, LATEST};
+use super::suggest::topic_hint;
 
 /// Bytes asked for per partition and fetch.
 const FETCH_BYTES: i32 = 4 * 1024 * 1024;
@@ -159,11 +160,13 @@ pub async fn consume(client: &mut Client, args: ConsumeArgs, json: bool) -> Resu
     let mut member = args.group.as_deref().map(|g| Member::new(g, &args.topic));
     let assigned: Vec<(i32, Option<i64>)> = match member.as_mut() {
         Some(m) => {
-            topic_partitions(client, &args.topic, false).await?;
+            let found = topic_partitions(client, &args.topic, false).await;
+            topic_hint(client, &args.topic, found).await?;
             m.join(client).await?
         }
         None => {
-            let mut partitions = topic_partitions(client, &args.topic, false).await?;
+            let found = topic_partitions(client, &args.topic, false).await;
+            let mut partitions = topic_hint(client, &args.topic, found).await?;
             if let Some(p) = args.partition {
                 if !partitions.contains(&p) {
                     return Err(CliError::Usage(format!(

@@ -20,6 +20,7 @@ use super::client::{CliError, Client};
 use super::groups::committed;
 use super::output::Table;
 use super::records::{list_offset, topic_partitions, EARLIEST, LATEST};
+use super::suggest::topic_hint;
 use super::time::{parse_datetime, parse_duration};
 
 /// Where the offsets go: exactly one of these.
@@ -112,7 +113,8 @@ pub async fn reset(client: &mut Client, args: ResetArgs, json: bool) -> Result<(
             }
             None => (spec.as_str(), None),
         };
-        let existing = topic_partitions(client, topic, false).await?;
+        let found = topic_partitions(client, topic, false).await;
+        let existing = topic_hint(client, topic, found).await?;
         let chosen = match wanted {
             Some(parts) => {
                 if let Some(p) = parts.iter().find(|p| !existing.contains(p)) {

@@ -14,6 +14,7 @@ use serde_json::json;
 
 use super::client::{CliError, Client};
 use super::output::{done, emit, Table};
+use super::suggest::{config_hint, topic_hint};
 
 /// Config resource type of a topic.
 const RESOURCE_TOPIC: i8 = 2;
@@ -69,20 +70,40 @@ pub async fn run(client: &mut Client, cmd: TopicCommand, json: bool) -> Result<(
             name,
             partitions,
             configs,
-        } => create(client, &name, partitions, configs, json).await,
+        } => {
+            let names: Vec<String> = configs.iter().map(|(k, _)| k.clone()).collect();
+            let names: Vec<&str> = names.iter().map(String::as_str).collect();
+            config_hint(
+                &names,
+                create(client, &name, partitions, configs, json).await,
+            )
+        }
         TopicCommand::List => list(client, json).await,
         TopicCommand::Configs => {
             known_configs(json);
             Ok(())
         }
-        TopicCommand::Describe { name } => describe(client, &name, json).await,
-        TopicCommand::Delete { name } => delete(client, &name, json).await,
+        TopicCommand::Describe { name } => {
+            let result = describe(client, &name, json).await;
+            topic_hint(client, &name, result).await
+        }
+        TopicCommand::Delete { name } => {
+            let result = delete(client, &name, json).await;
+            topic_hint(client, &name, result).await
+        }
         TopicCommand::Alter {
             name,
             set,
             delete,
             partitions,
-        } => alter(client, &name, set, delete, partitions, json).await,
+        } => {
+            let mut names: Vec<String> = set.iter().map(|(k, _)| k.clone()).collect();
+            names.extend(delete.iter().cloned());
+            let names: Vec<&str> = names.iter().map(String::as_str).collect();
+            let result = alter(client, &name, set.clone(), delete.clone(), partitions, json).await;
+            let result = topic_hint(client, &name, result).await;
+            config_hint(&names, result)
+        }
     }
 }
 
