@@ -85,6 +85,7 @@ impl CliError {
 
 /// One connection to a broker.
 pub struct Client {
+    bootstrap: String,
     stream: TcpStream,
     next_correlation: i32,
     versions: HashMap<i16, (i16, i16)>,
@@ -99,6 +100,7 @@ impl Client {
             .map_err(|_| CliError::Io(format!("connecting to {bootstrap} timed out")))?
             .map_err(|e| CliError::Io(format!("cannot connect to {bootstrap}: {e}")))?;
         let mut client = Client {
+            bootstrap: bootstrap.to_string(),
             stream,
             next_correlation: 1,
             versions: HashMap::new(),
@@ -112,6 +114,16 @@ impl Client {
             .map(|k| (k.api_key, (k.min_version, k.max_version)))
             .collect();
         Ok(client)
+    }
+
+    /// The `host:port` this client connected to.
+    pub fn bootstrap(&self) -> &str {
+        &self.bootstrap
+    }
+
+    /// The time limit of each request.
+    pub fn timeout(&self) -> Duration {
+        self.timeout
     }
 
     /// The version to use for `M`: the highest both sides know, at most `max`.

@@ -157,12 +157,13 @@ pub async fn consume(client: &mut Client, args: ConsumeArgs, json: bool) -> Resu
     } else {
         args.offset
     };
-    let mut member = args.group.as_deref().map(|g| Member::new(g, &args.topic));
-    let assigned: Vec<(i32, Option<i64>)> = match member.as_mut() {
-        Some(m) => {
+    let mut member = None;
+    let assigned: Vec<(i32, Option<i64>)> = match args.group.as_deref() {
+        Some(g) => {
             let found = topic_partitions(client, &args.topic, false).await;
             topic_hint(client, &args.topic, found).await?;
-            m.join(client).await?
+            let m = member.insert(Member::connect(client, g, &args.topic).await?);
+            m.join().await?
         }
         None => {
             let found = topic_partitions(client, &args.topic, false).await;
@@ -285,14 +286,14 @@ pub async fn consume(client: &mut Client, args: ConsumeArgs, json: bool) -> Resu
             }
         }
         if let Some(m) = member.as_mut() {
-            if !stopping && m.pulse(client, &offsets(&positions)).await? == Pulse::Rejoin {
-                let assigned = m.join(client).await?;
+            if !stopping && m.pulse(&offsets(&positions)).await? == Pulse::Rejoin {
+                let assigned = m.join().await?;
                 positions = self::positions(client, &args.topic, &assigned, start).await?;
             }
         }
     }
     if let Some(m) = member.as_mut() {
-        m.leave(client, &offsets(&positions)).await?;
+        m.leave(&offsets(&positions)).await?;
     }
     Ok(())
 }

@@ -1,13 +1,15 @@
 //! `kalfka group list|describe|delete|reset-offsets` (reset-offsets in [`super::reset`]).
 //!
-//! Requests go to the bootstrap broker, which must be the group's coordinator (always so on a
-//! single-node broker; FindCoordinator routing is not implemented).
+//! Group requests go to the group's coordinator (FindCoordinator through the bootstrap
+//! broker); ListGroups and ListOffsets go to the bootstrap broker, so describe's lag is right
+//! on a single node.
 
 use clap::Subcommand;
 use kalfka_protocol::messages::*;
 use serde_json::json;
 
 use super::client::{CliError, Client};
+use super::member::coordinator;
 use super::output::{done, emit, Table};
 
 /// Group subcommands.
@@ -33,8 +35,14 @@ pub enum GroupCommand {
 pub async fn run(client: &mut Client, cmd: GroupCommand, json: bool) -> Result<(), CliError> {
     match cmd {
         GroupCommand::List => list(client, json).await,
-        GroupCommand::Describe { group } => describe(client, &group, json).await,
-        GroupCommand::Delete { group } => delete(client, &group, json).await,
+        GroupCommand::Describe { group } => {
+            let mut coordinator = coordinator(client, &group).await?;
+            describe(&mut coordinator, client, &group, json).await
+        }
+        GroupCommand::Delete { group } => {
+            let mut coordinator = coordinator(client, &group).await?;
+            delete(&mut coordinator, &group, json).await
+        }
         GroupCommand::ResetOffsets(args) => super::reset::reset(client, args, json).await,
     }
 }
@@ -82,12 +90,19 @@ pub(super) async fn committed(
     Ok(out)
 }
 
-async fn describe(client: &mut Client, group: &str, json: bool) -> Result<(), CliError> {
+/// Describes `group` through its coordinator; log ends come from `client`.
+async fn describe(
+    coordinator: &mut Client,
+    client: &mut Client,
+    group: &str,
+    json: bool,
+) -> Result<(), CliError> {
     let req = DescribeGroupsRequest {
         groups: vec![group.to_string()],
         include_authorized_operations: false,
     };
-    let (_, resp): (_, DescribeGroupsResponse) = client.call("DescribeGroups", 5, &req).await?;
+    let (_, resp): (_, DescribeGroupsResponse) =
+        coordinator.call("DescribeGroups", 5, &req).await?;
     let g = resp
         .groups
         .into_iter()
@@ -103,7 +118,7 @@ async fn describe(client: &mut Client, group: &str, json: bool) -> Result<(), Cl
         ]);
     }
     let mut offsets = Table::new(&["TOPIC", "PARTITION", "COMMITTED", "END", "LAG"]);
-    for (topic, partition, offset) in committed(client, group).await? {
+    for (topic, partition, offset) in committed(coordinator, group).await? {
         let end = super::records::list_offset(client, &topic, partition, -1).await?;
         offsets.row(vec![
             json!(topic),
@@ -134,11 +149,11 @@ async fn describe(client: &mut Client, group: &str, json: bool) -> Result<(), Cl
     Ok(())
 }
 
-async fn delete(client: &mut Client, group: &str, json: bool) -> Result<(), CliError> {
+async fn delete(coordinator: &mut Client, group: &str, json: bool) -> Result<(), CliError> {
     let req = DeleteGroupsRequest {
         groups_names: vec![group.to_string()],
     };
-    let (_, resp): (_, DeleteGroupsResponse) = client.call("DeleteGroups", 2, &req).await?;
+    let (_, resp): (_, DeleteGroupsResponse) = coordinator.call("DeleteGroups", 2, &req).await?;
     let r = resp
         .results
         .into_iter()

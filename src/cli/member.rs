@@ -2,8 +2,8 @@
 //! Heartbeat, OffsetCommit, LeaveGroup) speaking Kafka's "consumer" protocol with the range
 //! assignor, so it shares partitions with other kalfka, kcat or Java consumers of the group.
 //!
-//! Invariants: requests go to the bootstrap broker, which must be the group's coordinator (so
-//! on a single node); offsets are committed with the member's generation — after records are
+//! Invariants: group requests go to the coordinator FindCoordinator names, over a connection
+//! of their own (fetches stay on the bootstrap connection, so on a single node); offsets are committed with the member's generation — after records are
 //! printed, at most every [`COMMIT_INTERVAL`], before rejoining a rebalance and on leaving —
 //! so a restarted member starts after what it printed; heartbeats go out at least every
 //! [`HEARTBEAT_INTERVAL`] (well inside [`SESSION_TIMEOUT_MS`]) as long as the caller pulses.
@@ -36,6 +36,10 @@ pub const HEARTBEAT_INTERVAL: Duration = Duration::from_millis(1_000);
 pub const COMMIT_INTERVAL: Duration = Duration::from_millis(1_000);
 /// JoinGroup/SyncGroup rounds tried before giving up.
 const JOIN_ATTEMPTS: u32 = 20;
+/// FindCoordinator requests made while the coordinator loads.
+const COORDINATOR_ATTEMPTS: u32 = 100;
+/// Pause before retrying a coordinator that is not ready.
+const RETRY_BACKOFF: Duration = Duration::from_millis(200);
 /// The assignor this member offers.
 const ASSIGNOR: &str = "range";
 
@@ -50,6 +54,7 @@ pub enum Pulse {
 
 /// A member of one consumer group, subscribed to one topic.
 pub struct Member {
+    coordinator: Client,
     group: String,
     topic: String,
     member_id: String,
@@ -60,9 +65,15 @@ pub struct Member {
 }
 
 impl Member {
-    /// A member of `group` subscribed to `topic`, not yet joined.
-    pub fn new(group: &str, topic: &str) -> Member {
-        Member {
+    /// A member of `group` subscribed to `topic`, connected to the group's coordinator (found
+    /// through `client`), not yet joined.
+    pub async fn connect(
+        client: &mut Client,
+        group: &str,
+        topic: &str,
+    ) -> Result<Member, CliError> {
+        Ok(Member {
+            coordinator: coordinator(client, group).await?,
             group: group.to_string(),
             topic: topic.to_string(),
             member_id: String::new(),
@@ -70,12 +81,12 @@ impl Member {
             last_heartbeat: Instant::now(),
             last_commit: Instant::now(),
             committed: HashMap::new(),
-        }
+        })
     }
 
     /// Joins (or rejoins) the group; returns the partitions of the topic assigned to this
     /// member with their committed offsets (if any).
-    pub async fn join(&mut self, client: &mut Client) -> Result<Vec<(i32, Option<i64>)>, CliError> {
+    pub async fn join(&mut self) -> Result<Vec<(i32, Option<i64>)>, CliError> {
         let subscription = encode_subscription(&self.topic)?;
         for _ in 0..JOIN_ATTEMPTS {
             let req = JoinGroupRequest {
@@ -91,7 +102,8 @@ impl Member {
                 }],
                 reason: None,
             };
-            let (_, joined): (_, JoinGroupResponse) = client.call("JoinGroup", 9, &req).await?;
+            let (_, joined): (_, JoinGroupResponse) =
+                self.coordinator.call("JoinGroup", 9, &req).await?;
             if joined.error_code == ErrorCode::MemberIdRequired.code()
                 || joined.error_code == ErrorCode::UnknownMemberId.code()
             {
@@ -99,6 +111,10 @@ impl Member {
                 continue;
             }
             if joined.error_code == ErrorCode::RebalanceInProgress.code() {
+                continue;
+            }
+            if coordinator_busy(joined.error_code) {
+                tokio::time::sleep(RETRY_BACKOFF).await;
                 continue;
             }
             CliError::check(
@@ -109,7 +125,7 @@ impl Member {
             self.member_id = joined.member_id.clone();
             self.generation = joined.generation_id;
             let assignments = if joined.leader == joined.member_id {
-                self.assign(client, &joined.members).await?
+                self.assign(&joined.members).await?
             } else {
                 Vec::new()
             };
@@ -122,7 +138,8 @@ impl Member {
                 protocol_name: joined.protocol_name.clone(),
                 assignments,
             };
-            let (_, synced): (_, SyncGroupResponse) = client.call("SyncGroup", 5, &req).await?;
+            let (_, synced): (_, SyncGroupResponse) =
+                self.coordinator.call("SyncGroup", 5, &req).await?;
             if synced.error_code == ErrorCode::RebalanceInProgress.code() {
                 continue;
             }
@@ -133,7 +150,7 @@ impl Member {
             )?;
             self.last_heartbeat = Instant::now();
             let mine = decode_assignment(&synced.assignment, &self.topic);
-            let committed = self.committed_offsets(client).await?;
+            let committed = self.committed_offsets().await?;
             self.committed = committed.clone();
             return Ok(mine
                 .into_iter()
@@ -148,8 +165,7 @@ impl Member {
 
     /// Range assignment of every member's subscription (this member leads the group).
     async fn assign(
-        &self,
-        client: &mut Client,
+        &mut self,
         members: &[join_group_response::JoinGroupResponseMember],
     ) -> Result<Vec<SyncGroupRequestAssignment>, CliError> {
         let mut subscribers: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
@@ -166,7 +182,7 @@ impl Member {
             .map(|m| (m.member_id.clone(), BTreeMap::new()))
             .collect();
         for (topic, ids) in &subscribers {
-            let Ok(partitions) = topic_partitions(client, topic, false).await else {
+            let Ok(partitions) = topic_partitions(&mut self.coordinator, topic, false).await else {
                 continue;
             };
             for (member, share) in ids.iter().zip(range_split(&partitions, ids.len())) {
@@ -198,8 +214,8 @@ impl Member {
     }
 
     /// The group's committed offsets of the topic, by partition.
-    async fn committed_offsets(&self, client: &mut Client) -> Result<HashMap<i32, i64>, CliError> {
-        Ok(super::groups::committed(client, &self.group)
+    async fn committed_offsets(&mut self) -> Result<HashMap<i32, i64>, CliError> {
+        Ok(super::groups::committed(&mut self.coordinator, &self.group)
             .await?
             .into_iter()
             .filter(|(t, _, _)| *t == self.topic)
@@ -208,13 +224,9 @@ impl Member {
     }
 
     /// Heartbeats and commits when due; `positions` are the next offsets to read.
-    pub async fn pulse(
-        &mut self,
-        client: &mut Client,
-        positions: &[(i32, i64)],
-    ) -> Result<Pulse, CliError> {
+    pub async fn pulse(&mut self, positions: &[(i32, i64)]) -> Result<Pulse, CliError> {
         if self.last_commit.elapsed() >= COMMIT_INTERVAL
-            && self.commit(client, positions).await? == Pulse::Rejoin
+            && self.commit(positions).await? == Pulse::Rejoin
         {
             return Ok(Pulse::Rejoin);
         }
@@ -227,11 +239,11 @@ impl Member {
             member_id: self.member_id.clone(),
             group_instance_id: None,
         };
-        let (_, resp): (_, HeartbeatResponse) = client.call("Heartbeat", 4, &req).await?;
+        let (_, resp): (_, HeartbeatResponse) = self.coordinator.call("Heartbeat", 4, &req).await?;
         self.last_heartbeat = Instant::now();
         if rebalancing(resp.error_code) {
             // Commit what was printed before the partitions may move to another member.
-            self.commit(client, positions).await?;
+            self.commit(positions).await?;
             return Ok(Pulse::Rejoin);
         }
         CliError::check(
@@ -243,11 +255,7 @@ impl Member {
     }
 
     /// Commits the positions that changed since the last commit.
-    pub async fn commit(
-        &mut self,
-        client: &mut Client,
-        positions: &[(i32, i64)],
-    ) -> Result<Pulse, CliError> {
+    pub async fn commit(&mut self, positions: &[(i32, i64)]) -> Result<Pulse, CliError> {
         self.last_commit = Instant::now();
         let changed: Vec<(i32, i64)> = positions
             .iter()
@@ -279,7 +287,8 @@ impl Member {
                     .collect(),
             }],
         };
-        let (_, resp): (_, OffsetCommitResponse) = client.call("OffsetCommit", 8, &req).await?;
+        let (_, resp): (_, OffsetCommitResponse) =
+            self.coordinator.call("OffsetCommit", 8, &req).await?;
         for p in resp.topics.into_iter().flat_map(|t| t.partitions) {
             if rebalancing(p.error_code) {
                 return Ok(Pulse::Rejoin);
@@ -298,12 +307,8 @@ impl Member {
     }
 
     /// Commits `positions` and leaves the group (so its partitions move at once).
-    pub async fn leave(
-        &mut self,
-        client: &mut Client,
-        positions: &[(i32, i64)],
-    ) -> Result<(), CliError> {
-        self.commit(client, positions).await?;
+    pub async fn leave(&mut self, positions: &[(i32, i64)]) -> Result<(), CliError> {
+        self.commit(positions).await?;
         let req = LeaveGroupRequest {
             group_id: self.group.clone(),
             member_id: self.member_id.clone(),
@@ -313,9 +318,54 @@ impl Member {
                 reason: Some("kalfka consume stopped".into()),
             }],
         };
-        let (_, resp): (_, LeaveGroupResponse) = client.call("LeaveGroup", 5, &req).await?;
+        let (_, resp): (_, LeaveGroupResponse) =
+            self.coordinator.call("LeaveGroup", 5, &req).await?;
         CliError::check(format!("leave group {}", self.group), resp.error_code, None)
     }
+}
+
+/// A connection to `group`'s coordinator, found with FindCoordinator through `client` (which
+/// also makes Kafka create `__consumer_offsets` on a fresh cluster); waits while the
+/// coordinator is not yet available or still loading.
+pub async fn coordinator(client: &mut Client, group: &str) -> Result<Client, CliError> {
+    let req = FindCoordinatorRequest {
+        key: group.to_string(),
+        key_type: 0,
+        coordinator_keys: Vec::new(),
+    };
+    for attempt in 1..=COORDINATOR_ATTEMPTS {
+        let (_, resp): (_, FindCoordinatorResponse) =
+            client.call("FindCoordinator", 3, &req).await?;
+        if coordinator_busy(resp.error_code) && attempt < COORDINATOR_ATTEMPTS {
+            tokio::time::sleep(RETRY_BACKOFF).await;
+            continue;
+        }
+        CliError::check(
+            format!("find the coordinator of group {group}"),
+            resp.error_code,
+            resp.error_message,
+        )?;
+        let addr = format!("{}:{}", resp.host, resp.port);
+        let coordinator = Client::connect(&addr, client.timeout()).await;
+        // The advertised address may not be reachable from here (a container's name, say);
+        // on one node the bootstrap address is the same broker.
+        return match coordinator {
+            Ok(c) => Ok(c),
+            Err(_) => Client::connect(client.bootstrap(), client.timeout()).await,
+        };
+    }
+    Err(CliError::Io(format!("no coordinator for group {group}")))
+}
+
+/// Whether `code` means the coordinator is not ready yet (worth retrying).
+fn coordinator_busy(code: i16) -> bool {
+    [
+        ErrorCode::CoordinatorNotAvailable,
+        ErrorCode::CoordinatorLoadInProgress,
+        ErrorCode::NotCoordinator,
+    ]
+    .iter()
+    .any(|e| e.code() == code)
 }
 
 /// Whether `code` means the member must rejoin.

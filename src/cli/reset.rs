@@ -18,6 +18,7 @@ use serde_json::json;
 
 use super::client::{CliError, Client};
 use super::groups::committed;
+use super::member::coordinator;
 use super::output::Table;
 use super::records::{list_offset, topic_partitions, EARLIEST, LATEST};
 use super::suggest::topic_hint;
@@ -84,13 +85,14 @@ struct Planned {
 /// Plans the reset, prints it, and commits it with `--execute`.
 pub async fn reset(client: &mut Client, args: ResetArgs, json: bool) -> Result<(), CliError> {
     let group = args.group.as_str();
-    let state = group_state(client, group).await?;
+    let mut coordinator = coordinator(client, group).await?;
+    let state = group_state(&mut coordinator, group).await?;
     if state != "Empty" && state != "Dead" {
         return Err(CliError::Usage(format!(
             "assignments can only be reset if the group '{group}' is inactive, but the current state is {state}"
         )));
     }
-    let current: BTreeMap<(String, i32), i64> = committed(client, group)
+    let current: BTreeMap<(String, i32), i64> = committed(&mut coordinator, group)
         .await?
         .into_iter()
         .map(|(t, p, o)| ((t, p), o))
@@ -191,7 +193,7 @@ pub async fn reset(client: &mut Client, args: ResetArgs, json: bool) -> Result<(
         ]);
     }
     if args.execute {
-        commit(client, group, &plan).await?;
+        commit(&mut coordinator, group, &plan).await?;
         table.print(json);
         eprintln!(
             "kalfka: committed {} new offsets for group {group}",
