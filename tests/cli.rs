@@ -486,6 +486,23 @@ fn command_tree_help_version_bootstrap_and_suggestions() {
             assert!(text.contains(needle), "{shell} completions lack {needle}");
         }
     }
+    let man = raw(&["manpage"]);
+    let text = String::from_utf8_lossy(&man.stdout);
+    assert!(
+        man.status.success() && text.contains(".TH kalfka"),
+        "{text}"
+    );
+    assert!(text.contains("consume"), "{text}");
+    let pages = tempfile::tempdir().expect("tempdir");
+    let dir = pages.path().to_str().expect("utf-8 path");
+    assert!(raw(&["manpage", "--dir", dir]).status.success());
+    for page in [
+        "kalfka.1",
+        "kalfka-consume.1",
+        "kalfka-group-reset-offsets.1",
+    ] {
+        assert!(pages.path().join(page).is_file(), "{page} written");
+    }
     // The bash script is valid bash (when bash is installed).
     if let Ok(mut bash) = Command::new("bash")
         .arg("-n")

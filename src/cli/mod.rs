@@ -51,7 +51,7 @@ pub struct GlobalArgs {
     pub request_timeout_ms: u64,
 }
 
-/// The client commands (and `version`, `completions`).
+/// The client commands (and `version`, `completions`, `manpage`).
 #[derive(Debug, Subcommand)]
 pub enum ClientCommand {
     /// Create, list, describe, alter or delete topics.
@@ -71,6 +71,12 @@ pub enum ClientCommand {
         /// The shell.
         #[arg(value_enum)]
         shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff), or write one page per command into --dir.
+    Manpage {
+        /// Directory to write kalfka.1, kalfka-topic.1, ... into.
+        #[arg(long)]
+        dir: Option<std::path::PathBuf>,
     },
 }
 
@@ -171,6 +177,20 @@ fn run(matches: &ArgMatches) -> ExitCode {
             );
             return ExitCode::SUCCESS;
         }
+        ClientCommand::Manpage { dir } => {
+            let written = match dir {
+                Some(dir) => clap_mangen::generate_to(self::command(), &dir),
+                None => clap_mangen::Man::new(self::command()).render(&mut std::io::stdout()),
+            };
+            return match written {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("kalfka: cannot write the man page: {e}");
+                    ExitCode::FAILURE
+                }
+            };
+        }
         ClientCommand::Topic(topics::TopicCommand::Configs) => {
             topics::known_configs(global.json);
             return ExitCode::SUCCESS;
@@ -205,7 +225,9 @@ async fn execute(global: GlobalArgs, command: ClientCommand) -> Result<(), CliEr
         ClientCommand::Produce(args) => produce::produce(&mut client, args, json).await,
         ClientCommand::Consume(args) => consume::consume(&mut client, args, json).await,
         ClientCommand::Group(cmd) => groups::run(&mut client, cmd, json).await,
-        ClientCommand::Version | ClientCommand::Completions { .. } => Ok(()),
+        ClientCommand::Version
+        | ClientCommand::Completions { .. }
+        | ClientCommand::Manpage { .. } => Ok(()),
     }
 }
 

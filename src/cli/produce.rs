@@ -143,6 +143,12 @@ fn parse_line(args: &ProduceArgs, line: &[u8]) -> Result<Line, CliError> {
 /// Produces stdin's lines as they are read; prints how many were produced.
 pub async fn produce(client: &mut Client, args: ProduceArgs, json: bool) -> Result<(), CliError> {
     let partitions = topic_partitions(client, &args.topic, true).await?;
+    if partitions.is_empty() {
+        return Err(CliError::Io(format!(
+            "topic {} has no partitions with a leader yet",
+            args.topic
+        )));
+    }
     let (tx, mut rx) = mpsc::channel(READ_AHEAD);
     std::thread::spawn(move || read_stdin(tx));
     let mut sent = 0usize;
@@ -168,7 +174,7 @@ pub async fn produce(client: &mut Client, args: ProduceArgs, json: bool) -> Resu
                 (None, Some(k)) => key_partition(k, partitions.len()),
                 (None, None) => {
                     round_robin += 1;
-                    partitions[(round_robin - 1) % partitions.len().max(1)]
+                    partitions[(round_robin - 1) % partitions.len()]
                 }
             };
             by_partition.entry(partition).or_default().push(line);
