@@ -520,6 +520,24 @@ fn command_tree_help_version_bootstrap_and_suggestions() {
         assert!(checked.status.success(), "{checked:?}");
     }
 
+    // A broker variable the broker would refuse does not break client commands.
+    let out = Command::new(env!("CARGO_BIN_EXE_kalfka"))
+        .args(["topic", "list", "-b", &addr])
+        .env("KALFKA_LISTEN", "not-an-address")
+        .env("KALFKA_MEMORY", "perhaps")
+        .output()
+        .expect("runs");
+    assert!(out.status.success(), "{out:?}");
+    let out = Command::new(env!("CARGO_BIN_EXE_kalfka"))
+        .env("KALFKA_LISTEN", "not-an-address")
+        .output()
+        .expect("runs");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success() && err.contains("not-an-address"),
+        "{err}"
+    );
+
     let typo = raw(&["topc", "list"]);
     let err = String::from_utf8_lossy(&typo.stderr);
     assert!(!typo.status.success());

@@ -4,7 +4,8 @@
 //! (`-b/--bootstrap`, default 127.0.0.1:9092) through [`client`].
 //!
 //! Invariants: the broker's flags are parsed by [`crate::config::Cli::load_from`] exactly as
-//! before (this tree only routes and reports usage errors, with clap's did-you-mean); the
+//! before (this tree only routes them, unvalidated, so a bad `KALFKA_*` variable cannot break
+//! a client command; usage errors get clap's did-you-mean); the
 //! global client flags (`-b`, `--json`, `--request-timeout-ms`) are accepted before or after
 //! the subcommand and refused, when given on the command line, for the broker.
 
@@ -80,6 +81,29 @@ pub enum ClientCommand {
     },
 }
 
+/// Accepts any value (as a string) but shows the wrapped parser's possible values in help.
+#[derive(Clone)]
+struct Unchecked(clap::builder::ValueParser);
+
+impl clap::builder::TypedValueParser for Unchecked {
+    type Value = OsString;
+
+    fn parse_ref(
+        &self,
+        _cmd: &clap::Command,
+        _arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<OsString, clap::Error> {
+        Ok(value.to_os_string())
+    }
+
+    fn possible_values(
+        &self,
+    ) -> Option<Box<dyn Iterator<Item = clap::builder::PossibleValue> + '_>> {
+        self.0.possible_values()
+    }
+}
+
 /// The end of `kalfka --help`.
 const ROOT_AFTER_HELP: &str = "\
 Examples:
@@ -106,7 +130,17 @@ pub fn command() -> clap::Command {
         .name("serve")
         .about("Run the broker (the default when no command is given)")
         .after_help("");
+    // The top-level broker flags are only routed here (the broker parses them again with
+    // Cli::load_from), so a bad KALFKA_* variable must not break client commands.
     let root = crate::config::Cli::command()
+        .mut_args(|a| {
+            if a.get_action().takes_values() {
+                let original = a.get_value_parser().clone();
+                a.value_parser(Unchecked(original))
+            } else {
+                a
+            }
+        })
         .after_help(ROOT_AFTER_HELP)
         .subcommand(serve);
     let root = GlobalArgs::augment_args(root);
