@@ -453,3 +453,50 @@ fn consume_group_members_share_partitions() {
         assert_eq!(o["committed"], 5, "{d}");
     }
 }
+
+/// Ctrl-C ends a producer reading an endless stdin: what it read is sent, the count printed,
+/// the exit code 0.
+#[test]
+fn produce_stops_cleanly_on_sigint() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let broker = TestBroker::start(dir.path());
+    ok(&broker, &["topic", "create", "endless"], None);
+    let mut producer = Streaming::spawn(&broker, &["produce", "endless"]);
+    let mut stdin = producer.child.stdin.take().expect("stdin");
+    for i in 0..3 {
+        writeln!(stdin, "line-{i}").expect("write");
+    }
+    stdin.flush().expect("flush");
+    let reader = Streaming::spawn(
+        &broker,
+        &[
+            "consume",
+            "endless",
+            "-f",
+            "-o",
+            "beginning",
+            "--format",
+            "%s\\n",
+        ],
+    );
+    for i in 0..3 {
+        assert_eq!(reader.next_line(), format!("line-{i}"));
+    }
+    // SAFETY: signals our own child, still running (its stdin is open).
+    let rc = unsafe { libc::kill(producer.child.id() as libc::pid_t, libc::SIGINT) };
+    assert_eq!(rc, 0);
+    assert_eq!(producer.next_line(), "produced 3 records to endless");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let status = loop {
+        if let Some(status) = producer.child.try_wait().expect("wait") {
+            break status;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "produce did not stop on SIGINT"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    assert!(status.success(), "{status:?}");
+    drop(stdin);
+}

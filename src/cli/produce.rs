@@ -4,7 +4,8 @@
 //! waiting, up to [`BATCH_RECORDS`] records or [`BATCH_BYTES`] bytes), so an endless or slow
 //! stdin is produced as it comes; a batch is acknowledged (unless `--acks 0`) before the next
 //! one is sent, so records keep stdin's order per partition; the first refusal ends the
-//! command with the broker's error and everything before it stays produced.
+//! command with the broker's error and everything before it stays produced. Ctrl-C (SIGINT)
+//! stops reading, sends the lines already read, prints the count and exits 0.
 
 use std::collections::BTreeMap;
 use std::io::BufRead;
@@ -154,7 +155,24 @@ pub async fn produce(client: &mut Client, args: ProduceArgs, json: bool) -> Resu
     let mut sent = 0usize;
     let mut round_robin = 0usize;
     let read_err = |e: std::io::Error| CliError::Io(format!("reading stdin: {e}"));
-    while let Some(first) = rx.recv().await {
+    let interrupted = tokio::signal::ctrl_c();
+    tokio::pin!(interrupted);
+    let mut stopping = false;
+    loop {
+        let first = if stopping {
+            rx.recv().await
+        } else {
+            tokio::select! {
+                line = rx.recv() => line,
+                _ = &mut interrupted => {
+                    // Ctrl-C: stop reading; what was already read is still sent.
+                    stopping = true;
+                    rx.close();
+                    rx.recv().await
+                }
+            }
+        };
+        let Some(first) = first else { break };
         let mut lines = vec![parse_line(&args, &first.map_err(read_err)?)?];
         let mut bytes = lines[0].1.len();
         while lines.len() < BATCH_RECORDS && bytes < BATCH_BYTES {
