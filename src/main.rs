@@ -1,5 +1,6 @@
 //! The `kalfka` binary: `kalfka [serve] [FLAGS]` starts the broker (stopping cleanly on
-//! SIGINT/SIGTERM); `kalfka topic|produce|consume|group ...` are client commands (`kalfka::cli`).
+//! SIGINT/SIGTERM); `kalfka help|version|topic|produce|consume|group ...` are client commands.
+//! One clap command tree (`kalfka::cli::command`) routes both.
 
 use std::process::ExitCode;
 use std::time::Instant;
@@ -9,16 +10,10 @@ use kalfka::server::Server;
 use tracing_subscriber::EnvFilter;
 
 fn main() -> ExitCode {
-    let mut args: Vec<std::ffi::OsString> = std::env::args_os().collect();
-    let first = args.get(1).and_then(|a| a.to_str()).map(str::to_string);
-    match first.as_deref() {
-        Some(cmd) if kalfka::cli::CLIENT_COMMANDS.contains(&cmd) => return kalfka::cli::run(args),
-        Some("serve") => {
-            args.remove(1);
-        }
-        _ => {}
+    match kalfka::cli::dispatch(std::env::args_os().collect()) {
+        kalfka::cli::Dispatch::Serve(args) => serve(args),
+        kalfka::cli::Dispatch::Exit(code) => code,
     }
-    serve(args)
 }
 
 /// Runs the broker with `args` (program name first, no subcommand).

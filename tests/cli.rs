@@ -1,53 +1,17 @@
-//! The `kalfka` command line against a running broker: every topic subcommand, produce and
-//! consume with keys and headers, `--json`, and the error messages for a missing topic and a
-//! bad config value. Group commands run only if the broker serves the group APIs.
+//! The `kalfka` command line against a running broker: the command tree (help, version, `-b`
+//! anywhere, did-you-mean), every topic subcommand, produce and consume with keys and headers,
+//! Kafka's error names with the broker's messages, and the group commands. Records in depth:
+//! `tests/cli_records.rs`.
 
+#[path = "common/cli.rs"]
+mod cli_support;
 mod common;
 
 use std::io::Write;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 
+use cli_support::{fails, json_lines, kalfka, ok, raw};
 use common::TestBroker;
-
-fn kalfka(broker: &TestBroker, args: &[&str], stdin: Option<&str>) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_kalfka"));
-    cmd.args(args)
-        .args([
-            "--bootstrap",
-            &broker.bootstrap(),
-            "--request-timeout-ms",
-            "10000",
-        ])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let mut child = cmd.spawn().expect("kalfka runs");
-    if let Some(mut pipe) = child.stdin.take() {
-        if let Some(text) = stdin {
-            pipe.write_all(text.as_bytes()).expect("stdin");
-        }
-    }
-    child.wait_with_output().expect("kalfka finishes")
-}
-
-/// Runs a command that must succeed; returns its stdout.
-fn ok(broker: &TestBroker, args: &[&str], stdin: Option<&str>) -> String {
-    let out = kalfka(broker, args, stdin);
-    assert!(
-        out.status.success(),
-        "kalfka {args:?} failed:\n{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-/// Runs a command that must fail; returns its stderr.
-fn fails(broker: &TestBroker, args: &[&str]) -> String {
-    let out = kalfka(broker, args, None);
-    assert!(!out.status.success(), "kalfka {args:?} succeeded");
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
 
 #[test]
 fn topic_commands_produce_and_consume() {
@@ -131,7 +95,7 @@ fn topic_commands_produce_and_consume() {
         Some("k1:one\nk2:two\n"),
     );
     assert!(out.contains("produced 2 records"), "{out}");
-    let consumed: serde_json::Value = serde_json::from_str(&ok(
+    let consumed = json_lines(&ok(
         &broker,
         &[
             "consume",
@@ -142,14 +106,15 @@ fn topic_commands_produce_and_consume() {
             "--json",
         ],
         None,
-    ))
-    .expect("json");
-    let rows = consumed.as_array().expect("rows");
-    assert_eq!(rows.len(), 2);
-    assert_eq!(rows[0]["key"], "k1");
-    assert_eq!(rows[0]["value"], "one");
-    assert_eq!(rows[0]["partition"], "2");
-    assert_eq!(rows[1]["headers"], "src=cli");
+    ));
+    assert_eq!(consumed.len(), 2);
+    assert_eq!(consumed[0]["key"], "k1");
+    assert_eq!(consumed[0]["value"], "one");
+    assert_eq!(consumed[0]["partition"], 2);
+    assert_eq!(
+        consumed[1]["headers"],
+        serde_json::json!([{"key": "src", "value": "cli"}])
+    );
     let text = ok(
         &broker,
         &[
@@ -160,18 +125,15 @@ fn topic_commands_produce_and_consume() {
             "--from-beginning",
             "--count",
             "1",
+            "--format",
+            "%k %s\\n",
         ],
         None,
     );
-    assert!(text.contains("k1") && !text.contains("k2"), "{text}");
-    // Without --from-beginning consumption starts at the end: nothing within the idle limit.
-    let latest: serde_json::Value = serde_json::from_str(&ok(
-        &broker,
-        &["consume", "cli-t", "--idle-timeout-ms", "600", "--json"],
-        None,
-    ))
-    .expect("json");
-    assert_eq!(latest.as_array().map(Vec::len), Some(0));
+    assert_eq!(text, "k1 one\n");
+    // By default consumption starts at the end: nothing to print, and it stops there.
+    let latest = ok(&broker, &["consume", "cli-t", "--json"], None);
+    assert_eq!(latest, "");
 
     // Without --partition, keyed records go where Kafka's murmur2 partitioner puts them.
     ok(
@@ -184,7 +146,7 @@ fn topic_commands_produce_and_consume() {
         &["produce", "keyed", "--key-separator", ":"],
         Some("alpha:1\nbeta:2\ngamma:3\ndelta:4\n"),
     );
-    let keyed: serde_json::Value = serde_json::from_str(&ok(
+    let rows = json_lines(&ok(
         &broker,
         &[
             "consume",
@@ -195,14 +157,12 @@ fn topic_commands_produce_and_consume() {
             "--json",
         ],
         None,
-    ))
-    .expect("json");
-    let rows = keyed.as_array().expect("rows");
+    ));
     assert_eq!(rows.len(), 4);
-    for r in rows {
+    for r in &rows {
         let key = r["key"].as_str().expect("key");
-        let want = kalfka::cli::records::key_partition(key.as_bytes(), 3).to_string();
-        assert_eq!(r["partition"], want.as_str(), "{key}");
+        let want = kalfka::cli::records::key_partition(key.as_bytes(), 3);
+        assert_eq!(r["partition"], want, "{key}");
     }
 
     let out = ok(&broker, &["topic", "delete", "cli-t", "--json"], None);
@@ -247,6 +207,63 @@ fn errors_name_the_problem() {
     assert!(err.contains("INVALID_PARTITIONS"), "{err}");
     let err = fails(&broker, &["topic", "create", "strict"]);
     assert!(err.contains("TOPIC_ALREADY_EXISTS"), "{err}");
+
+    // Did you mean: a close topic name, a known config name.
+    let err = fails(&broker, &["topic", "describe", "strct"]);
+    assert!(
+        err.contains("UNKNOWN_TOPIC_OR_PARTITION") && err.contains("did you mean 'strict'?"),
+        "{err}"
+    );
+    let err = fails(&broker, &["consume", "stric"]);
+    assert!(err.contains("did you mean 'strict'?"), "{err}");
+    let err = fails(&broker, &["topic", "describe", "nothing-like-it"]);
+    assert!(!err.contains("did you mean"), "{err}");
+    let err = fails(
+        &broker,
+        &["topic", "alter", "strict", "--set", "retension.ms=5"],
+    );
+    assert!(
+        err.contains("INVALID_CONFIG") && err.contains("did you mean 'retention.ms'?"),
+        "{err}"
+    );
+
+    // The broker's own message comes with the name; a too-large batch names the limit.
+    ok(
+        &broker,
+        &[
+            "topic",
+            "create",
+            "compact-small",
+            "--config",
+            "cleanup.policy=compact",
+            "--config",
+            "max.message.bytes=200",
+        ],
+        None,
+    );
+    let out = kalfka(&broker, &["produce", "compact-small"], Some("no key\n"));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        err.contains("INVALID_RECORD")
+            && err.contains("Compacted topic cannot accept message without key"),
+        "{err}"
+    );
+    let big = format!("k:{}\n", "x".repeat(500));
+    let out = kalfka(
+        &broker,
+        &["produce", "compact-small", "-k", ":"],
+        Some(&big),
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("MESSAGE_TOO_LARGE") && err.contains("max.message.bytes 200"),
+        "{err}"
+    );
+    assert!(
+        !err.contains("UnknownTopic") && !err.contains("InvalidRecord"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -268,8 +285,8 @@ fn group_commands_list_reset_describe_and_delete() {
             "g1",
             "--topic",
             "grp-t",
-            "--to",
-            "earliest",
+            "--to-earliest",
+            "--execute",
         ],
         None,
     );
@@ -277,15 +294,9 @@ fn group_commands_list_reset_describe_and_delete() {
         serde_json::from_str(&ok(&broker, &["group", "describe", "g1", "--json"], None))
             .expect("json")
     };
-    // A number, whether the JSON carries it as a number or as a string.
-    let number = |v: &serde_json::Value| v.to_string().trim_matches('"').to_string();
     let described = describe();
-    assert_eq!(
-        number(&described["offsets"][0]["committed"]),
-        "0",
-        "{described}"
-    );
-    assert_eq!(number(&described["offsets"][0]["lag"]), "3", "{described}");
+    assert_eq!(described["offsets"][0]["committed"], 0, "{described}");
+    assert_eq!(described["offsets"][0]["lag"], 3, "{described}");
     assert_eq!(described["state"], "Empty", "{described}");
     let listed = ok(&broker, &["group", "list"], None);
     assert!(listed.lines().any(|l| l.starts_with("g1 ")), "{listed}");
@@ -297,18 +308,14 @@ fn group_commands_list_reset_describe_and_delete() {
             "g1",
             "--topic",
             "grp-t",
-            "--to",
-            "latest",
+            "--to-latest",
+            "--execute",
         ],
         None,
     );
     let described = describe();
-    assert_eq!(
-        number(&described["offsets"][0]["committed"]),
-        "3",
-        "{described}"
-    );
-    assert_eq!(number(&described["offsets"][0]["lag"]), "0", "{described}");
+    assert_eq!(described["offsets"][0]["committed"], 3, "{described}");
+    assert_eq!(described["offsets"][0]["lag"], 0, "{described}");
     ok(&broker, &["group", "delete", "g1"], None);
     let listed = ok(&broker, &["group", "list"], None);
     assert!(
@@ -413,10 +420,269 @@ fn broker_binary_takes_a_toml_config_file() {
         String::from_utf8_lossy(&created.stderr)
     );
     let json: serde_json::Value = serde_json::from_slice(&listed.stdout).expect("json topic list");
-    assert_eq!(json[0]["partitions"], "3", "num.partitions from the file");
+    assert_eq!(json[0]["partitions"], 3, "num.partitions from the file");
     assert!(
         produced.status.success(),
         "{}",
         String::from_utf8_lossy(&produced.stderr)
     );
+}
+
+/// One command tree: `help`, `version`, `-b` before or after the subcommand, clap's
+/// did-you-mean for a mistyped command, and broker flags refused with client commands.
+#[test]
+fn command_tree_help_version_bootstrap_and_suggestions() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let broker = TestBroker::start(dir.path());
+    let addr = broker.bootstrap();
+
+    let help = raw(&["help"]);
+    let text = String::from_utf8_lossy(&help.stdout);
+    assert!(help.status.success(), "{text}");
+    for needle in [
+        "topic", "produce", "consume", "group", "version", "serve", "--listen",
+    ] {
+        assert!(
+            text.contains(needle),
+            "`kalfka help` lacks {needle}:\n{text}"
+        );
+    }
+    let help = raw(&["help", "consume"]);
+    assert!(
+        String::from_utf8_lossy(&help.stdout).contains("Usage: kalfka consume"),
+        "{help:?}"
+    );
+
+    let version = raw(&["version"]);
+    let want = format!("kalfka {}", env!("CARGO_PKG_VERSION"));
+    assert!(version.status.success());
+    assert_eq!(String::from_utf8_lossy(&version.stdout).trim(), want);
+    assert_eq!(
+        String::from_utf8_lossy(&raw(&["--version"]).stdout).trim(),
+        want
+    );
+
+    ok(&broker, &["topic", "create", "tree-t"], None);
+    for args in [
+        vec!["-b", addr.as_str(), "topic", "list"],
+        vec!["--bootstrap", addr.as_str(), "topic", "list"],
+        vec!["topic", "-b", addr.as_str(), "list"],
+        vec!["topic", "list", "-b", addr.as_str()],
+        vec!["--json", "topic", "list", "-b", addr.as_str()],
+    ] {
+        let out = raw(&args);
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success() && text.contains("tree-t"),
+            "{args:?}: {out:?}"
+        );
+    }
+
+    for shell in ["bash", "zsh", "fish"] {
+        let script = raw(&["completions", shell]);
+        let text = String::from_utf8_lossy(&script.stdout);
+        assert!(script.status.success(), "{shell}: {script:?}");
+        for needle in ["consume", "reset-offsets", "to-earliest", "bootstrap"] {
+            assert!(text.contains(needle), "{shell} completions lack {needle}");
+        }
+    }
+    let man = raw(&["manpage"]);
+    let text = String::from_utf8_lossy(&man.stdout);
+    assert!(
+        man.status.success() && text.contains(".TH kalfka"),
+        "{text}"
+    );
+    assert!(text.contains("consume"), "{text}");
+    let pages = tempfile::tempdir().expect("tempdir");
+    let dir = pages.path().to_str().expect("utf-8 path");
+    assert!(raw(&["manpage", "--dir", dir]).status.success());
+    for page in [
+        "kalfka.1",
+        "kalfka-consume.1",
+        "kalfka-group-reset-offsets.1",
+    ] {
+        assert!(pages.path().join(page).is_file(), "{page} written");
+    }
+    // The bash script is valid bash (when bash is installed).
+    if let Ok(mut bash) = Command::new("bash")
+        .arg("-n")
+        .stdin(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+    {
+        let script = raw(&["completions", "bash"]).stdout;
+        bash.stdin
+            .take()
+            .expect("stdin")
+            .write_all(&script)
+            .expect("write");
+        let checked = bash.wait_with_output().expect("bash -n");
+        assert!(checked.status.success(), "{checked:?}");
+    }
+
+    // A broker variable the broker would refuse does not break client commands.
+    let out = Command::new(env!("CARGO_BIN_EXE_kalfka"))
+        .args(["topic", "list", "-b", &addr])
+        .env("KALFKA_LISTEN", "not-an-address")
+        .env("KALFKA_MEMORY", "perhaps")
+        .output()
+        .expect("runs");
+    assert!(out.status.success(), "{out:?}");
+    let out = Command::new(env!("CARGO_BIN_EXE_kalfka"))
+        .env("KALFKA_LISTEN", "not-an-address")
+        .output()
+        .expect("runs");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success() && err.contains("not-an-address"),
+        "{err}"
+    );
+
+    let typo = raw(&["topc", "list"]);
+    let err = String::from_utf8_lossy(&typo.stderr);
+    assert!(!typo.status.success());
+    assert!(
+        err.contains("unrecognized subcommand 'topc'") && err.contains("'topic'"),
+        "{err}"
+    );
+    let typo = raw(&["topic", "lst"]);
+    let err = String::from_utf8_lossy(&typo.stderr);
+    assert!(err.contains("'list'"), "{err}");
+
+    let mixed = raw(&["--listen", "127.0.0.1:1", "topic", "list"]);
+    let err = String::from_utf8_lossy(&mixed.stderr);
+    assert!(!mixed.status.success() && err.contains("--listen"), "{err}");
+    let mixed = raw(&["serve", "--json"]);
+    assert!(!mixed.status.success(), "{mixed:?}");
+}
+
+/// `group reset-offsets` prints its plan and changes nothing unless `--execute`; every
+/// `--to-*` / `--shift-by` / `--by-duration` target is clamped to [log start, end].
+#[test]
+fn reset_offsets_previews_unless_execute_and_clamps() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let broker = TestBroker::start(dir.path());
+    ok(
+        &broker,
+        &["topic", "create", "rst", "--partitions", "2"],
+        None,
+    );
+    let ten: String = (0..10).map(|i| format!("{i}\n")).collect();
+    ok(&broker, &["produce", "rst", "-p", "0"], Some(&ten));
+    ok(&broker, &["produce", "rst", "-p", "1"], Some("x\ny\n"));
+    let committed = || -> Vec<(i64, i64)> {
+        let d: serde_json::Value =
+            serde_json::from_str(&ok(&broker, &["group", "describe", "rg", "--json"], None))
+                .expect("json");
+        d["offsets"]
+            .as_array()
+            .expect("offsets")
+            .iter()
+            .map(|o| {
+                (
+                    o["partition"].as_i64().expect("p"),
+                    o["committed"].as_i64().expect("c"),
+                )
+            })
+            .collect()
+    };
+    let reset = |extra: &[&str]| -> (Vec<serde_json::Value>, String) {
+        let mut args = vec!["group", "reset-offsets", "rg", "--topic", "rst", "--json"];
+        args.extend_from_slice(extra);
+        let out = kalfka(&broker, &args, None);
+        assert!(out.status.success(), "{extra:?}: {out:?}");
+        let plan: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json plan");
+        (
+            plan.as_array().expect("rows").clone(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let new = |plan: &[serde_json::Value]| -> Vec<i64> {
+        plan.iter()
+            .map(|r| r["new-offset"].as_i64().expect("new"))
+            .collect()
+    };
+
+    // A dry run (the default) prints the plan and commits nothing.
+    let (plan, note) = reset(&["--to-offset", "4"]);
+    assert_eq!(new(&plan), [4, 2], "clamped to partition 1's end");
+    assert_eq!(plan[0]["current-offset"], serde_json::Value::Null);
+    assert_eq!(plan[0]["group"], "rg");
+    assert!(
+        note.contains("dry run") && note.contains("--execute"),
+        "{note}"
+    );
+    assert_eq!(committed(), []);
+    let (_, note) = reset(&["--to-offset", "4", "--dry-run"]);
+    assert!(note.contains("dry run"), "{note}");
+    assert_eq!(committed(), []);
+
+    // --execute commits the same plan.
+    let (plan, _) = reset(&["--to-offset", "4", "--execute"]);
+    assert_eq!(new(&plan), [4, 2]);
+    assert_eq!(committed(), [(0, 4), (1, 2)]);
+
+    let (plan, _) = reset(&["--shift-by", "-3"]);
+    assert_eq!(new(&plan), [1, 0], "clamped to the log start");
+    let (plan, _) = reset(&["--shift-by", "100"]);
+    assert_eq!(new(&plan), [10, 2], "clamped to the end");
+    let (plan, _) = reset(&["--to-earliest"]);
+    assert_eq!(new(&plan), [0, 0]);
+    let (plan, _) = reset(&["--to-latest"]);
+    assert_eq!(new(&plan), [10, 2]);
+    let (plan, _) = reset(&["--to-current"]);
+    assert_eq!(new(&plan), [4, 2]);
+    let (plan, _) = reset(&["--to-datetime", "2000-01-01T00:00:00Z"]);
+    assert_eq!(new(&plan), [0, 0], "every record is newer");
+    let (plan, _) = reset(&["--to-datetime", "2999-01-01T00:00:00.000"]);
+    assert_eq!(new(&plan), [10, 2], "no record that new: the end");
+    let (plan, _) = reset(&["--by-duration", "P1D"]);
+    assert_eq!(new(&plan), [0, 0]);
+    assert_eq!(committed(), [(0, 4), (1, 2)], "only --execute commits");
+
+    let out = ok(
+        &broker,
+        &[
+            "group",
+            "reset-offsets",
+            "rg",
+            "--topic",
+            "rst:1",
+            "--shift-by",
+            "-1",
+            "--execute",
+        ],
+        None,
+    );
+    assert!(out.contains("NEW-OFFSET"), "{out}");
+    assert_eq!(committed(), [(0, 4), (1, 1)]);
+
+    let err = fails(&broker, &["group", "reset-offsets", "rg", "--topic", "rst"]);
+    assert!(err.contains("--to-earliest"), "a target is required: {err}");
+    let err = fails(
+        &broker,
+        &[
+            "group",
+            "reset-offsets",
+            "rg",
+            "--topic",
+            "rst",
+            "--to-datetime",
+            "yesterday",
+        ],
+    );
+    assert!(err.contains("YYYY-MM-DD"), "{err}");
+    let err = fails(
+        &broker,
+        &[
+            "group",
+            "reset-offsets",
+            "new-group",
+            "--topic",
+            "rst",
+            "--shift-by",
+            "1",
+        ],
+    );
+    assert!(err.contains("none committed"), "{err}");
 }

@@ -29,10 +29,19 @@ pub enum CliError {
     /// The broker does not serve a needed API at a usable version.
     #[error("the broker does not support {0}")]
     Unsupported(&'static str),
-    /// The broker answered with an error code (the text names what failed, the code and the
-    /// broker's message).
-    #[error("{0}")]
-    Broker(String),
+    /// The broker answered with an error code: printed as `CONTEXT: NAME: MESSAGE`, with
+    /// Kafka's name of the code (UNKNOWN_TOPIC_OR_PARTITION) and the broker's message.
+    #[error("{context}: {name}{}", .message.as_deref().map(|m| format!(": {m}")).unwrap_or_default())]
+    Broker {
+        /// What was being done (`produce to orders-0`).
+        context: String,
+        /// The wire error code.
+        code: i16,
+        /// Kafka's name of the code, or `error N` for a code Kalfka does not know.
+        name: String,
+        /// The broker's message, else a short explanation of the code, if any.
+        message: Option<String>,
+    },
     /// Bad command-line input.
     #[error("{0}")]
     Usage(String),
@@ -48,23 +57,35 @@ impl CliError {
         if code == 0 {
             return Ok(());
         }
+        let known = ErrorCode::from_code(code);
         // Kafka's names (UNKNOWN_TOPIC_OR_PARTITION), as Kafka's tools print them.
-        let name = ErrorCode::from_code(code)
+        let name = known
             .map(|c| c.name().to_string())
             .unwrap_or_else(|| format!("error {code}"));
-        let detail = match (message, ErrorCode::from_code(code)) {
-            (Some(m), _) => format!(": {m}"),
-            (None, Some(ErrorCode::UnknownTopicOrPartition)) => {
-                ": no such topic or partition".into()
-            }
-            (None, _) => String::new(),
-        };
-        Err(CliError::Broker(format!("{}: {name}{detail}", what.into())))
+        let message = message.filter(|m| !m.is_empty()).or_else(|| match known {
+            Some(ErrorCode::UnknownTopicOrPartition) => Some("no such topic or partition".into()),
+            _ => None,
+        });
+        Err(CliError::Broker {
+            context: what.into(),
+            code,
+            name,
+            message,
+        })
+    }
+
+    /// The wire error code when the broker refused, else `None`.
+    pub fn code(&self) -> Option<i16> {
+        match self {
+            CliError::Broker { code, .. } => Some(*code),
+            _ => None,
+        }
     }
 }
 
 /// One connection to a broker.
 pub struct Client {
+    bootstrap: String,
     stream: TcpStream,
     next_correlation: i32,
     versions: HashMap<i16, (i16, i16)>,
@@ -79,6 +100,7 @@ impl Client {
             .map_err(|_| CliError::Io(format!("connecting to {bootstrap} timed out")))?
             .map_err(|e| CliError::Io(format!("cannot connect to {bootstrap}: {e}")))?;
         let mut client = Client {
+            bootstrap: bootstrap.to_string(),
             stream,
             next_correlation: 1,
             versions: HashMap::new(),
@@ -92,6 +114,16 @@ impl Client {
             .map(|k| (k.api_key, (k.min_version, k.max_version)))
             .collect();
         Ok(client)
+    }
+
+    /// The `host:port` this client connected to.
+    pub fn bootstrap(&self) -> &str {
+        &self.bootstrap
+    }
+
+    /// The time limit of each request.
+    pub fn timeout(&self) -> Duration {
+        self.timeout
     }
 
     /// The version to use for `M`: the highest both sides know, at most `max`.
@@ -120,11 +152,28 @@ impl Client {
         Ok((version, resp))
     }
 
-    async fn call_at<Req: Message, Resp: Message>(
+    /// Sends `body` at the negotiated version (at most `max`) without reading a response:
+    /// for a Produce with acks=0, which the broker never answers.
+    pub async fn send<Req: Message>(
+        &mut self,
+        name: &'static str,
+        max: i16,
+        body: &Req,
+    ) -> Result<(), CliError> {
+        let version = self.version::<Req>(name, max)?;
+        let (_, buf) = self.frame(version, body)?;
+        tokio::time::timeout(self.timeout, self.stream.write_all(&buf))
+            .await
+            .map_err(|_| CliError::Io("the broker did not take the request in time".into()))?
+            .map_err(|e| CliError::Io(format!("connection failed: {e}")))
+    }
+
+    /// The request frame (size prefix included) of `body` at `version`, and its correlation id.
+    fn frame<Req: Message>(
         &mut self,
         version: i16,
         body: &Req,
-    ) -> Result<Resp, CliError> {
+    ) -> Result<(i32, BytesMut), CliError> {
         let correlation_id = self.next_correlation;
         self.next_correlation = self.next_correlation.wrapping_add(1);
         let header = RequestHeader {
@@ -143,6 +192,15 @@ impl Client {
         let len = i32::try_from(buf.len() - 4)
             .map_err(|_| CliError::Protocol("request too large".into()))?;
         buf[..4].copy_from_slice(&len.to_be_bytes());
+        Ok((correlation_id, buf))
+    }
+
+    async fn call_at<Req: Message, Resp: Message>(
+        &mut self,
+        version: i16,
+        body: &Req,
+    ) -> Result<Resp, CliError> {
+        let (correlation_id, buf) = self.frame(version, body)?;
         let frame = tokio::time::timeout(self.timeout, async {
             self.stream.write_all(&buf).await?;
             let mut size = [0u8; 4];

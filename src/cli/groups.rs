@@ -1,27 +1,16 @@
-//! `kalfka group list|describe|delete|reset-offsets`.
+//! `kalfka group list|describe|delete|reset-offsets` (reset-offsets in [`super::reset`]).
 //!
-//! Requests go to the bootstrap broker, which must be the group's coordinator (always so on a
-//! single-node broker; FindCoordinator routing is not implemented).
+//! Group requests go to the group's coordinator (FindCoordinator through the bootstrap
+//! broker); ListGroups and ListOffsets go to the bootstrap broker, so describe's lag is right
+//! on a single node.
 
-use clap::{Subcommand, ValueEnum};
-use kalfka_protocol::messages::offset_commit_request::{
-    OffsetCommitRequestPartition, OffsetCommitRequestTopic,
-};
+use clap::Subcommand;
 use kalfka_protocol::messages::*;
 use serde_json::json;
 
 use super::client::{CliError, Client};
+use super::member::coordinator;
 use super::output::{done, emit, Table};
-use super::topics::metadata;
-
-/// Where `reset-offsets` moves a group's offsets.
-#[derive(Debug, Clone, Copy, ValueEnum)]
-pub enum ResetTo {
-    /// The first offset still in the log.
-    Earliest,
-    /// The end of the log.
-    Latest,
-}
 
 /// Group subcommands.
 #[derive(Debug, Subcommand)]
@@ -38,34 +27,23 @@ pub enum GroupCommand {
         /// Group id.
         group: String,
     },
-    /// Move an (empty) group's committed offsets of a topic.
-    ResetOffsets {
-        /// Group id.
-        group: String,
-        /// Topic whose offsets are reset.
-        #[arg(long)]
-        topic: String,
-        /// Where to: earliest or latest.
-        #[arg(long = "to", value_enum)]
-        to: Option<ResetTo>,
-        /// An explicit offset instead of --to.
-        #[arg(long, conflicts_with = "to")]
-        offset: Option<i64>,
-    },
+    /// Plan new committed offsets for an inactive group; commit them with --execute.
+    ResetOffsets(super::reset::ResetArgs),
 }
 
 /// Runs a group subcommand.
 pub async fn run(client: &mut Client, cmd: GroupCommand, json: bool) -> Result<(), CliError> {
     match cmd {
         GroupCommand::List => list(client, json).await,
-        GroupCommand::Describe { group } => describe(client, &group, json).await,
-        GroupCommand::Delete { group } => delete(client, &group, json).await,
-        GroupCommand::ResetOffsets {
-            group,
-            topic,
-            to,
-            offset,
-        } => reset(client, &group, &topic, to, offset, json).await,
+        GroupCommand::Describe { group } => {
+            let mut coordinator = coordinator(client, &group).await?;
+            describe(&mut coordinator, client, &group, json).await
+        }
+        GroupCommand::Delete { group } => {
+            let mut coordinator = coordinator(client, &group).await?;
+            delete(&mut coordinator, &group, json).await
+        }
+        GroupCommand::ResetOffsets(args) => super::reset::reset(client, args, json).await,
     }
 }
 
@@ -78,13 +56,21 @@ async fn list(client: &mut Client, json: bool) -> Result<(), CliError> {
     let mut groups = resp.groups;
     groups.sort_by(|a, b| a.group_id.cmp(&b.group_id));
     for g in groups {
-        table.row(vec![g.group_id, g.group_state, g.protocol_type]);
+        table.row(vec![
+            json!(g.group_id),
+            json!(g.group_state),
+            json!(g.protocol_type),
+        ]);
     }
     table.print(json);
     Ok(())
 }
 
-async fn committed(client: &mut Client, group: &str) -> Result<Vec<(String, i32, i64)>, CliError> {
+/// A group's committed offsets: (topic, partition, offset), sorted.
+pub(super) async fn committed(
+    client: &mut Client,
+    group: &str,
+) -> Result<Vec<(String, i32, i64)>, CliError> {
     let req = OffsetFetchRequest {
         group_id: group.to_string(),
         topics: None,
@@ -104,12 +90,19 @@ async fn committed(client: &mut Client, group: &str) -> Result<Vec<(String, i32,
     Ok(out)
 }
 
-async fn describe(client: &mut Client, group: &str, json: bool) -> Result<(), CliError> {
+/// Describes `group` through its coordinator; log ends come from `client`.
+async fn describe(
+    coordinator: &mut Client,
+    client: &mut Client,
+    group: &str,
+    json: bool,
+) -> Result<(), CliError> {
     let req = DescribeGroupsRequest {
         groups: vec![group.to_string()],
         include_authorized_operations: false,
     };
-    let (_, resp): (_, DescribeGroupsResponse) = client.call("DescribeGroups", 5, &req).await?;
+    let (_, resp): (_, DescribeGroupsResponse) =
+        coordinator.call("DescribeGroups", 5, &req).await?;
     let g = resp
         .groups
         .into_iter()
@@ -119,20 +112,20 @@ async fn describe(client: &mut Client, group: &str, json: bool) -> Result<(), Cl
     let mut members = Table::new(&["MEMBER", "CLIENT", "HOST"]);
     for m in &g.members {
         members.row(vec![
-            m.member_id.clone(),
-            m.client_id.clone(),
-            m.client_host.clone(),
+            json!(m.member_id),
+            json!(m.client_id),
+            json!(m.client_host),
         ]);
     }
     let mut offsets = Table::new(&["TOPIC", "PARTITION", "COMMITTED", "END", "LAG"]);
-    for (topic, partition, offset) in committed(client, group).await? {
+    for (topic, partition, offset) in committed(coordinator, group).await? {
         let end = super::records::list_offset(client, &topic, partition, -1).await?;
         offsets.row(vec![
-            topic,
-            partition.to_string(),
-            offset.to_string(),
-            end.to_string(),
-            (end - offset).max(0).to_string(),
+            json!(topic),
+            json!(partition),
+            json!(offset),
+            json!(end),
+            json!((end - offset).max(0)),
         ]);
     }
     if json {
@@ -156,11 +149,11 @@ async fn describe(client: &mut Client, group: &str, json: bool) -> Result<(), Cl
     Ok(())
 }
 
-async fn delete(client: &mut Client, group: &str, json: bool) -> Result<(), CliError> {
+async fn delete(coordinator: &mut Client, group: &str, json: bool) -> Result<(), CliError> {
     let req = DeleteGroupsRequest {
         groups_names: vec![group.to_string()],
     };
-    let (_, resp): (_, DeleteGroupsResponse) = client.call("DeleteGroups", 2, &req).await?;
+    let (_, resp): (_, DeleteGroupsResponse) = coordinator.call("DeleteGroups", 2, &req).await?;
     let r = resp
         .results
         .into_iter()
@@ -168,72 +161,5 @@ async fn delete(client: &mut Client, group: &str, json: bool) -> Result<(), CliE
         .ok_or_else(|| CliError::Protocol("empty DeleteGroups response".into()))?;
     CliError::check(format!("delete group {group}"), r.error_code, None)?;
     done(json, &format!("deleted group {group}"));
-    Ok(())
-}
-
-async fn reset(
-    client: &mut Client,
-    group: &str,
-    topic: &str,
-    to: Option<ResetTo>,
-    offset: Option<i64>,
-    json: bool,
-) -> Result<(), CliError> {
-    let md = metadata(client, Some(&[topic])).await?;
-    let t = md
-        .topics
-        .into_iter()
-        .next()
-        .ok_or_else(|| CliError::Protocol("empty Metadata response".into()))?;
-    CliError::check(format!("topic {topic}"), t.error_code, None)?;
-    let mut partitions = Vec::new();
-    for p in &t.partitions {
-        let target = match (offset, to) {
-            (Some(o), _) => o,
-            (None, Some(ResetTo::Earliest)) => {
-                super::records::list_offset(client, topic, p.partition_index, -2).await?
-            }
-            (None, Some(ResetTo::Latest)) => {
-                super::records::list_offset(client, topic, p.partition_index, -1).await?
-            }
-            (None, None) => {
-                return Err(CliError::Usage(
-                    "give --to earliest|latest or --offset N".into(),
-                ))
-            }
-        };
-        partitions.push(OffsetCommitRequestPartition {
-            partition_index: p.partition_index,
-            committed_offset: target,
-            committed_leader_epoch: -1,
-            commit_timestamp: -1,
-            committed_metadata: None,
-        });
-    }
-    let req = OffsetCommitRequest {
-        group_id: group.to_string(),
-        generation_id_or_member_epoch: -1,
-        member_id: String::new(),
-        group_instance_id: None,
-        retention_time_ms: -1,
-        topics: vec![OffsetCommitRequestTopic {
-            name: topic.to_string(),
-            partitions,
-        }],
-    };
-    let (_, resp): (_, OffsetCommitResponse) = client.call("OffsetCommit", 8, &req).await?;
-    for t in resp.topics {
-        for p in t.partitions {
-            CliError::check(
-                format!(
-                    "commit offset of {}-{} for {group}",
-                    t.name, p.partition_index
-                ),
-                p.error_code,
-                None,
-            )?;
-        }
-    }
-    done(json, &format!("reset offsets of group {group} on {topic}"));
     Ok(())
 }

@@ -1,4 +1,9 @@
-//! Printing command results: aligned tables for people, JSON (`--json`) for scripts.
+//! Printing command results: aligned tables for people, typed JSON (`--json`) for scripts.
+//!
+//! Invariants: a table cell is a JSON value, printed as is with `--json` (numbers stay numbers,
+//! a missing value is `null`, a list is an array) and as text in a table (strings unquoted,
+//! `null` as empty, arrays joined with commas). Writes to a closed stdout are ignored
+//! (`kalfka ... | head`), reported by [`emit`]'s return value.
 
 use serde_json::{Map, Value};
 
@@ -8,8 +13,8 @@ use serde_json::{Map, Value};
 pub struct Table {
     /// Column names.
     pub headers: Vec<&'static str>,
-    /// Rows, one string per column.
-    pub rows: Vec<Vec<String>>,
+    /// Rows, one value per column.
+    pub rows: Vec<Vec<Value>>,
 }
 
 impl Table {
@@ -22,7 +27,7 @@ impl Table {
     }
 
     /// Adds a row.
-    pub fn row(&mut self, cells: Vec<String>) {
+    pub fn row(&mut self, cells: Vec<Value>) {
         self.rows.push(cells);
     }
 
@@ -36,7 +41,7 @@ impl Table {
                         .headers
                         .iter()
                         .zip(r)
-                        .map(|(h, c)| (h.to_ascii_lowercase(), Value::String(c.clone())))
+                        .map(|(h, c)| (h.to_ascii_lowercase(), c.clone()))
                         .collect();
                     Value::Object(obj)
                 })
@@ -46,8 +51,13 @@ impl Table {
 
     /// The aligned text rendering.
     pub fn render(&self) -> String {
+        let rows: Vec<Vec<String>> = self
+            .rows
+            .iter()
+            .map(|r| r.iter().map(text).collect())
+            .collect();
         let mut widths: Vec<usize> = self.headers.iter().map(|h| h.len()).collect();
-        for r in &self.rows {
+        for r in &rows {
             for (w, c) in widths.iter_mut().zip(r) {
                 *w = (*w).max(c.chars().count());
             }
@@ -63,7 +73,7 @@ impl Table {
                 .to_string()
         };
         let mut out = line(self.headers.clone());
-        for r in &self.rows {
+        for r in &rows {
             out.push('\n');
             out.push_str(&line(r.iter().map(String::as_str).collect()));
         }
@@ -80,11 +90,29 @@ impl Table {
     }
 }
 
-/// Writes `text` and a newline to stdout, ignoring a closed pipe (`kalfka ... | head`).
-pub fn emit(text: &str) {
+/// A cell as table text: strings unquoted, `null` empty, arrays comma-joined.
+pub fn text(v: &Value) -> String {
+    match v {
+        Value::Null => String::new(),
+        Value::String(s) => s.clone(),
+        Value::Array(a) => a.iter().map(text).collect::<Vec<_>>().join(","),
+        other => other.to_string(),
+    }
+}
+
+/// Writes `text` and a newline to stdout and flushes; `false` when stdout is closed
+/// (`kalfka ... | head`).
+pub fn emit(text: &str) -> bool {
+    emit_bytes(text.as_bytes(), true)
+}
+
+/// Writes `bytes` (and a newline when `newline`) to stdout and flushes; `false` when stdout
+/// is closed.
+pub fn emit_bytes(bytes: &[u8], newline: bool) -> bool {
     use std::io::Write;
     let mut out = std::io::stdout().lock();
-    let _ = writeln!(out, "{text}");
+    let written = out.write_all(bytes).is_ok() && (!newline || out.write_all(b"\n").is_ok());
+    written && out.flush().is_ok()
 }
 
 /// Prints a one-line confirmation, as text or as `{"result": ...}`.
@@ -93,5 +121,25 @@ pub fn done(json: bool, message: &str) {
         emit(&serde_json::json!({ "result": message }).to_string());
     } else {
         emit(message);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn cells_keep_their_json_type_and_render_as_text() {
+        let mut t = Table::new(&["NAME", "COUNT", "VALUE", "LIST"]);
+        t.row(vec![json!("a"), json!(3), Value::Null, json!([1, 2])]);
+        assert_eq!(
+            t.to_json(),
+            json!([{"name": "a", "count": 3, "value": null, "list": [1, 2]}])
+        );
+        assert_eq!(
+            t.render(),
+            "NAME  COUNT  VALUE  LIST\na     3             1,2"
+        );
     }
 }

@@ -14,6 +14,7 @@ use serde_json::json;
 
 use super::client::{CliError, Client};
 use super::output::{done, emit, Table};
+use super::suggest::{config_hint, topic_hint};
 
 /// Config resource type of a topic.
 const RESOURCE_TOPIC: i8 = 2;
@@ -69,20 +70,40 @@ pub async fn run(client: &mut Client, cmd: TopicCommand, json: bool) -> Result<(
             name,
             partitions,
             configs,
-        } => create(client, &name, partitions, configs, json).await,
+        } => {
+            let names: Vec<String> = configs.iter().map(|(k, _)| k.clone()).collect();
+            let names: Vec<&str> = names.iter().map(String::as_str).collect();
+            config_hint(
+                &names,
+                create(client, &name, partitions, configs, json).await,
+            )
+        }
         TopicCommand::List => list(client, json).await,
         TopicCommand::Configs => {
             known_configs(json);
             Ok(())
         }
-        TopicCommand::Describe { name } => describe(client, &name, json).await,
-        TopicCommand::Delete { name } => delete(client, &name, json).await,
+        TopicCommand::Describe { name } => {
+            let result = describe(client, &name, json).await;
+            topic_hint(client, &name, result).await
+        }
+        TopicCommand::Delete { name } => {
+            let result = delete(client, &name, json).await;
+            topic_hint(client, &name, result).await
+        }
         TopicCommand::Alter {
             name,
             set,
             delete,
             partitions,
-        } => alter(client, &name, set, delete, partitions, json).await,
+        } => {
+            let mut names: Vec<String> = set.iter().map(|(k, _)| k.clone()).collect();
+            names.extend(delete.iter().cloned());
+            let names: Vec<&str> = names.iter().map(String::as_str).collect();
+            let result = alter(client, &name, set.clone(), delete.clone(), partitions, json).await;
+            let result = topic_hint(client, &name, result).await;
+            config_hint(&names, result)
+        }
     }
 }
 
@@ -152,8 +173,8 @@ async fn list(client: &mut Client, json: bool) -> Result<(), CliError> {
     let mut table = Table::new(&["TOPIC", "PARTITIONS"]);
     for t in resp.topics {
         table.row(vec![
-            t.name.unwrap_or_default(),
-            t.partitions.len().to_string(),
+            json!(t.name.unwrap_or_default()),
+            json!(t.partitions.len()),
         ]);
     }
     table.print(json);
@@ -169,15 +190,14 @@ async fn describe(client: &mut Client, name: &str, json: bool) -> Result<(), Cli
         .ok_or_else(|| CliError::Protocol("empty Metadata response".into()))?;
     CliError::check(format!("topic {name}"), t.error_code, None)?;
     let mut parts = Table::new(&["PARTITION", "LEADER", "REPLICAS", "ISR"]);
-    let list = |v: &[i32]| v.iter().map(i32::to_string).collect::<Vec<_>>().join(",");
     let mut partitions = t.partitions;
     partitions.sort_by_key(|p| p.partition_index);
     for p in &partitions {
         parts.row(vec![
-            p.partition_index.to_string(),
-            p.leader_id.to_string(),
-            list(&p.replica_nodes),
-            list(&p.isr_nodes),
+            json!(p.partition_index),
+            json!(p.leader_id),
+            json!(p.replica_nodes),
+            json!(p.isr_nodes),
         ]);
     }
     let req = DescribeConfigsRequest {
@@ -212,11 +232,7 @@ async fn describe(client: &mut Client, name: &str, json: bool) -> Result<(), Cli
         } else {
             source_name(c.config_source)
         };
-        configs.row(vec![
-            c.name,
-            c.value.unwrap_or_default(),
-            source.to_string(),
-        ]);
+        configs.row(vec![json!(c.name), json!(c.value), json!(source)]);
     }
     if json {
         emit(&format!(
@@ -238,10 +254,10 @@ pub fn known_configs(json: bool) {
     let mut table = Table::new(&["CONFIG", "TYPE", "DEFAULT", "DOCUMENTATION"]);
     for d in crate::metadata::topic_config::TOPIC_CONFIGS {
         table.row(vec![
-            d.name.to_string(),
-            format!("{:?}", d.kind).to_ascii_lowercase(),
-            d.default.to_string(),
-            d.doc.to_string(),
+            json!(d.name),
+            json!(format!("{:?}", d.kind).to_ascii_lowercase()),
+            json!(d.default),
+            json!(d.doc),
         ]);
     }
     table.print(json);
