@@ -36,6 +36,7 @@ impl Broker {
     /// Opens the data directory (recovering logs) for a listener bound to `bound`.
     pub fn open(config: BrokerConfig, bound: SocketAddr) -> Result<Self, BrokerError> {
         let topics = TopicRegistry::open(&config)?;
+        crate::startup_topics::create_declared(&topics, &config.create_topics)?;
         // Where the broker's own state lives; `--memory` writes nothing to disk.
         let state_dir = (!config.memory).then_some(config.data_dir.as_path());
         let producer_ids = ProducerIdAllocator::open(state_dir)?;

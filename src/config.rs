@@ -180,6 +180,16 @@ pub struct Cli {
     /// past it are refused with POLICY_VIOLATION and a line in the log.
     #[arg(long, env = "KALFKA_MAX_PARTITIONS", default_value_t = DEFAULT_MAX_PARTITIONS)]
     pub max_partitions: usize,
+    /// A topic to create before clients connect, unless it exists; repeatable
+    /// (`orders:3:cleanup.policy=compact`). Config file: `[[topics]]` tables with `name`,
+    /// `partitions` and a `configs` table.
+    #[arg(
+        long = "create-topic",
+        value_name = "NAME[:PARTITIONS[:KEY=VALUE,...]]",
+        env = "KALFKA_CREATE_TOPICS",
+        value_delimiter = ';'
+    )]
+    pub create_topic: Vec<crate::startup_topics::StartupTopic>,
     /// TOML file of Kafka broker properties (`num.partitions = 3`, `log.dirs = "/var/kalfka"`,
     /// `listeners = "PLAINTEXT://127.0.0.1:9092"`, ...); flags and environment win over it.
     #[arg(long, env = "KALFKA_CONFIG")]
@@ -269,6 +279,8 @@ pub struct BrokerConfig {
     pub idle_file_timeout_ms: u64,
     /// Most partitions the broker holds.
     pub max_partitions: usize,
+    /// Topics created at start unless they exist (`--create-topic`).
+    pub create_topics: Vec<crate::startup_topics::StartupTopic>,
 }
 
 impl BrokerConfig {
@@ -302,6 +314,7 @@ impl BrokerConfig {
             memory: false,
             idle_file_timeout_ms: DEFAULT_IDLE_FILE_TIMEOUT_MS,
             max_partitions: DEFAULT_MAX_PARTITIONS,
+            create_topics: Vec::new(),
         }
     }
 }
@@ -394,6 +407,7 @@ impl TryFrom<Cli> for BrokerConfig {
             memory: cli.memory,
             idle_file_timeout_ms: cli.idle_file_timeout_ms,
             max_partitions: cli.max_partitions,
+            create_topics: cli.create_topic.clone(),
         })
     }
 }

@@ -62,6 +62,8 @@ pub const FILE_KEYS: &[(&str, &str)] = &[
     ),
     // Not a Kafka property: Kalfka's ephemeral in-memory mode (`--memory`).
     ("memory", "memory"),
+    // `[[topics]]` tables: topics created at start (`--create-topic`, one flag per table).
+    ("topics", "create_topic"),
 ];
 
 /// Why the config file could not be used.
@@ -76,28 +78,36 @@ pub enum ConfigFileError {
         source: std::io::Error,
     },
     /// The file is not valid TOML.
-    #[error("config file {path} is not valid TOML: {message}")]
+    #[error("config file {path}{}: not valid TOML: {message}", at_line(*.line))]
     Parse {
         /// The file.
         path: PathBuf,
+        /// 1-based line of the error, when the parser says.
+        line: Option<usize>,
         /// The parser's message.
         message: String,
     },
     /// A key this broker does not know.
-    #[error("config file {path}: unknown property {key:?}; supported: {supported}")]
+    #[error("config file {path}{}: unknown property {key:?}{}; supported: {supported}", at_line(*.line), did_you_mean(.suggestion))]
     UnknownKey {
         /// The file.
         path: PathBuf,
+        /// 1-based line of the key, when found.
+        line: Option<usize>,
         /// The key.
         key: String,
+        /// The closest supported key, if the key looks like a typo of it.
+        suggestion: Option<String>,
         /// The supported keys.
         supported: String,
     },
     /// A value that cannot stand for the property.
-    #[error("config file {path}: property {key}: {message}")]
+    #[error("config file {path}{}: property {key}: {message}", at_line(*.line))]
     BadValue {
         /// The file.
         path: PathBuf,
+        /// 1-based line of the key, when found.
+        line: Option<usize>,
         /// The key.
         key: String,
         /// What is wrong.
@@ -105,13 +115,58 @@ pub enum ConfigFileError {
     },
 }
 
+fn at_line(line: Option<usize>) -> String {
+    line.map(|l| format!(" line {l}")).unwrap_or_default()
+}
+
+fn did_you_mean(suggestion: &Option<String>) -> String {
+    suggestion
+        .as_ref()
+        .map(|s| format!(" (did you mean {s:?}?)"))
+        .unwrap_or_default()
+}
+
+/// The 1-based line of `text` holding byte `offset`.
+fn line_of(text: &str, offset: usize) -> usize {
+    text.get(..offset).map_or(0, |t| t.matches('\n').count()) + 1
+}
+
+/// The 1-based line where property `key` is set: `key = …` or `"key" = …` at the start of a
+/// line (a key written under a `[table]` header is not found, and the error has no line).
+fn line_of_key(text: &str, key: &str) -> Option<usize> {
+    let quoted = format!("\"{key}\"");
+    let header = format!("[[{key}]]");
+    text.lines()
+        .position(|line| {
+            let line = line.trim_start();
+            if line.starts_with(&header) {
+                return true;
+            }
+            [key, quoted.as_str()].iter().any(|k| {
+                line.strip_prefix(k)
+                    .is_some_and(|rest| rest.trim_start().starts_with('='))
+            })
+        })
+        .map(|i| i + 1)
+}
+
+/// A file read for its properties: `kafka.property.name -> value`, and the text, to point at
+/// lines in errors.
+#[derive(Debug, Clone, Default)]
+pub struct ConfigFile {
+    /// The properties, flattened to Kafka's dotted names.
+    pub properties: BTreeMap<String, String>,
+    text: String,
+}
+
 /// Reads a TOML config file into flat `kafka.property.name -> value` pairs.
-pub fn read_file(path: &Path) -> Result<BTreeMap<String, String>, ConfigFileError> {
+pub fn read_file(path: &Path) -> Result<ConfigFile, ConfigFileError> {
     let text = std::fs::read_to_string(path).map_err(|source| ConfigFileError::Read {
         path: path.to_path_buf(),
         source,
     })?;
-    parse(path, &text)
+    let properties = parse(path, &text)?;
+    Ok(ConfigFile { properties, text })
 }
 
 /// Parses TOML text (see [`read_file`]); `path` only names the source in errors.
@@ -120,25 +175,33 @@ pub fn parse(path: &Path, text: &str) -> Result<BTreeMap<String, String>, Config
         .parse()
         .map_err(|e: toml::de::Error| ConfigFileError::Parse {
             path: path.to_path_buf(),
+            line: e.span().map(|s| line_of(text, s.start)),
             message: e.message().to_string(),
         })?;
     let mut out = BTreeMap::new();
-    flatten(path, "", &toml::Value::Table(table), &mut out)?;
+    flatten(path, text, "", &toml::Value::Table(table), &mut out)?;
     Ok(out)
 }
 
 fn flatten(
     path: &Path,
+    text: &str,
     prefix: &str,
     value: &toml::Value,
     out: &mut BTreeMap<String, String>,
 ) -> Result<(), ConfigFileError> {
     let bad = |message: &str| ConfigFileError::BadValue {
         path: path.to_path_buf(),
+        line: line_of_key(text, prefix),
         key: prefix.to_string(),
         message: message.to_string(),
     };
     let text = match value {
+        toml::Value::Array(items) if prefix == "topics" => items
+            .iter()
+            .map(|item| declared_topic(item).map_err(|m| bad(&m)))
+            .collect::<Result<Vec<_>, _>>()?
+            .join("\n"),
         toml::Value::Table(t) => {
             for (k, v) in t {
                 let key = if prefix.is_empty() {
@@ -146,7 +209,7 @@ fn flatten(
                 } else {
                     format!("{prefix}.{k}")
                 };
-                flatten(path, &key, v, out)?;
+                flatten(path, text, &key, v, out)?;
             }
             return Ok(());
         }
@@ -169,48 +232,163 @@ fn flatten(
     Ok(())
 }
 
+/// One `[[topics]]` table (`name`, optional `partitions`, optional `configs` table) as the
+/// `--create-topic` value it stands for.
+fn declared_topic(item: &toml::Value) -> Result<String, String> {
+    let table = item
+        .as_table()
+        .ok_or("each [[topics]] entry is a table with name, partitions and configs")?;
+    if let Some(k) = table
+        .keys()
+        .find(|k| !matches!(k.as_str(), "name" | "partitions" | "configs"))
+    {
+        return Err(format!(
+            "unknown key {k:?} in [[topics]] (name, partitions, configs)"
+        ));
+    }
+    let name = table
+        .get("name")
+        .and_then(toml::Value::as_str)
+        .ok_or("a [[topics]] entry needs name = \"...\"")?;
+    let mut topic = crate::startup_topics::StartupTopic {
+        name: name.to_string(),
+        partitions: -1,
+        configs: Default::default(),
+    };
+    if let Some(p) = table.get("partitions") {
+        topic.partitions = p
+            .as_integer()
+            .and_then(|p| i32::try_from(p).ok())
+            .filter(|p| *p >= 1)
+            .ok_or(format!(
+                "partitions of {name} must be a number of at least 1"
+            ))?;
+    }
+    if let Some(configs) = table.get("configs") {
+        let mut flat = BTreeMap::new();
+        let configs = configs
+            .as_table()
+            .ok_or(format!("configs of {name} must be a table"))?;
+        for (k, v) in configs {
+            let v = match v {
+                toml::Value::String(s) => s.clone(),
+                toml::Value::Integer(i) => i.to_string(),
+                toml::Value::Boolean(b) => b.to_string(),
+                toml::Value::Table(_) => {
+                    // `cleanup.policy = "compact"` written bare nests: flatten it back.
+                    flatten_plain(k, v, &mut flat);
+                    continue;
+                }
+                _ => return Err(format!("config {k} of {name} must be a string or number")),
+            };
+            flat.insert(k.clone(), v);
+        }
+        topic.configs = flat;
+    }
+    Ok(topic.to_string())
+}
+
+fn flatten_plain(prefix: &str, value: &toml::Value, out: &mut BTreeMap<String, String>) {
+    match value {
+        toml::Value::Table(t) => {
+            for (k, v) in t {
+                flatten_plain(&format!("{prefix}.{k}"), v, out);
+            }
+        }
+        toml::Value::String(s) => {
+            out.insert(prefix.to_string(), s.clone());
+        }
+        other => {
+            out.insert(prefix.to_string(), other.to_string());
+        }
+    }
+}
+
 /// Turns file properties into flags for the options `matches` took from neither the command
-/// line nor the environment.
+/// line nor the environment. Each value is checked here with its flag's own parser, so that a
+/// bad value is blamed on the property and its line, not on a flag the user never typed.
 pub fn file_flags(
     path: &Path,
-    file: &BTreeMap<String, String>,
+    file: &ConfigFile,
     matches: &ArgMatches,
 ) -> Result<Vec<OsString>, ConfigFileError> {
     let command = crate::config::Cli::command();
     let mut flags = Vec::new();
-    for (key, value) in file {
+    for (key, value) in &file.properties {
+        let line = line_of_key(&file.text, key);
         let Some((_, id)) = FILE_KEYS.iter().find(|(k, _)| k == key) else {
+            let names = FILE_KEYS.iter().map(|(k, _)| *k);
             return Err(ConfigFileError::UnknownKey {
                 path: path.to_path_buf(),
+                line,
                 key: key.clone(),
-                supported: FILE_KEYS
-                    .iter()
-                    .map(|(k, _)| *k)
-                    .collect::<Vec<_>>()
-                    .join(", "),
+                suggestion: crate::cli::suggest::closest(key, names.clone()).map(str::to_string),
+                supported: names.collect::<Vec<_>>().join(", "),
             });
         };
-        if matches!(
-            matches.value_source(id),
-            Some(ValueSource::CommandLine | ValueSource::EnvVariable)
-        ) {
+        // Declared topics add up (file, environment and flags); any other option is set by the
+        // file only when neither the command line nor the environment set it.
+        if key != "topics"
+            && matches!(
+                matches.value_source(id),
+                Some(ValueSource::CommandLine | ValueSource::EnvVariable)
+            )
+        {
             continue;
         }
-        let Some(long) = command
-            .get_arguments()
-            .find(|a| a.get_id() == *id)
-            .and_then(|a| a.get_long())
-        else {
+        let Some(arg) = command.get_arguments().find(|a| a.get_id() == *id) else {
             continue;
         };
-        let value = single_value(key, value).map_err(|message| ConfigFileError::BadValue {
+        let Some(long) = arg.get_long() else {
+            continue;
+        };
+        let bad = |message: String| ConfigFileError::BadValue {
             path: path.to_path_buf(),
+            line,
             key: key.clone(),
             message,
-        })?;
-        flags.push(OsString::from(format!("--{long}={value}")));
+        };
+        // `topics` stands for one flag per declared topic; every other key for one flag.
+        let values = if key == "topics" {
+            value.lines().map(str::to_string).collect()
+        } else {
+            vec![single_value(key, value).map_err(bad)?]
+        };
+        for value in values {
+            let flag = OsString::from(format!("--{long}={value}"));
+            // The flag alone through the broker's own parser: its value errors, as the file's.
+            if let Err(e) = command
+                .clone()
+                .try_get_matches_from([OsString::from("kalfka"), flag.clone()])
+            {
+                use clap::error::ErrorKind;
+                if matches!(
+                    e.kind(),
+                    ErrorKind::InvalidValue | ErrorKind::ValueValidation
+                ) {
+                    return Err(bad(value_error(&e, &value)));
+                }
+            }
+            flags.push(flag);
+        }
     }
     Ok(flags)
+}
+
+/// What clap's value parser said about `value`, without its flag-centred framing.
+fn value_error(e: &clap::Error, value: &str) -> String {
+    use clap::error::ContextKind;
+    let detail = e.render().to_string();
+    let detail = detail
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .trim_start_matches("error: ");
+    let reason = detail.rsplit_once(": ").map_or(detail, |(_, r)| r);
+    match e.get(ContextKind::ValidValue) {
+        Some(valid) => format!("invalid value {value:?} (possible values: {valid})"),
+        None => format!("invalid value {value:?}: {reason}"),
+    }
 }
 
 /// Kafka list properties (`listeners`, `log.dirs`) name one item here; listener URLs lose their

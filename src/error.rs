@@ -97,6 +97,9 @@ pub enum BrokerError {
     /// Disk trouble while reading or writing a log.
     #[error("storage error: {0}")]
     Storage(String),
+    /// A topic declared for start-up (`--create-topic`) that the broker refuses; stops the start.
+    #[error("{0}")]
+    StartupTopic(String),
     /// The group does not know this member id.
     #[error("unknown member id")]
     UnknownMemberId,
@@ -212,6 +215,7 @@ impl BrokerError {
             BrokerError::UnknownLeaderEpoch => ErrorCode::UnknownLeaderEpoch,
             BrokerError::InvalidRequiredAcks(_) => ErrorCode::InvalidRequiredAcks,
             BrokerError::Storage(_) => ErrorCode::KafkaStorageError,
+            BrokerError::StartupTopic(_) => ErrorCode::InvalidConfig,
             BrokerError::UnknownMemberId => ErrorCode::UnknownMemberId,
             BrokerError::IllegalGeneration => ErrorCode::IllegalGeneration,
             BrokerError::RebalanceInProgress => ErrorCode::RebalanceInProgress,

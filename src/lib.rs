@@ -35,4 +35,5 @@ pub mod partition;
 pub mod producer_ids;
 pub mod quotas;
 pub mod server;
+pub mod startup_topics;
 pub mod txn;

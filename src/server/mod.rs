@@ -44,6 +44,9 @@ pub enum ServerError {
     /// The data directory could not be opened or recovered.
     #[error("cannot open the data directory: {0}")]
     Storage(#[from] BrokerError),
+    /// A topic declared for start-up was refused.
+    #[error("cannot create a declared topic: {0}")]
+    DeclaredTopic(String),
 }
 
 /// A bound, not yet running, broker.
@@ -71,7 +74,10 @@ impl Server {
         socket.bind(addr).map_err(bind_error)?;
         let bound = socket.local_addr().map_err(bind_error)?;
         // Opening recovers logs; nothing is served before it ends, so blocking is fine.
-        let broker = Broker::open(config, bound)?;
+        let broker = Broker::open(config, bound).map_err(|e| match e {
+            BrokerError::StartupTopic(why) => ServerError::DeclaredTopic(why),
+            other => ServerError::Storage(other),
+        })?;
         let listener = socket.listen(LISTEN_BACKLOG).map_err(bind_error)?;
         Ok(Server {
             listener,
