@@ -70,6 +70,10 @@ pub struct GroupDescription {
     pub protocol: String,
     /// Members.
     pub members: Vec<MemberDescription>,
+    /// Current generation (0 for a group known only by its committed offsets).
+    pub generation: i32,
+    /// Rebalances completed with members since the broker started.
+    pub rebalances: u64,
 }
 
 /// Committed offsets of one topic as OffsetFetch returns them: (partition, offset if any).
@@ -523,6 +527,8 @@ fn describe(g: &Group) -> GroupDescription {
         state: g.state(),
         protocol_type: g.protocol_type().unwrap_or_default().to_string(),
         protocol: g.protocol().unwrap_or_default().to_string(),
+        generation: g.generation(),
+        rebalances: g.rebalances(),
         members: g
             .members()
             .map(|m| MemberDescription {
@@ -543,6 +549,8 @@ fn empty_description(group_id: &str) -> GroupDescription {
         protocol_type: String::new(),
         protocol: String::new(),
         members: Vec::new(),
+        generation: 0,
+        rebalances: 0,
     }
 }
 
