@@ -62,6 +62,9 @@ pub const FILE_KEYS: &[(&str, &str)] = &[
     ),
     // Not a Kafka property: Kalfka's ephemeral in-memory mode (`--memory`).
     ("memory", "memory"),
+    // Not Kafka properties: the HTTP endpoint and the log line format.
+    ("http.listen", "http_listen"),
+    ("log.format", "log_format"),
 ];
 
 /// Why the config file could not be used.

@@ -74,6 +74,8 @@ type HandlerFuture = Pin<Box<dyn Future<Output = DispatchOutcome> + Send>>;
 pub struct Route {
     /// Kafka API key.
     pub api_key: i16,
+    /// The API's name (`Produce`, `Fetch`, ...), as metrics label it.
+    pub name: &'static str,
     /// Lowest advertised version.
     pub min_version: i16,
     /// Highest advertised version.
@@ -94,6 +96,7 @@ macro_rules! route {
     (@build $req:ty, $min:expr, $max:expr, $call:expr) => {
         Route {
             api_key: <$req as Message>::API_KEY,
+            name: api_name(<$req as Message>::NAME),
             min_version: $min,
             max_version: $max,
             handle: |ctx: RequestContext, body: Bytes| -> HandlerFuture {
@@ -110,7 +113,10 @@ macro_rules! route {
                     };
                     let call = $call;
                     match call(ctx.clone(), req).await {
-                        Some(resp) => encode_response(&ctx.header, &resp),
+                        Some(resp) => {
+                            record_errors(&ctx, &resp);
+                            encode_response(&ctx.header, &resp)
+                        }
                         None => DispatchOutcome::NoResponse,
                     }
                 })
@@ -140,6 +146,26 @@ use kalfka_protocol::messages::{
     JoinGroupRequest, LeaveGroupRequest, ListGroupsRequest, OffsetCommitRequest,
     OffsetDeleteRequest, OffsetFetchRequest, SyncGroupRequest,
 };
+
+/// `ProduceRequest` -> `Produce`.
+const fn api_name(request: &'static str) -> &'static str {
+    match request.as_bytes().split_last_chunk::<7>() {
+        Some((name, b"Request")) => match std::str::from_utf8(name) {
+            Ok(name) => name,
+            Err(_) => request,
+        },
+        _ => request,
+    }
+}
+
+/// Counts the error codes of a response (Kafka's `errorCounts()`), when metrics are on.
+fn record_errors<M: Message>(ctx: &RequestContext, response: &M) {
+    let metrics = &ctx.broker.metrics;
+    if metrics.enabled() {
+        let api_key = ctx.header.api_key;
+        response.for_each_error_code(&mut |code| metrics.record_error(api_key, code));
+    }
+}
 
 /// Every API served, with the version range advertised in ApiVersions.
 ///
@@ -305,7 +331,12 @@ pub async fn dispatch(broker: &Arc<Broker>, body: Bytes) -> DispatchOutcome {
         broker: Arc::clone(broker),
         header,
     };
-    (route.handle)(ctx, body.slice(consumed..)).await
+    let started = broker.metrics.enabled().then(std::time::Instant::now);
+    let outcome = (route.handle)(ctx, body.slice(consumed..)).await;
+    if let Some(started) = started {
+        broker.metrics.record_request(api_key, started.elapsed());
+    }
+    outcome
 }
 
 /// Encodes a response frame: size prefix, response header (of the version the API and
