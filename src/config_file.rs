@@ -351,6 +351,37 @@ mod tests {
     }
 
     #[test]
+    fn http_listen_defaults_on_turns_off_when_empty_and_comes_from_the_file() {
+        use crate::config::{BrokerConfig, Cli, LogFormat};
+        let load =
+            |args: &[&str]| Cli::load_from(args.iter().copied()).and_then(BrokerConfig::try_from);
+        let default = load(&["kalfka"]).expect("valid");
+        assert_eq!(
+            default.http_listen,
+            Some("127.0.0.1:9644".parse().expect("addr"))
+        );
+        assert_eq!(
+            load(&["kalfka", "--http-listen="])
+                .expect("valid")
+                .http_listen,
+            None
+        );
+        assert!(load(&["kalfka", "--http-listen", "nowhere"]).is_err());
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = dir.path().join("kalfka.toml");
+        std::fs::write(
+            &file,
+            "http.listen = \"127.0.0.1:0\"\nlog.format = \"json\"\n",
+        )
+        .expect("write");
+        let file_arg = format!("--config={}", file.display());
+        let cli = Cli::load_from(["kalfka", &file_arg]).expect("loads");
+        assert_eq!(cli.log_format, LogFormat::Json);
+        let config = BrokerConfig::try_from(cli).expect("valid");
+        assert_eq!(config.http_listen.map(|a| a.port()), Some(0));
+    }
+
+    #[test]
     fn every_file_key_names_a_cli_argument() {
         let command = crate::config::Cli::command();
         for (key, id) in FILE_KEYS {
