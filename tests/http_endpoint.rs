@@ -192,6 +192,7 @@ fn metrics_follow_a_producer_and_a_committing_group() {
     let members = group["members"].as_array().expect("members");
     assert_eq!(members.len(), 1, "{group}");
     assert_eq!(members[0]["client_id"], "watcher-1");
+    assert_eq!(members[0]["client_host"], "/127.0.0.1", "the peer's address");
     assert_eq!(
         members[0]["assignment"],
         serde_json::json!([{ "topic": topic, "partitions": [0] }])

@@ -29,6 +29,7 @@ mod txn_markers;
 
 use std::collections::HashSet;
 use std::future::Future;
+use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
 
@@ -48,12 +49,19 @@ pub struct RequestContext {
     pub broker: Arc<Broker>,
     /// The decoded request header.
     pub header: RequestHeader,
+    /// The client's address.
+    pub peer: SocketAddr,
 }
 
 impl RequestContext {
     /// The request's API version.
     pub fn version(&self) -> i16 {
         self.header.api_version
+    }
+
+    /// The client's host as Kafka shows it in group descriptions (`/127.0.0.1`).
+    pub fn client_host(&self) -> String {
+        format!("/{}", self.peer.ip())
     }
 }
 
@@ -306,8 +314,8 @@ pub fn route(api_key: i16) -> Option<&'static Route> {
     ROUTES.iter().find(|r| r.api_key == api_key)
 }
 
-/// Handles one request frame body (the bytes after the size prefix).
-pub async fn dispatch(broker: &Arc<Broker>, body: Bytes) -> DispatchOutcome {
+/// Handles one request frame body (the bytes after the size prefix) from the client at `peer`.
+pub async fn dispatch(broker: &Arc<Broker>, body: Bytes, peer: SocketAddr) -> DispatchOutcome {
     let Some((api_key, api_version, correlation_id)) = peek_api_key_version(&body) else {
         return DispatchOutcome::Close("request shorter than a request header".into());
     };
@@ -330,6 +338,7 @@ pub async fn dispatch(broker: &Arc<Broker>, body: Bytes) -> DispatchOutcome {
     let ctx = RequestContext {
         broker: Arc::clone(broker),
         header,
+        peer,
     };
     let started = broker.metrics.enabled().then(std::time::Instant::now);
     let outcome = (route.handle)(ctx, body.slice(consumed..)).await;

@@ -51,6 +51,8 @@ pub struct MemberDescription {
     pub instance_id: Option<String>,
     /// Client id.
     pub client_id: String,
+    /// Client host (`/ip`).
+    pub client_host: String,
     /// Metadata for the chosen protocol.
     pub metadata: Bytes,
     /// Current assignment.
@@ -535,6 +537,7 @@ fn describe(g: &Group) -> GroupDescription {
                 member_id: m.id.clone(),
                 instance_id: m.instance_id.clone(),
                 client_id: m.client_id.clone(),
+                client_host: m.client_host.clone(),
                 metadata: m.metadata(g.protocol()),
                 assignment: m.assignment.clone(),
             })

@@ -58,6 +58,8 @@ pub struct Member {
     pub instance_id: Option<String>,
     /// Client id.
     pub client_id: String,
+    /// Client host (`/ip`), as DescribeGroups shows it.
+    pub client_host: String,
     session_timeout: Duration,
     rebalance_timeout: Duration,
     /// Protocols in preference order.
@@ -250,6 +252,7 @@ impl Group {
             id: id.clone(),
             instance_id: p.instance_id,
             client_id: p.client_id,
+            client_host: p.client_host,
             session_timeout: ms(p.session_timeout_ms),
             rebalance_timeout: ms(p.rebalance_timeout_ms),
             protocols: p.protocols,
@@ -318,6 +321,7 @@ impl Group {
         let same = member.protocols == p.protocols;
         member.id = id.clone();
         member.client_id = p.client_id.clone();
+        member.client_host = p.client_host.clone();
         member.deadline = now + ms(p.session_timeout_ms);
         member.session_timeout = ms(p.session_timeout_ms);
         member.rebalance_timeout = ms(p.rebalance_timeout_ms);

@@ -12,9 +12,6 @@ use kalfka_protocol::messages::{ConsumerProtocolAssignment, Message};
 
 use crate::broker::Broker;
 
-/// Host shown for members: the broker does not track the peer address of a member.
-pub const CLIENT_HOST: &str = "/127.0.0.1";
-
 /// One group.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct GroupOverview {
@@ -123,7 +120,7 @@ fn classic(broker: &Broker, d: crate::groups::GroupDescription) -> GroupOverview
                 member_id: m.member_id,
                 instance_id: m.instance_id,
                 client_id: m.client_id,
-                client_host: CLIENT_HOST.to_string(),
+                client_host: m.client_host,
                 assignment: decode_assignment(&m.assignment),
             })
             .collect(),
@@ -150,7 +147,7 @@ fn consumer(
                 member_id: m.member_id,
                 instance_id: m.instance_id,
                 client_id: m.client_id,
-                client_host: CLIENT_HOST.to_string(),
+                client_host: m.client_host,
                 assignment: m
                     .assignment
                     .into_iter()
