@@ -192,7 +192,10 @@ fn metrics_follow_a_producer_and_a_committing_group() {
     let members = group["members"].as_array().expect("members");
     assert_eq!(members.len(), 1, "{group}");
     assert_eq!(members[0]["client_id"], "watcher-1");
-    assert_eq!(members[0]["client_host"], "/127.0.0.1", "the peer's address");
+    assert_eq!(
+        members[0]["client_host"], "/127.0.0.1",
+        "the peer's address"
+    );
     assert_eq!(
         members[0]["assignment"],
         serde_json::json!([{ "topic": topic, "partitions": [0] }])
@@ -408,4 +411,52 @@ fn binary_serves_http_on_a_free_port_and_writes_json_logs() {
         broker.addr.to_string().as_str()
     );
     assert_eq!(cluster["partitions"], 2);
+
+    // A config change and a group's rebalance are logged with what changed / generation
+    // and members.
+    let admin = common::clients::admin(&broker.addr.to_string());
+    let altered = common::clients::runtime()
+        .block_on(
+            admin.alter_configs(
+                &[
+                    rdkafka::admin::AlterConfig::new(rdkafka::admin::ResourceSpecifier::Topic(
+                        "logged",
+                    ))
+                    .set("retention.ms", "3600000"),
+                ],
+                &rdkafka::admin::AdminOptions::new(),
+            ),
+        )
+        .expect("alter configs");
+    assert!(altered.iter().all(Result::is_ok), "{altered:?}");
+    wait_until("a JSON line for the config change", WAIT, || {
+        lines().iter().any(|l| {
+            l["message"] == "altered topic configs"
+                && l["topic"] == "logged"
+                && l["changes"] == "retention.ms=3600000"
+        })
+    });
+    let consumer: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", broker.addr.to_string())
+        .set("group.id", "logged-group")
+        .create()
+        .expect("consumer");
+    consumer.subscribe(&["logged"]).expect("subscribe");
+    wait_until("the group's rebalance in the log", WAIT, || {
+        let _ = consumer.poll(Duration::from_millis(50));
+        let lines = lines();
+        let started = lines.iter().any(|l| {
+            l["message"] == "group rebalance started"
+                && l["group"] == "logged-group"
+                && l["generation"] == 0
+                && l["reason"] == "a member joined"
+        });
+        started
+            && lines.iter().any(|l| {
+                l["message"] == "group rebalance completed: assignment distributed"
+                    && l["group"] == "logged-group"
+                    && l["generation"] == 1
+                    && l["members"] == 1
+            })
+    });
 }
