@@ -31,7 +31,7 @@ use crate::broker::Broker;
 
 /// Why the endpoint could not start.
 #[derive(Debug, thiserror::Error)]
-#[error("cannot serve HTTP on {addr}: {source}")]
+#[error("cannot serve HTTP on {addr}: {source} (--http-listen picks another address; an empty value turns the endpoint off)")]
 pub struct HttpError {
     /// The address.
     pub addr: SocketAddr,
