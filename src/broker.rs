@@ -8,7 +8,9 @@ use crate::error::BrokerError;
 use crate::groups::consumer::group::ConsumerSettings;
 use crate::groups::coordinator::DEFAULT_OFFSETS_RETENTION;
 use crate::groups::GroupCoordinator;
+use crate::http::Readiness;
 use crate::metadata::TopicRegistry;
+use crate::metrics::BrokerMetrics;
 use crate::producer_ids::ProducerIdAllocator;
 use crate::quotas::QuotaStore;
 use crate::txn::{TransactionCoordinator, TxnDeps, TxnSettings};
@@ -28,6 +30,8 @@ pub struct Broker {
     pub quotas: QuotaStore,
     /// Transactional ids and their transactions.
     pub txns: TransactionCoordinator,
+    /// Request, connection and housekeeping counters (see [`crate::metrics`]).
+    pub metrics: BrokerMetrics,
     advertised_host: String,
     advertised_port: i32,
 }
@@ -35,8 +39,19 @@ pub struct Broker {
 impl Broker {
     /// Opens the data directory (recovering logs) for a listener bound to `bound`.
     pub fn open(config: BrokerConfig, bound: SocketAddr) -> Result<Self, BrokerError> {
+        Self::open_reporting(config, bound, &Readiness::default())
+    }
+
+    /// [`Broker::open`], marking in `readiness` when the logs are recovered and the committed
+    /// offsets and transaction state are loaded.
+    pub fn open_reporting(
+        config: BrokerConfig,
+        bound: SocketAddr,
+        readiness: &Readiness,
+    ) -> Result<Self, BrokerError> {
         let topics = TopicRegistry::open(&config)?;
         crate::startup_topics::create_declared(&topics, &config.create_topics)?;
+        readiness.mark_logs_recovered();
         // Where the broker's own state lives; `--memory` writes nothing to disk.
         let state_dir = (!config.memory).then_some(config.data_dir.as_path());
         let producer_ids = ProducerIdAllocator::open(state_dir)?;
@@ -73,6 +88,7 @@ impl Broker {
             groups: &groups,
             producer_ids: &producer_ids,
         });
+        readiness.mark_offsets_loaded();
         let advertised_host = config.advertised_host.clone().unwrap_or_else(|| {
             if bound.ip().is_unspecified() {
                 "127.0.0.1".to_string()
@@ -81,7 +97,9 @@ impl Broker {
             }
         });
         let advertised_port = i32::from(config.advertised_port.unwrap_or(bound.port()));
+        let metrics = BrokerMetrics::new(config.http_listen.is_some());
         Ok(Broker {
+            metrics,
             config,
             topics,
             producer_ids,

@@ -33,6 +33,18 @@ pub const DEFAULT_IDLE_FILE_TIMEOUT_MS: u64 = 10_000;
 /// Default `group.initial.rebalance.delay.ms` of a dev broker (Kafka: 3000).
 pub const DEFAULT_GROUP_INITIAL_REBALANCE_DELAY_MS: u64 = 100;
 
+/// Default address of the HTTP endpoint (metrics, health, JSON API).
+pub const DEFAULT_HTTP_LISTEN: &str = "127.0.0.1:9644";
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines (tracing-subscriber's default format).
+    Text,
+    /// One JSON object per line (tracing-subscriber's `json` format).
+    Json,
+}
+
 /// Flags of the `kalfka` binary.
 #[derive(Debug, Clone, Parser)]
 #[command(
@@ -190,6 +202,14 @@ pub struct Cli {
         value_delimiter = ';'
     )]
     pub create_topic: Vec<crate::startup_topics::StartupTopic>,
+    /// Address of the HTTP endpoint (`/metrics`, `/healthz`, `/readyz`, `/api/v1/...`); an
+    /// empty value turns it off (and with it the recording of request metrics). Port 0 picks
+    /// a free port, logged at start.
+    #[arg(long, env = "KALFKA_HTTP_LISTEN", default_value = DEFAULT_HTTP_LISTEN)]
+    pub http_listen: String,
+    /// Log line format: `text` (human-readable) or `json` (one JSON object per line).
+    #[arg(long, env = "KALFKA_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
     /// TOML file of Kafka broker properties (`num.partitions = 3`, `log.dirs = "/var/kalfka"`,
     /// `listeners = "PLAINTEXT://127.0.0.1:9092"`, ...); flags and environment win over it.
     #[arg(long, env = "KALFKA_CONFIG")]
@@ -281,6 +301,9 @@ pub struct BrokerConfig {
     pub max_partitions: usize,
     /// Topics created at start unless they exist (`--create-topic`).
     pub create_topics: Vec<crate::startup_topics::StartupTopic>,
+    /// Address of the HTTP endpoint; `None`: no endpoint, and request metrics are not
+    /// recorded.
+    pub http_listen: Option<SocketAddr>,
 }
 
 impl BrokerConfig {
@@ -315,6 +338,7 @@ impl BrokerConfig {
             idle_file_timeout_ms: DEFAULT_IDLE_FILE_TIMEOUT_MS,
             max_partitions: DEFAULT_MAX_PARTITIONS,
             create_topics: Vec::new(),
+            http_listen: None,
         }
     }
 }
@@ -325,6 +349,9 @@ pub enum ConfigError {
     /// `--advertised-listener` is not `host:port`.
     #[error("advertised listener {0:?} is not host:port")]
     BadAdvertisedListener(String),
+    /// `--http-listen` is neither empty nor `ip:port`.
+    #[error("http listen address {0:?} is not ip:port (an empty value turns the endpoint off)")]
+    BadHttpListen(String),
     /// `--num-partitions` below 1.
     #[error("num-partitions must be at least 1, got {0}")]
     BadPartitionCount(i32),
@@ -379,6 +406,13 @@ impl TryFrom<Cli> for BrokerConfig {
             return Err(ConfigError::BadPartitionCount(cli.num_partitions));
         }
         let retention_ms = retention_ms(&cli);
+        let http_listen = match cli.http_listen.trim() {
+            "" => None,
+            addr => Some(
+                addr.parse()
+                    .map_err(|_| ConfigError::BadHttpListen(cli.http_listen.clone()))?,
+            ),
+        };
         Ok(BrokerConfig {
             listen: cli.listen,
             advertised_host,
@@ -408,6 +442,7 @@ impl TryFrom<Cli> for BrokerConfig {
             idle_file_timeout_ms: cli.idle_file_timeout_ms,
             max_partitions: cli.max_partitions,
             create_topics: cli.create_topic.clone(),
+            http_listen,
         })
     }
 }

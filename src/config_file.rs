@@ -64,6 +64,9 @@ pub const FILE_KEYS: &[(&str, &str)] = &[
     ("memory", "memory"),
     // `[[topics]]` tables: topics created at start (`--create-topic`, one flag per table).
     ("topics", "create_topic"),
+    // Not Kafka properties: the HTTP endpoint and the log line format.
+    ("http.listen", "http_listen"),
+    ("log.format", "log_format"),
 ];
 
 /// Why the config file could not be used.
@@ -523,6 +526,37 @@ mod tests {
             Cli::load_from(["kalfka", &file_arg]).is_err(),
             "not a boolean"
         );
+    }
+
+    #[test]
+    fn http_listen_defaults_on_turns_off_when_empty_and_comes_from_the_file() {
+        use crate::config::{BrokerConfig, Cli, LogFormat};
+        let load =
+            |args: &[&str]| Cli::load_from(args.iter().copied()).and_then(BrokerConfig::try_from);
+        let default = load(&["kalfka"]).expect("valid");
+        assert_eq!(
+            default.http_listen,
+            Some("127.0.0.1:9644".parse().expect("addr"))
+        );
+        assert_eq!(
+            load(&["kalfka", "--http-listen="])
+                .expect("valid")
+                .http_listen,
+            None
+        );
+        assert!(load(&["kalfka", "--http-listen", "nowhere"]).is_err());
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = dir.path().join("kalfka.toml");
+        std::fs::write(
+            &file,
+            "http.listen = \"127.0.0.1:0\"\nlog.format = \"json\"\n",
+        )
+        .expect("write");
+        let file_arg = format!("--config={}", file.display());
+        let cli = Cli::load_from(["kalfka", &file_arg]).expect("loads");
+        assert_eq!(cli.log_format, LogFormat::Json);
+        let config = BrokerConfig::try_from(cli).expect("valid");
+        assert_eq!(config.http_listen.map(|a| a.port()), Some(0));
     }
 
     #[test]

@@ -33,7 +33,9 @@ pub struct Syncer(Option<Arc<File>>);
 impl Syncer {
     /// fsyncs the log file (nothing for an in-memory log).
     pub fn sync(self) -> io::Result<()> {
-        self.0.map_or(Ok(()), |f| f.sync_data())
+        self.0.map_or(Ok(()), |f| {
+            crate::metrics::timed(&crate::metrics::FSYNC_STATE, || f.sync_data())
+        })
     }
 }
 

@@ -18,6 +18,8 @@
 //!   writes, and the CRC-framed append log behind the offsets and transaction state.
 //! - [`quotas`]: client quotas (stored durably, not enforced).
 //! - [`clock`]: the one wall clock (`now_ms`).
+//! - [`http`]: the HTTP endpoint (`/metrics`, `/healthz`, `/readyz`, the JSON API);
+//!   [`metrics`]: what `/metrics` reports and how it is recorded.
 
 pub mod api;
 pub mod broker;
@@ -29,8 +31,10 @@ pub mod error;
 pub mod framed_log;
 pub mod fsutil;
 pub mod groups;
+pub mod http;
 pub mod log;
 pub mod metadata;
+pub mod metrics;
 pub mod partition;
 pub mod producer_ids;
 pub mod quotas;

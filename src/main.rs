@@ -5,7 +5,7 @@
 use std::process::ExitCode;
 use std::time::Instant;
 
-use kalfka::config::{BrokerConfig, Cli, ConfigError};
+use kalfka::config::{BrokerConfig, Cli, ConfigError, LogFormat};
 use kalfka::server::Server;
 use tracing_subscriber::EnvFilter;
 
@@ -19,14 +19,17 @@ fn main() -> ExitCode {
 /// Runs the broker with `args` (program name first, no subcommand).
 fn serve(args: Vec<std::ffi::OsString>) -> ExitCode {
     let started = Instant::now();
-    tracing_subscriber::fmt()
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
-        .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
-        )
-        .init();
+    let cli = match Cli::load_from(args) {
+        Ok(cli) => cli,
+        Err(ConfigError::Args(e)) => e.exit(),
+        Err(e) => {
+            eprintln!("kalfka: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    init_logging(cli.log_format);
     raise_fd_limit();
-    let config = match Cli::load_from(args).and_then(BrokerConfig::try_from) {
+    let config = match BrokerConfig::try_from(cli) {
         Ok(c) => c,
         Err(ConfigError::Args(e)) => e.exit(),
         Err(e) => {
@@ -57,6 +60,7 @@ fn serve(args: Vec<std::ffi::OsString>) -> ExitCode {
         let broker = server.broker();
         tracing::info!(
             listen = %server.local_addr(),
+            http = %server.http_addr().map_or_else(|| "off".to_string(), |a| a.to_string()),
             advertised = %format!("{}:{}", broker.advertised_host(), broker.advertised_port()),
             data_dir = %data_dir.display(),
             startup_ms = started.elapsed().as_secs_f64() * 1000.0,
@@ -68,6 +72,22 @@ fn serve(args: Vec<std::ffi::OsString>) -> ExitCode {
         server.run(shutdown_signal()).await;
         ExitCode::SUCCESS
     })
+}
+
+/// Installs the log subscriber: `RUST_LOG` filters (default `info`), `format` shapes lines.
+fn init_logging(format: LogFormat) {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    match format {
+        LogFormat::Text => builder
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
+            .init(),
+        LogFormat::Json => builder
+            .json()
+            .flatten_event(true)
+            .with_current_span(false)
+            .init(),
+    }
 }
 
 /// Resolves on SIGINT or SIGTERM.

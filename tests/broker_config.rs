@@ -53,7 +53,7 @@ fn topic_config(c: &mut RawClient, topic: &str, key: &str) -> Option<String> {
 /// to stderr, or to the log on stdout once logging runs).
 fn refused(args: &[&str]) -> String {
     let out = Command::new(env!("CARGO_BIN_EXE_kalfka"))
-        .args(["--listen", "127.0.0.1:0"])
+        .args(["--listen", "127.0.0.1:0", "--http-listen="])
         .args(args)
         .env_remove("KALFKA_CREATE_TOPICS")
         .output()

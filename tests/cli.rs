@@ -379,7 +379,7 @@ fn broker_binary_takes_a_toml_config_file() {
     )
     .expect("write config");
     let mut broker = Command::new(env!("CARGO_BIN_EXE_kalfka"))
-        .args(["serve", "--config"])
+        .args(["serve", "--http-listen=", "--config"])
         .arg(&file)
         .args(["--message-max-bytes", "1048588"])
         .env_remove("KALFKA_NUM_PARTITIONS")

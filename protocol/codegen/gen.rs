@@ -517,6 +517,50 @@ fn emit_struct(out: &mut String, m: &Msg, s: &SDef, top: bool) {
     let _ = top;
 }
 
+/// Emits `for_each_error_code`: every int16 field named `ErrorCode` of the struct and of the
+/// structs it holds (directly, in arrays, or nullable), the codes Kafka's `errorCounts()`
+/// reports for a response.
+fn emit_error_visitor(out: &mut String, s: &SDef) {
+    let _ = writeln!(out, "impl {} {{", s.name);
+    doc(
+        out,
+        "    ",
+        "Calls `f` with every `error_code` field of this struct and of the structs it holds.",
+    );
+    out.push_str("    pub fn for_each_error_code(&self, f: &mut dyn FnMut(i16)) {\n");
+    for rf in &s.fields {
+        let id = &rf.ident;
+        let opt = is_nullable(rf);
+        match &rf.ty {
+            Ty::Prim("i16", _) if rf.f.name == "ErrorCode" => {
+                let _ = writeln!(out, "        f(self.{id});");
+            }
+            Ty::Struct(_) if opt => {
+                let _ = writeln!(
+                    out,
+                    "        if let Some(x) = &self.{id} {{ x.for_each_error_code(f); }}"
+                );
+            }
+            Ty::Struct(_) => {
+                let _ = writeln!(out, "        self.{id}.for_each_error_code(f);");
+            }
+            Ty::Array(inner) if matches!(**inner, Ty::Struct(_)) => {
+                let items = if opt {
+                    format!("self.{id}.iter().flatten()")
+                } else {
+                    format!("&self.{id}")
+                };
+                let _ = writeln!(
+                    out,
+                    "        for x in {items} {{ x.for_each_error_code(f); }}"
+                );
+            }
+            _ => {}
+        }
+    }
+    out.push_str("    }\n}\n\n");
+}
+
 pub fn gen_message(m: &Msg) -> Generated {
     let mut ctx = Ctx {
         msg: m,
@@ -553,6 +597,7 @@ pub fn gen_message(m: &Msg) -> Generated {
     out.push_str("#![allow(clippy::all, unused_imports, unused_variables)]\nuse crate::primitives as p;\nuse crate::primitives::{DecodeError, EncodeError};\nuse super::Message;\n\n");
     for (i, s) in ctx.defs.iter().enumerate() {
         emit_struct(&mut out, m, s, i == 0);
+        emit_error_visitor(&mut out, s);
     }
     let flex_min = match m.flexible {
         Ver::Range(a, _) => format!("Some({a})"),
@@ -577,6 +622,9 @@ pub fn gen_message(m: &Msg) -> Generated {
             return Err(EncodeError::UnsupportedVersion {{ api_key: {k}, version }});
         }}
         self.encode_versioned(out, version)
+    }}
+    fn for_each_error_code(&self, f: &mut dyn FnMut(i16)) {{
+        {n}::for_each_error_code(self, f)
     }}
 }}
 }}

@@ -58,6 +58,10 @@ pub trait Message: Sized {
         Ok(out.freeze())
     }
 
+    /// Calls `f` with every `error_code` field of the message and its nested structs (the codes
+    /// Kafka's `AbstractResponse.errorCounts()` counts, NONE included).
+    fn for_each_error_code(&self, _f: &mut dyn FnMut(i16)) {}
+
     /// True if `version` is flexible (compact encodings and tagged fields).
     fn is_flexible(version: i16) -> bool {
         Self::FLEXIBLE_MIN.is_some_and(|f| version >= f)

@@ -23,8 +23,6 @@ use crate::groups::consumer::group::{HeartbeatParams, TopicView};
 
 /// DescribeGroups-style `authorized_operations` when not requested.
 const OPS_NOT_REQUESTED: i32 = i32::MIN;
-/// Host shown for members.
-const CLIENT_HOST: &str = "/127.0.0.1";
 
 fn topic_view(ctx: &RequestContext) -> TopicView {
     ctx.broker
@@ -103,6 +101,7 @@ pub async fn heartbeat(
         assignor: req.server_assignor,
         owned,
         client_id: ctx.header.client_id.clone().unwrap_or_default(),
+        client_host: ctx.client_host(),
     };
     match groups.consumer.heartbeat(&req.group_id, params, &view) {
         Err(e) => fail(e),
@@ -201,7 +200,7 @@ pub async fn describe(
                         rack_id: m.rack_id,
                         member_epoch: m.member_epoch,
                         client_id: m.client_id,
-                        client_host: CLIENT_HOST.into(),
+                        client_host: m.client_host,
                         subscribed_topic_names: m.topic_names,
                         subscribed_topic_regex: m.regex,
                         assignment: described(&view, &m.assignment),

@@ -78,6 +78,7 @@ pub async fn handle(ctx: &RequestContext, req: FetchRequest) -> FetchResponse {
         // wait for: Kafka answers it at once.
         let nothing_asked = req.topics.iter().all(|t| t.partitions.is_empty());
         if bytes >= min_bytes || any_error || !registered || nothing_asked {
+            record_fetched(ctx, &topics, &responses);
             return sessionless_response(responses);
         }
         if tokio::time::timeout_at(deadline, waker.notified())
@@ -86,12 +87,34 @@ pub async fn handle(ctx: &RequestContext, req: FetchRequest) -> FetchResponse {
         {
             // Timed out: one last read, answered with whatever is there.
             let (responses, _, _) = read_all(&topics, &req, version, fetch_max_bytes);
+            record_fetched(ctx, &topics, &responses);
             return sessionless_response(responses);
         }
     }
 }
 
 type ResolvedTopic = (Option<Arc<Topic>>, Vec<FetchPartition>);
+
+/// Counts what a fetch answers in each partition's traffic counters (when metrics are on).
+fn record_fetched(
+    ctx: &RequestContext,
+    topics: &[ResolvedTopic],
+    responses: &[FetchableTopicResponse],
+) {
+    if !ctx.broker.metrics.enabled() {
+        return;
+    }
+    for ((topic, _), response) in topics.iter().zip(responses) {
+        let Some(topic) = topic else { continue };
+        for p in &response.partitions {
+            if let (Some(records), Some(partition)) =
+                (&p.records, topic.partition(p.partition_index))
+            {
+                partition.stats().record_out(records);
+            }
+        }
+    }
+}
 
 fn resolve_topics(ctx: &RequestContext, req: &FetchRequest) -> Vec<ResolvedTopic> {
     let registry = &ctx.broker.topics;

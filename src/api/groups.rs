@@ -30,8 +30,6 @@ use crate::groups::group::{JoinOutcome, JoinParams, Pending};
 const MAX_KEY_TYPE: i8 = 1;
 /// DescribeGroups `authorized_operations` when not requested.
 const OPS_NOT_REQUESTED: i32 = i32::MIN;
-/// Host shown for members (the broker does not track peer addresses per request).
-const CLIENT_HOST: &str = "/127.0.0.1";
 
 fn code(r: &Result<(), BrokerError>) -> i16 {
     r.as_ref()
@@ -102,6 +100,7 @@ pub async fn join_group(ctx: &RequestContext, req: JoinGroupRequest) -> JoinGrou
         member_id: req.member_id.clone(),
         instance_id: req.group_instance_id.clone(),
         client_id: ctx.header.client_id.clone().unwrap_or_default(),
+        client_host: ctx.client_host(),
         session_timeout_ms: req.session_timeout_ms,
         rebalance_timeout_ms: if version == 0 {
             req.session_timeout_ms
@@ -310,7 +309,7 @@ pub async fn describe_groups(
                             member_id: m.member_id,
                             group_instance_id: m.instance_id,
                             client_id: m.client_id,
-                            client_host: CLIENT_HOST.into(),
+                            client_host: m.client_host,
                             member_metadata: m.metadata,
                             member_assignment: m.assignment,
                         })

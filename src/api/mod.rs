@@ -29,6 +29,7 @@ mod txn_markers;
 
 use std::collections::HashSet;
 use std::future::Future;
+use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
 
@@ -48,12 +49,19 @@ pub struct RequestContext {
     pub broker: Arc<Broker>,
     /// The decoded request header.
     pub header: RequestHeader,
+    /// The client's address.
+    pub peer: SocketAddr,
 }
 
 impl RequestContext {
     /// The request's API version.
     pub fn version(&self) -> i16 {
         self.header.api_version
+    }
+
+    /// The client's host as Kafka shows it in group descriptions (`/127.0.0.1`).
+    pub fn client_host(&self) -> String {
+        format!("/{}", self.peer.ip())
     }
 }
 
@@ -74,6 +82,8 @@ type HandlerFuture = Pin<Box<dyn Future<Output = DispatchOutcome> + Send>>;
 pub struct Route {
     /// Kafka API key.
     pub api_key: i16,
+    /// The API's name (`Produce`, `Fetch`, ...), as metrics label it.
+    pub name: &'static str,
     /// Lowest advertised version.
     pub min_version: i16,
     /// Highest advertised version.
@@ -94,6 +104,7 @@ macro_rules! route {
     (@build $req:ty, $min:expr, $max:expr, $call:expr) => {
         Route {
             api_key: <$req as Message>::API_KEY,
+            name: api_name(<$req as Message>::NAME),
             min_version: $min,
             max_version: $max,
             handle: |ctx: RequestContext, body: Bytes| -> HandlerFuture {
@@ -110,7 +121,10 @@ macro_rules! route {
                     };
                     let call = $call;
                     match call(ctx.clone(), req).await {
-                        Some(resp) => encode_response(&ctx.header, &resp),
+                        Some(resp) => {
+                            record_errors(&ctx, &resp);
+                            encode_response(&ctx.header, &resp)
+                        }
                         None => DispatchOutcome::NoResponse,
                     }
                 })
@@ -140,6 +154,26 @@ use kalfka_protocol::messages::{
     JoinGroupRequest, LeaveGroupRequest, ListGroupsRequest, OffsetCommitRequest,
     OffsetDeleteRequest, OffsetFetchRequest, SyncGroupRequest,
 };
+
+/// `ProduceRequest` -> `Produce`.
+const fn api_name(request: &'static str) -> &'static str {
+    match request.as_bytes().split_last_chunk::<7>() {
+        Some((name, b"Request")) => match std::str::from_utf8(name) {
+            Ok(name) => name,
+            Err(_) => request,
+        },
+        _ => request,
+    }
+}
+
+/// Counts the error codes of a response (Kafka's `errorCounts()`), when metrics are on.
+fn record_errors<M: Message>(ctx: &RequestContext, response: &M) {
+    let metrics = &ctx.broker.metrics;
+    if metrics.enabled() {
+        let api_key = ctx.header.api_key;
+        response.for_each_error_code(&mut |code| metrics.record_error(api_key, code));
+    }
+}
 
 /// Every API served, with the version range advertised in ApiVersions.
 ///
@@ -280,8 +314,8 @@ pub fn route(api_key: i16) -> Option<&'static Route> {
     ROUTES.iter().find(|r| r.api_key == api_key)
 }
 
-/// Handles one request frame body (the bytes after the size prefix).
-pub async fn dispatch(broker: &Arc<Broker>, body: Bytes) -> DispatchOutcome {
+/// Handles one request frame body (the bytes after the size prefix) from the client at `peer`.
+pub async fn dispatch(broker: &Arc<Broker>, body: Bytes, peer: SocketAddr) -> DispatchOutcome {
     let Some((api_key, api_version, correlation_id)) = peek_api_key_version(&body) else {
         return DispatchOutcome::Close("request shorter than a request header".into());
     };
@@ -304,8 +338,14 @@ pub async fn dispatch(broker: &Arc<Broker>, body: Bytes) -> DispatchOutcome {
     let ctx = RequestContext {
         broker: Arc::clone(broker),
         header,
+        peer,
     };
-    (route.handle)(ctx, body.slice(consumed..)).await
+    let started = broker.metrics.enabled().then(std::time::Instant::now);
+    let outcome = (route.handle)(ctx, body.slice(consumed..)).await;
+    if let Some(started) = started {
+        broker.metrics.record_request(api_key, started.elapsed());
+    }
+    outcome
 }
 
 /// Encodes a response frame: size prefix, response header (of the version the API and

@@ -212,11 +212,18 @@ fn produce_partition(
         }
     }
     let log_append_time_ms = batch.log_append_time().unwrap_or(-1);
+    let (batch_bytes, batch_records) = (header.total_size(), header.record_count);
     let mut validated = [batch];
     let expiration_ms =
         i64::try_from(ctx.broker.config.producer_id_expiration_ms).unwrap_or(i64::MAX);
     let offsets = match partition.append_checked(&mut validated, now_ms(), expiration_ms)? {
-        AppendOutcome::Appended(offsets) => offsets,
+        AppendOutcome::Appended(offsets) => {
+            if ctx.broker.metrics.enabled() {
+                let records = u64::try_from(batch_records).unwrap_or(0);
+                partition.stats().record_in(batch_bytes, records);
+            }
+            offsets
+        }
         // A retry of a batch already written: answered with its offsets once it is as durable
         // as the acks ask (the first attempt may still be waiting for its fsync).
         AppendOutcome::Duplicate(offsets) => offsets,

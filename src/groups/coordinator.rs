@@ -51,6 +51,8 @@ pub struct MemberDescription {
     pub instance_id: Option<String>,
     /// Client id.
     pub client_id: String,
+    /// Client host (`/ip`).
+    pub client_host: String,
     /// Metadata for the chosen protocol.
     pub metadata: Bytes,
     /// Current assignment.
@@ -70,6 +72,10 @@ pub struct GroupDescription {
     pub protocol: String,
     /// Members.
     pub members: Vec<MemberDescription>,
+    /// Current generation (0 for a group known only by its committed offsets).
+    pub generation: i32,
+    /// Rebalances completed with members since the broker started.
+    pub rebalances: u64,
 }
 
 /// Committed offsets of one topic as OffsetFetch returns them: (partition, offset if any).
@@ -541,12 +547,15 @@ fn describe(g: &Group) -> GroupDescription {
         state: g.state(),
         protocol_type: g.protocol_type().unwrap_or_default().to_string(),
         protocol: g.protocol().unwrap_or_default().to_string(),
+        generation: g.generation(),
+        rebalances: g.rebalances(),
         members: g
             .members()
             .map(|m| MemberDescription {
                 member_id: m.id.clone(),
                 instance_id: m.instance_id.clone(),
                 client_id: m.client_id.clone(),
+                client_host: m.client_host.clone(),
                 metadata: m.metadata(g.protocol()),
                 assignment: m.assignment.clone(),
             })
@@ -561,6 +570,8 @@ fn empty_description(group_id: &str) -> GroupDescription {
         protocol_type: String::new(),
         protocol: String::new(),
         members: Vec::new(),
+        generation: 0,
+        rebalances: 0,
     }
 }
 

@@ -58,6 +58,8 @@ pub struct Member {
     pub instance_id: Option<String>,
     /// Client id.
     pub client_id: String,
+    /// Client host (`/ip`), as DescribeGroups shows it.
+    pub client_host: String,
     session_timeout: Duration,
     rebalance_timeout: Duration,
     /// Protocols in preference order.
@@ -97,6 +99,8 @@ pub struct Group {
     next_seq: u64,
     rebalance_deadline: Option<Instant>,
     initial_delay_until: Option<Instant>,
+    /// Join phases completed with members (each gave a new generation).
+    rebalances: u64,
 }
 
 impl Group {
@@ -115,6 +119,7 @@ impl Group {
             next_seq: 0,
             rebalance_deadline: None,
             initial_delay_until: None,
+            rebalances: 0,
         }
     }
 
@@ -126,6 +131,11 @@ impl Group {
     /// Current generation.
     pub fn generation(&self) -> i32 {
         self.generation
+    }
+
+    /// Rebalances completed with members since the group was created.
+    pub fn rebalances(&self) -> u64 {
+        self.rebalances
     }
 
     /// Protocol type, once a member has joined.
@@ -242,6 +252,7 @@ impl Group {
             id: id.clone(),
             instance_id: p.instance_id,
             client_id: p.client_id,
+            client_host: p.client_host,
             session_timeout: ms(p.session_timeout_ms),
             rebalance_timeout: ms(p.rebalance_timeout_ms),
             protocols: p.protocols,
@@ -252,7 +263,7 @@ impl Group {
             sync_waiter: None,
         };
         self.members.insert(id.clone(), member);
-        self.prepare_rebalance(now, initial_delay);
+        self.prepare_rebalance(now, initial_delay, "a member joined");
         self.wait_join(&id, now)
     }
 
@@ -278,7 +289,7 @@ impl Group {
             }
             GroupState::PreparingRebalance => self.wait_join(&id, now),
             _ => {
-                self.prepare_rebalance(now, initial_delay);
+                self.prepare_rebalance(now, initial_delay, "a member rejoined with new metadata");
                 self.wait_join(&id, now)
             }
         }
@@ -310,6 +321,7 @@ impl Group {
         let same = member.protocols == p.protocols;
         member.id = id.clone();
         member.client_id = p.client_id.clone();
+        member.client_host = p.client_host.clone();
         member.deadline = now + ms(p.session_timeout_ms);
         member.session_timeout = ms(p.session_timeout_ms);
         member.rebalance_timeout = ms(p.rebalance_timeout_ms);
@@ -326,7 +338,7 @@ impl Group {
             return Pending::Done(self.outcome_for(&id, was_leader));
         }
         if self.state != GroupState::PreparingRebalance {
-            self.prepare_rebalance(now, initial_delay);
+            self.prepare_rebalance(now, initial_delay, "a static member was replaced");
         }
         self.wait_join(&id, now)
     }
@@ -371,10 +383,17 @@ impl Group {
     }
 
     /// Moves to PreparingRebalance (no-op if already there).
-    fn prepare_rebalance(&mut self, now: Instant, initial_delay: Duration) {
+    fn prepare_rebalance(&mut self, now: Instant, initial_delay: Duration, reason: &str) {
         if self.state == GroupState::PreparingRebalance {
             return;
         }
+        tracing::info!(
+            group = %self.id,
+            generation = self.generation,
+            members = self.members.len(),
+            reason,
+            "group rebalance started"
+        );
         for m in self.members.values_mut() {
             if let Some(w) = m.sync_waiter.take() {
                 let _ = w.send(Err(ErrorKind::RebalanceInProgress));
@@ -414,6 +433,7 @@ impl Group {
             .map(|m| m.id.clone())
             .collect();
         for id in missing {
+            tracing::info!(group = %self.id, member = %id, generation = self.generation, "member removed: it did not rejoin within the rebalance timeout");
             self.drop_member(&id);
         }
         self.pending.clear();
@@ -437,6 +457,15 @@ impl Group {
                 .map(|m| m.id.clone());
         }
         self.state = GroupState::CompletingRebalance;
+        self.rebalances += 1;
+        tracing::info!(
+            group = %self.id,
+            generation = self.generation,
+            members = self.members.len(),
+            protocol = self.protocol.as_deref().unwrap_or_default(),
+            leader = self.leader.as_deref().unwrap_or_default(),
+            "group joined: waiting for the leader's assignment"
+        );
         // The leader must sync within the rebalance timeout, or the group rebalances again.
         self.rebalance_deadline = Some(now + self.max_rebalance_timeout());
         let ids: Vec<String> = self.members.keys().cloned().collect();
@@ -518,7 +547,7 @@ impl Group {
         }
         match self.state {
             GroupState::Stable | GroupState::CompletingRebalance => {
-                self.prepare_rebalance(now, Duration::ZERO)
+                self.prepare_rebalance(now, Duration::ZERO, "a member left or was removed")
             }
             GroupState::PreparingRebalance => self.try_complete_join(now),
             _ => {}
@@ -580,6 +609,12 @@ impl Group {
                         }
                     }
                     self.state = GroupState::Stable;
+                    tracing::info!(
+                        group = %self.id,
+                        generation = self.generation,
+                        members = self.members.len(),
+                        "group rebalance completed: assignment distributed"
+                    );
                     self.rebalance_deadline = None;
                 }
                 Ok(Pending::Wait(rx))
@@ -675,7 +710,7 @@ impl Group {
             .map(|m| m.id.clone())
             .collect();
         for id in expired {
-            tracing::info!(group = %self.id, member = %id, "member session expired");
+            tracing::info!(group = %self.id, member = %id, generation = self.generation, "member removed: no heartbeat within its session timeout");
             self.remove_member(&id, now);
         }
         self.pending.retain(|_, deadline| *deadline > now);
@@ -691,13 +726,18 @@ impl Group {
                 .map(|m| m.id.clone())
                 .collect();
             for id in unsynced {
+                tracing::info!(group = %self.id, member = %id, generation = self.generation, "member removed: it sent no SyncGroup within the rebalance timeout");
                 self.drop_member(&id);
             }
             if self.members.is_empty() {
                 self.generation += 1;
                 self.become_empty();
             } else {
-                self.prepare_rebalance(now, Duration::ZERO);
+                self.prepare_rebalance(
+                    now,
+                    Duration::ZERO,
+                    "the leader sent no assignment in time",
+                );
             }
         }
     }

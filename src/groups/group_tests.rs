@@ -7,6 +7,7 @@ fn params(member_id: &str, instance: Option<&str>) -> JoinParams {
         member_id: member_id.into(),
         instance_id: instance.map(Into::into),
         client_id: "c".into(),
+        client_host: "/127.0.0.1".into(),
         session_timeout_ms: 10_000,
         rebalance_timeout_ms: 20_000,
         protocol_type: "consumer".into(),

@@ -5,12 +5,14 @@
 //! - [`requests`]: JoinGroup/SyncGroup parameters and outcomes that travel through held requests.
 //! - [`consumer`]: consumer-protocol groups (KIP-848, ConsumerGroupHeartbeat).
 //! - [`offsets`]: the durable committed-offset log under `<data-dir>/__consumer_offsets/`.
+//! - [`overview`]: groups as operators see them (members, assignments, offsets, lag).
 
 pub mod consumer;
 pub mod coordinator;
 pub mod group;
 pub mod offsets;
+pub mod overview;
 pub mod requests;
 mod timer;
 
-pub use coordinator::GroupCoordinator;
+pub use coordinator::{GroupCoordinator, GroupDescription};

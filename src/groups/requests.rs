@@ -62,6 +62,8 @@ pub struct JoinParams {
     pub instance_id: Option<String>,
     /// The client's id, used for new member ids and DescribeGroups.
     pub client_id: String,
+    /// The client's host (`/ip`), for DescribeGroups.
+    pub client_host: String,
     /// Session timeout in ms.
     pub session_timeout_ms: i32,
     /// Rebalance timeout in ms.

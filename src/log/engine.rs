@@ -72,6 +72,11 @@ pub trait LogEngine: Send + Sync + std::fmt::Debug {
     /// Bytes of record data held (the segment files, or the batches in memory).
     fn size_bytes(&self) -> u64;
 
+    /// Storage units held: segments on disk; an engine without segments counts as one.
+    fn segment_count(&self) -> usize {
+        1
+    }
+
     /// Closes the files not used for `max_idle` (reopened on the next use); returns how many
     /// storage units closed something. Engines without files do nothing.
     fn close_idle_files(&self, _max_idle: Duration) -> usize {
@@ -149,6 +154,10 @@ impl LogEngine for PartitionLog {
 
     fn size_bytes(&self) -> u64 {
         PartitionLog::size_bytes(self)
+    }
+
+    fn segment_count(&self) -> usize {
+        PartitionLog::segment_count(self)
     }
 
     fn close_idle_files(&self, max_idle: Duration) -> usize {

@@ -374,6 +374,11 @@ impl PartitionLog {
         self.read_state().ok().and_then(|s| s.max_timestamp)
     }
 
+    /// Segments of the log (the active one included).
+    pub fn segment_count(&self) -> usize {
+        self.read_state().map_or(0, |s| s.segments.len())
+    }
+
     /// Bytes of record data in the log's segment files.
     pub fn size_bytes(&self) -> u64 {
         self.read_state()

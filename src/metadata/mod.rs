@@ -421,7 +421,8 @@ impl TopicRegistry {
             &self.defaults,
         ));
         let topic = self.swap(updated)?;
-        tracing::info!(topic = name, "altered topic configs");
+        let changes = topic::describe_change(&old.configs, &topic.configs);
+        tracing::info!(topic = name, %changes, "altered topic configs");
         Ok(topic)
     }
 

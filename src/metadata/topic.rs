@@ -159,6 +159,25 @@ pub fn validate_topic_configs(configs: &TopicConfigs) -> Result<(), BrokerError>
     crate::metadata::topic_config::validate_all(configs)
 }
 
+/// What changed from `old` to `new` overrides, for the log: `name=value` for each set or
+/// changed config, `-name` for each removed one (`none` when nothing changed).
+pub fn describe_change(old: &TopicConfigs, new: &TopicConfigs) -> String {
+    let set = new
+        .iter()
+        .filter(|(k, v)| old.get(*k) != Some(*v))
+        .map(|(k, v)| format!("{k}={v}"));
+    let removed = old
+        .keys()
+        .filter(|k| !new.contains_key(*k))
+        .map(|k| format!("-{k}"));
+    let all: Vec<String> = set.chain(removed).collect();
+    if all.is_empty() {
+        "none".to_string()
+    } else {
+        all.join(" ")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -197,5 +216,19 @@ mod tests {
             .map(|d| d.name)
             .collect();
         assert_eq!(table, KNOWN_TOPIC_CONFIGS);
+    }
+
+    #[test]
+    fn changes_name_what_was_set_and_removed() {
+        let old: TopicConfigs = [("a", "1"), ("b", "2")]
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let new: TopicConfigs = [("b", "3"), ("c", "4")]
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        assert_eq!(describe_change(&old, &new), "b=3 c=4 -a");
+        assert_eq!(describe_change(&old, &old), "none");
     }
 }

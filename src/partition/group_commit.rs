@@ -140,7 +140,7 @@ fn flusher(partition: &Partition) {
                 }
             }
         }
-        match partition.log.sync_data() {
+        match crate::metrics::timed(&crate::metrics::FSYNC_LOG, || partition.log.sync_data()) {
             Ok(end) => {
                 partition.count_group_commit();
                 partition.mark_synced(end);

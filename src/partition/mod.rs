@@ -21,9 +21,11 @@
 mod group_commit;
 mod replay;
 mod settings;
+mod stats;
 mod validated;
 
 pub use settings::TopicSettings;
+pub use stats::{PartitionStats, TrafficSnapshot};
 pub use validated::{Rejected, ValidatedBatch};
 
 use std::path::Path;
@@ -66,6 +68,8 @@ pub struct Partition {
     /// The log end offset the producer-state snapshot on disk covers (-1: none or unknown),
     /// so a shutdown rewrites only the snapshots of partitions appended to since.
     snapshot_covers: AtomicI64,
+    /// Bytes and records produced and fetched (for `/metrics`).
+    stats: PartitionStats,
 }
 
 /// What [`Partition::append_checked`] did.
@@ -185,6 +189,7 @@ impl Partition {
             sync_count: std::sync::atomic::AtomicU64::new(0),
             producers: Mutex::new(producers),
             snapshot_covers: AtomicI64::new(-1),
+            stats: PartitionStats::default(),
         }
     }
 
@@ -441,7 +446,7 @@ impl Partition {
             (producers.clone(), self.log.log_end_offset())
         };
         let end = self.log.log_end_offset();
-        self.log.flush()?;
+        crate::metrics::timed(&crate::metrics::FSYNC_LOG, || self.log.flush())?;
         self.mark_synced(end);
         if let (false, Some(dir)) = (states.is_empty(), self.log.dir()) {
             states
@@ -547,7 +552,7 @@ impl Partition {
         if self.synced_offset() >= end {
             return Ok(());
         }
-        let synced = self.log.sync_data()?;
+        let synced = crate::metrics::timed(&crate::metrics::FSYNC_LOG, || self.log.sync_data())?;
         self.mark_synced(synced);
         Ok(())
     }
@@ -561,6 +566,16 @@ impl Partition {
     /// many segments closed something.
     pub fn close_idle_files(&self, max_idle: std::time::Duration) -> usize {
         self.log.close_idle_files(max_idle)
+    }
+
+    /// The partition's traffic counters.
+    pub fn stats(&self) -> &PartitionStats {
+        &self.stats
+    }
+
+    /// Segments of the partition's log (1 for a log in memory).
+    pub fn segment_count(&self) -> usize {
+        self.log.segment_count()
     }
 
     /// Bytes of record data the partition's log holds.

@@ -77,7 +77,7 @@ pub async fn serve(
     let _ = stream.set_nodelay(true);
     tracing::debug!(%peer, "connection opened");
     let write_timeout = Duration::from_millis(broker.config.write_timeout_ms);
-    let mut conn = Connection::new(stream, broker, stop);
+    let mut conn = Connection::new(stream, peer, broker, stop);
     match conn.run(peer).await {
         Stop::Quiet => {}
         Stop::Violation(reason) => {
@@ -95,6 +95,7 @@ struct Connection {
     reader: tokio::net::tcp::OwnedReadHalf,
     writer: BufWriter<OwnedWriteHalf>,
     buf: BytesMut,
+    peer: SocketAddr,
     broker: Arc<Broker>,
     stop: watch::Receiver<bool>,
     queue: VecDeque<InFlight>,
@@ -107,12 +108,18 @@ struct Connection {
 }
 
 impl Connection {
-    fn new(stream: TcpStream, broker: Arc<Broker>, stop: watch::Receiver<bool>) -> Self {
+    fn new(
+        stream: TcpStream,
+        peer: SocketAddr,
+        broker: Arc<Broker>,
+        stop: watch::Receiver<bool>,
+    ) -> Self {
         let (reader, writer) = stream.into_split();
         Connection {
             reader,
             writer: BufWriter::with_capacity(READ_CHUNK, writer),
             buf: BytesMut::with_capacity(READ_CHUNK),
+            peer,
             broker,
             stop,
             queue: VecDeque::new(),
@@ -281,7 +288,8 @@ impl Connection {
     /// request order, and queues it for its answer.
     async fn start(&mut self, body: Bytes) {
         let broker = Arc::clone(&self.broker);
-        let mut fut: Pending = Box::pin(async move { api::dispatch(&broker, body).await });
+        let peer = self.peer;
+        let mut fut: Pending = Box::pin(async move { api::dispatch(&broker, body, peer).await });
         let first = poll_fn(|cx| Poll::Ready(fut.as_mut().poll(cx))).await;
         self.queue.push_back(match first {
             Poll::Ready(outcome) => InFlight::Done(outcome),

@@ -1,8 +1,9 @@
 //! The network side: a tokio listener and one task per client connection.
 //!
-//! [`Server::bind`] binds the address, opens the data directory and then listens (port 0
-//! picks a free port, which is how integration tests run brokers side by side): a connection
-//! made during start-up is refused, never accepted and left unanswered; [`Server::run`] accepts
+//! [`Server::bind`] starts the HTTP endpoint (if configured; `/readyz` answers 503 until the
+//! broker serves), binds the address, opens the data directory on the blocking pool and then
+//! listens (port 0 picks a free port, which is how integration tests run brokers side by
+//! side): a connection made during start-up is refused, never accepted and left unanswered; [`Server::run`] accepts
 //! connections until the shutdown future resolves, then makes every log durable with one
 //! filesystem sync and writes the recovery-point checkpoint. Every periodic task of the
 //! broker (flushing, retention, the idle sweep, the checkpoint, transaction timeouts, offset
@@ -26,6 +27,7 @@ use tokio::sync::watch;
 use crate::broker::Broker;
 use crate::config::BrokerConfig;
 use crate::error::BrokerError;
+use crate::http::{HttpEndpoint, HttpError, Readiness};
 
 /// Connections the kernel queues before they are accepted.
 const LISTEN_BACKLOG: u32 = 1024;
@@ -47,12 +49,21 @@ pub enum ServerError {
     /// A topic declared for start-up was refused.
     #[error("cannot create a declared topic: {0}")]
     DeclaredTopic(String),
+    /// The HTTP endpoint could not start.
+    #[error(transparent)]
+    Http(#[from] HttpError),
 }
+
+/// Called during [`Server::bind_with_hook`] once the HTTP endpoint serves (with its address,
+/// if any) and before the data directory is opened; runs on a blocking thread.
+pub type StartupHook = Box<dyn FnOnce(Option<SocketAddr>) + Send>;
 
 /// A bound, not yet running, broker.
 pub struct Server {
     listener: TcpListener,
     broker: Arc<Broker>,
+    http: Option<HttpEndpoint>,
+    readiness: Arc<Readiness>,
 }
 
 impl Server {
@@ -60,6 +71,21 @@ impl Server {
     /// broker can serve, a client's connection is refused (it retries) rather than accepted
     /// and left unanswered (the binary logs "kalfka is ready" with the start-up time then).
     pub async fn bind(config: BrokerConfig) -> Result<Server, ServerError> {
+        Self::bind_with_hook(config, Box::new(|_| {})).await
+    }
+
+    /// [`Server::bind`], calling `hook` between the start of the HTTP endpoint and the
+    /// opening of the data directory (tests use it to observe a broker still starting).
+    pub async fn bind_with_hook(
+        config: BrokerConfig,
+        hook: StartupHook,
+    ) -> Result<Server, ServerError> {
+        let readiness = Arc::new(Readiness::default());
+        let http = match config.http_listen {
+            Some(addr) => Some(HttpEndpoint::start(addr, Arc::clone(&readiness)).await?),
+            None => None,
+        };
+        let http_addr = http.as_ref().map(HttpEndpoint::addr);
         let addr = config.listen;
         let bind_error = |source| ServerError::Bind { addr, source };
         let socket = if addr.is_ipv4() {
@@ -73,16 +99,35 @@ impl Server {
         socket.set_reuseaddr(true).map_err(bind_error)?;
         socket.bind(addr).map_err(bind_error)?;
         let bound = socket.local_addr().map_err(bind_error)?;
-        // Opening recovers logs; nothing is served before it ends, so blocking is fine.
-        let broker = Broker::open(config, bound).map_err(|e| match e {
+        // Opening recovers logs: on the blocking pool, so that the HTTP endpoint answers
+        // meanwhile.
+        let ready = Arc::clone(&readiness);
+        let broker = tokio::task::spawn_blocking(move || {
+            hook(http_addr);
+            Broker::open_reporting(config, bound, &ready)
+        })
+        .await
+        .map_err(|e| BrokerError::Storage(format!("start-up task failed: {e}")))?
+        .map_err(|e| match e {
             BrokerError::StartupTopic(why) => ServerError::DeclaredTopic(why),
             other => ServerError::Storage(other),
         })?;
         let listener = socket.listen(LISTEN_BACKLOG).map_err(bind_error)?;
+        let broker = Arc::new(broker);
+        if let Some(http) = &http {
+            http.attach(Arc::clone(&broker), bound);
+        }
         Ok(Server {
             listener,
-            broker: Arc::new(broker),
+            broker,
+            http,
+            readiness,
         })
+    }
+
+    /// The HTTP endpoint's bound address, if it runs.
+    pub fn http_addr(&self) -> Option<SocketAddr> {
+        self.http.as_ref().map(HttpEndpoint::addr)
     }
 
     /// The address actually bound (useful when the configured port was 0).
@@ -115,6 +160,7 @@ impl Server {
             stop_rx.clone(),
         ));
         tokio::pin!(shutdown);
+        self.readiness.mark_listener_open();
         loop {
             tokio::select! {
                 _ = &mut shutdown => break,
@@ -122,8 +168,10 @@ impl Server {
                     Ok((stream, peer)) => {
                         let broker = Arc::clone(&self.broker);
                         let stop = stop_rx.clone();
+                        crate::metrics::add(&broker.metrics.connections_opened, 1);
                         tokio::spawn(async move {
-                            connection::serve(stream, peer, broker, stop).await;
+                            connection::serve(stream, peer, Arc::clone(&broker), stop).await;
+                            crate::metrics::add(&broker.metrics.connections_closed, 1);
                         });
                     }
                     Err(e) => {
@@ -143,6 +191,9 @@ impl Server {
         let _ = offset_expiry.await;
         let broker = Arc::clone(&self.broker);
         let _ = tokio::task::spawn_blocking(move || broker.topics.close_all()).await;
+        if let Some(http) = self.http {
+            http.stop().await;
+        }
         tracing::info!("broker stopped");
     }
 }

@@ -13,6 +13,7 @@ use tokio::sync::watch;
 
 use crate::broker::Broker;
 use crate::log::RetentionPolicy;
+use crate::metrics::add;
 use crate::partition::TopicSettings;
 
 /// The delete-retention policy of a topic, or `None` if its `cleanup.policy` has no `delete`:
@@ -34,21 +35,34 @@ pub fn policy_for(settings: &TopicSettings, broker: &Broker) -> Option<Retention
 /// One pass over every partition (blocking: it deletes files).
 pub fn check_all(broker: &Broker) {
     let now_ms = crate::clock::now_ms();
+    let m = &broker.metrics;
     for topic in broker.topics.list() {
         let settings = &topic.settings;
         let policy = policy_for(settings, broker);
         let segment_ms = Duration::from_millis(settings.segment_ms);
         for p in &topic.partitions {
             if settings.compact {
-                if let Err(e) = p.compact(now_ms, &settings.compaction) {
-                    tracing::warn!(topic = %topic.name, partition = p.index, error = %e, "compaction failed");
+                match p.compact(now_ms, &settings.compaction) {
+                    Ok(stats) if stats.segments_rewritten > 0 => {
+                        add(&m.compaction_runs, 1);
+                        add(&m.compaction_records_removed, stats.records_removed);
+                    }
+                    Ok(_) => {}
+                    Err(e) => {
+                        tracing::warn!(topic = %topic.name, partition = p.index, error = %e, "compaction failed")
+                    }
                 }
             }
-            if let Err(e) = p.enforce_retention(now_ms, segment_ms, policy) {
-                tracing::warn!(topic = %topic.name, partition = p.index, error = %e, "retention check failed");
+            match p.enforce_retention(now_ms, segment_ms, policy) {
+                // The log logs what it deleted (src/log/retention.rs).
+                Ok(deleted) => add(&m.retention_segments_deleted, deleted as u64),
+                Err(e) => {
+                    tracing::warn!(topic = %topic.name, partition = p.index, error = %e, "retention check failed")
+                }
             }
         }
     }
+    add(&m.retention_runs, 1);
 }
 
 /// Runs until `stop` turns true.

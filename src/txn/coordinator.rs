@@ -90,6 +90,8 @@ pub struct TransactionCoordinator {
     published: Mutex<PublishedView>,
     /// Wakes the timeout loop when a transaction starts.
     pub(super) wake: Notify,
+    /// Transactions aborted for exceeding their timeout (for `/metrics`).
+    timeouts: std::sync::atomic::AtomicU64,
 }
 
 impl std::fmt::Debug for TransactionCoordinator {
@@ -109,6 +111,11 @@ fn storage(e: std::io::Error) -> BrokerError {
 }
 
 impl TransactionCoordinator {
+    /// Transactions aborted for exceeding their timeout since the broker started.
+    pub fn timeouts(&self) -> u64 {
+        self.timeouts.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
     /// Opens the transaction state under `data_dir`. Transactions left half-finished by a
     /// crash are completed by [`recover`](Self::recover).
     /// With no `data_dir` (`--memory`) the state lives in memory only.
@@ -123,6 +130,7 @@ impl TransactionCoordinator {
             slots: Mutex::new(HashMap::new()),
             published: Mutex::new(PublishedView::default()),
             wake: Notify::new(),
+            timeouts: std::sync::atomic::AtomicU64::new(0),
         };
         for (id, meta) in state {
             coordinator.publish(&id, Some(&meta));
@@ -554,6 +562,8 @@ impl TransactionCoordinator {
             };
             if meta.timed_out(now) {
                 tracing::info!(transactional_id = %id, producer_id = meta.producer_id, timeout_ms = meta.timeout_ms, "aborting a transaction that exceeded its timeout");
+                self.timeouts
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 let aborted = self.bump_epoch(deps, meta).and_then(|()| {
                     meta.state = TxnState::PrepareAbort;
                     let epoch = meta.producer_epoch;

@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod clients;
+pub mod http;
 pub mod kafka;
 pub mod member;
 pub mod power_loss;
@@ -25,6 +26,8 @@ pub struct TestBroker {
     pub addr: SocketAddr,
     /// The data directory.
     pub data_dir: PathBuf,
+    /// The HTTP endpoint, when the configuration asked for one.
+    pub http: Option<SocketAddr>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<JoinHandle<()>>,
 }
@@ -48,7 +51,9 @@ impl TestBroker {
                 .expect("test runtime");
             runtime.block_on(async move {
                 let server = Server::bind(config).await.expect("broker starts");
-                addr_tx.send(server.local_addr()).expect("report address");
+                addr_tx
+                    .send((server.local_addr(), server.http_addr()))
+                    .expect("report address");
                 server
                     .run(async move {
                         let _ = stop_rx.await;
@@ -56,11 +61,12 @@ impl TestBroker {
                     .await;
             });
         });
-        let addr = addr_rx
+        let (addr, http) = addr_rx
             .recv_timeout(std::time::Duration::from_secs(30))
             .expect("broker reported its address");
         TestBroker {
             addr,
+            http,
             data_dir,
             stop: Some(stop_tx),
             thread: Some(thread),

@@ -89,6 +89,10 @@ impl BrokerProcess {
             .arg(addr.to_string())
             .arg("--data-dir")
             .arg(data_dir)
+            // Brokers run side by side: no HTTP endpoint on the default port unless asked.
+            .args(
+                (!args.iter().any(|a| a.starts_with("--http-listen"))).then_some("--http-listen="),
+            )
             .args(args)
             .env("RUST_LOG", "info")
             .envs(envs.iter().copied())

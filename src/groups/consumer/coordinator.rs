@@ -36,6 +36,8 @@ pub struct ConsumerMemberDescription {
     pub member_epoch: i32,
     /// Client id.
     pub client_id: String,
+    /// Client host (`/ip`).
+    pub client_host: String,
     /// Subscribed topic names.
     pub topic_names: Vec<String>,
     /// Subscribed regex.
@@ -215,6 +217,7 @@ fn describe(g: &ConsumerGroup) -> ConsumerGroupDescription {
                 rack_id: m.rack_id.clone(),
                 member_epoch: m.epoch,
                 client_id: m.client_id.clone(),
+                client_host: m.client_host.clone(),
                 topic_names: m.topic_names.clone(),
                 regex: m.regex.clone(),
                 assignment: m.assigned.clone(),

@@ -50,6 +50,8 @@ pub struct HeartbeatParams {
     pub owned: Option<Assignment>,
     /// Client id of the request header.
     pub client_id: String,
+    /// The client's host (`/ip`).
+    pub client_host: String,
 }
 
 /// What a heartbeat answers.
@@ -198,6 +200,7 @@ impl ConsumerGroup {
             now,
             settings.session_timeout,
         );
+        member.client_host = p.client_host.clone();
         if let Some(instance) = &p.instance_id {
             let previous = self
                 .members
@@ -308,6 +311,12 @@ impl ConsumerGroup {
 
     /// Computes the target assignment for the current epoch.
     fn compute_target(&mut self) {
+        tracing::info!(
+            group = %self.id,
+            epoch = self.epoch,
+            members = self.members.len(),
+            "consumer group rebalance: computing the target assignment"
+        );
         let mut votes: BTreeMap<&str, usize> = BTreeMap::new();
         for m in self.members.values() {
             if let Some(a) = &m.assignor {
@@ -384,14 +393,21 @@ impl ConsumerGroup {
 
     /// Drops members whose session expired or who did not revoke in time; whether any went.
     pub fn tick(&mut self, now: Instant) -> bool {
-        let expired: Vec<String> = self
+        let expired: Vec<(String, &'static str)> = self
             .members
             .values()
             .filter(|m| m.next_deadline() <= now)
-            .map(|m| m.id.clone())
+            .map(|m| {
+                let why = if m.revoke_deadline.is_some_and(|d| d <= now) {
+                    "it did not revoke its partitions within the rebalance timeout"
+                } else {
+                    "no heartbeat within its session timeout"
+                };
+                (m.id.clone(), why)
+            })
             .collect();
-        for id in &expired {
-            tracing::info!(group = %self.id, member = %id, "consumer group member expired");
+        for (id, why) in &expired {
+            tracing::info!(group = %self.id, member = %id, epoch = self.epoch, "consumer group member removed: {why}");
             self.remove_member(id);
         }
         !expired.is_empty()

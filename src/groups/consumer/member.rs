@@ -18,6 +18,8 @@ pub struct ConsumerMember {
     pub rack_id: Option<String>,
     /// Client id from the request header.
     pub client_id: String,
+    /// The client's host (`/ip`).
+    pub client_host: String,
     /// Current member epoch.
     pub epoch: i32,
     /// The epoch before the last bump, tolerated once (a lost response).
@@ -56,6 +58,7 @@ impl ConsumerMember {
             instance_id: None,
             rack_id: None,
             client_id,
+            client_host: String::new(),
             epoch: 0,
             previous_epoch: 0,
             topic_names: Vec::new(),
