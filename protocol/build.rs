@@ -55,6 +55,10 @@ const APIS: &[&str] = &[
     "ElectLeaders",
     "DescribeClientQuotas",
     "AlterClientQuotas",
+    "ShareGroupHeartbeat",
+    "ShareGroupDescribe",
+    "ShareFetch",
+    "ShareAcknowledge",
 ];
 
 /// Data (non-API) structs that are generated.
