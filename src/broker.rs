@@ -7,6 +7,9 @@ use crate::config::BrokerConfig;
 use crate::error::BrokerError;
 use crate::groups::consumer::group::ConsumerSettings;
 use crate::groups::coordinator::DEFAULT_OFFSETS_RETENTION;
+use crate::groups::share::coordinator::ShareSettings;
+use crate::groups::share::partition::Limits;
+use crate::groups::share::ShareGroups;
 use crate::groups::GroupCoordinator;
 use crate::metadata::TopicRegistry;
 use crate::producer_ids::ProducerIdAllocator;
@@ -24,6 +27,8 @@ pub struct Broker {
     pub producer_ids: ProducerIdAllocator,
     /// Consumer groups and committed offsets.
     pub groups: GroupCoordinator,
+    /// Share groups (KIP-932) and their durable share-partition state.
+    pub shares: ShareGroups,
     /// Client quotas (stored, not enforced).
     pub quotas: QuotaStore,
     /// Transactional ids and their transactions.
@@ -58,6 +63,23 @@ impl Broker {
                 "removed committed offsets of deleted topics"
             );
         }
+        let shares = ShareGroups::open(
+            state_dir,
+            ShareSettings {
+                limits: Limits {
+                    lock_duration: Duration::from_millis(
+                        config.group_share_record_lock_duration_ms,
+                    ),
+                    delivery_count_limit: config.group_share_delivery_count_limit,
+                    max_in_flight: config.group_share_partition_max_record_locks,
+                },
+                session_timeout: Duration::from_millis(config.group_consumer_session_timeout_ms),
+                heartbeat_interval: Duration::from_millis(
+                    config.group_consumer_heartbeat_interval_ms,
+                ),
+            },
+        )
+        .map_err(|e| BrokerError::Storage(format!("share-group state: {e}")))?;
         let quotas = QuotaStore::open(state_dir)?;
         let txns = TransactionCoordinator::open(
             state_dir,
@@ -85,6 +107,7 @@ impl Broker {
             topics,
             producer_ids,
             groups,
+            shares,
             quotas,
             txns,
             advertised_host,

@@ -355,6 +355,7 @@ pub async fn list_groups(ctx: &RequestContext, req: ListGroupsRequest) -> ListGr
             group_type: "classic".into(),
         })
         .chain(consumer_protocol_groups(ctx, &req))
+        .chain(share_groups(ctx, &req))
         .collect();
     ListGroupsResponse {
         throttle_time_ms: 0,
@@ -380,6 +381,25 @@ fn consumer_protocol_groups(ctx: &RequestContext, req: &ListGroupsRequest) -> Ve
             protocol_type: "consumer".into(),
             group_state: g.state.into(),
             group_type: "consumer".into(),
+        })
+        .collect()
+}
+
+/// Share groups (KIP-932) as ListGroups shows them: type "share", protocol type "share".
+fn share_groups(ctx: &RequestContext, req: &ListGroupsRequest) -> Vec<ListedGroup> {
+    let wanted = |s: &str, filter: &[String]| {
+        filter.is_empty() || filter.iter().any(|f| f.eq_ignore_ascii_case(s))
+    };
+    ctx.broker
+        .shares
+        .list()
+        .into_iter()
+        .filter(|g| wanted(g.state, &req.states_filter) && wanted("share", &req.types_filter))
+        .map(|g| ListedGroup {
+            group_id: g.group_id,
+            protocol_type: "share".into(),
+            group_state: g.state.into(),
+            group_type: "share".into(),
         })
         .collect()
 }

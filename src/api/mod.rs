@@ -22,6 +22,8 @@ mod producer_id;
 mod producers;
 mod quotas;
 mod sasl;
+mod share_fetch;
+mod share_groups;
 mod topic_partitions;
 mod topics;
 mod transactions;
@@ -245,6 +247,30 @@ pub static ROUTES: &[Route] = &[
         sasl::authenticate
     ),
     route!(ListTransactionsRequest, 0, 1, transactions::list),
+    route!(
+        kalfka_protocol::messages::ShareGroupHeartbeatRequest,
+        1,
+        1,
+        share_groups::heartbeat
+    ),
+    route!(
+        kalfka_protocol::messages::ShareGroupDescribeRequest,
+        1,
+        1,
+        share_groups::describe
+    ),
+    route!(
+        kalfka_protocol::messages::ShareFetchRequest,
+        1,
+        2,
+        share_fetch::fetch
+    ),
+    route!(
+        kalfka_protocol::messages::ShareAcknowledgeRequest,
+        1,
+        2,
+        share_fetch::acknowledge
+    ),
 ];
 
 /// Runs `f` on the blocking pool. Whatever does file I/O or fsyncs while holding a lock
