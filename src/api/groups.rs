@@ -405,14 +405,21 @@ fn share_groups(ctx: &RequestContext, req: &ListGroupsRequest) -> Vec<ListedGrou
 }
 
 /// DeleteGroups: NON_EMPTY_GROUP while members remain, GROUP_ID_NOT_FOUND for unknown ids.
-/// Runs on the blocking pool: deleting writes and fsyncs the offsets log.
+/// A share group's share state goes with it. Runs on the blocking pool: deleting writes and
+/// fsyncs the offsets log (or the share-state log).
 pub async fn delete_groups(ctx: &RequestContext, req: DeleteGroupsRequest) -> DeleteGroupsResponse {
     let names = req.groups_names.clone();
     let results = super::blocking(ctx, move |ctx| {
         req.groups_names
             .into_iter()
             .map(|group_id| {
-                let r = ctx.broker.groups.delete_group(&group_id);
+                let r = match ctx.broker.shares.delete_group(&group_id) {
+                    Some(Ok(syncer)) => syncer
+                        .sync()
+                        .map_err(|e| BrokerError::Storage(format!("share-group state: {e}"))),
+                    Some(Err(e)) => Err(e),
+                    None => ctx.broker.groups.delete_group(&group_id),
+                };
                 DeletableGroupResult {
                     group_id,
                     error_code: code(&r),

@@ -82,21 +82,18 @@ async fn session_and_acks(
     .await?
 }
 
-fn lock_timeout_ms(ctx: &RequestContext) -> i32 {
-    i32::try_from(
-        ctx.broker
-            .shares
-            .settings()
-            .limits
-            .lock_duration
-            .as_millis(),
-    )
-    .unwrap_or(i32::MAX)
+/// The group's acquisition lock duration, as responses report it.
+fn lock_timeout_ms(ctx: &RequestContext, group: Option<&String>) -> i32 {
+    let d = match group {
+        Some(g) => ctx.broker.shares.lock_duration(g),
+        None => ctx.broker.shares.settings().limits.lock_duration,
+    };
+    i32::try_from(d.as_millis()).unwrap_or(i32::MAX)
 }
 
 /// ShareFetch: session, piggybacked acknowledgements, then acquisition with long polling.
 pub async fn fetch(ctx: &RequestContext, req: ShareFetchRequest) -> ShareFetchResponse {
-    let lock_ms = lock_timeout_ms(ctx);
+    let lock_ms = lock_timeout_ms(ctx, req.group_id.as_ref());
     let fail = |e: BrokerError| ShareFetchResponse {
         error_code: e.code_i16(),
         error_message: Some(e.to_string()),
@@ -359,7 +356,7 @@ pub async fn acknowledge(
     ctx: &RequestContext,
     req: ShareAcknowledgeRequest,
 ) -> ShareAcknowledgeResponse {
-    let lock_ms = lock_timeout_ms(ctx);
+    let lock_ms = lock_timeout_ms(ctx, req.group_id.as_ref());
     let fail = |e: BrokerError| ShareAcknowledgeResponse {
         error_code: e.code_i16(),
         error_message: Some(e.to_string()),

@@ -18,6 +18,7 @@ use std::time::{Duration, Instant};
 
 use kalfka_protocol::Uuid;
 
+use super::config::{self, GroupConfigs};
 use super::group::{ShareGroup, ShareHeartbeat, ShareHeartbeatOutcome};
 use super::partition::{AckType, AcquiredRange, Limits, SharePartition};
 use super::store::{ShareKey, ShareStore};
@@ -65,6 +66,7 @@ struct State {
     partitions: HashMap<ShareKey, SharePartition>,
     sessions: HashMap<(String, String), Session>,
     dirty: HashSet<ShareKey>,
+    configs: HashMap<String, GroupConfigs>,
 }
 
 /// A share group as ShareGroupDescribe and ListGroups show it.
@@ -117,9 +119,12 @@ impl ShareGroups {
     /// Opens the share-state log under `data_dir` (`None`: in memory) and reloads every
     /// share partition: acknowledged and archived records stay done, the rest is available.
     pub fn open(data_dir: Option<&Path>, settings: ShareSettings) -> io::Result<Self> {
-        let (store, states) = ShareStore::open(data_dir)?;
-        let mut state = State::default();
-        for (key, d) in states {
+        let (store, loaded) = ShareStore::open(data_dir)?;
+        let mut state = State {
+            configs: loaded.configs.into_iter().collect(),
+            ..State::default()
+        };
+        for (key, d) in loaded.partitions {
             state
                 .groups
                 .entry(key.0.clone())
@@ -144,6 +149,85 @@ impl ShareGroups {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// The limits of one group: the broker's, with the group's lock duration override.
+    fn limits(&self, st: &State, group_id: &str) -> Limits {
+        let mut limits = self.settings.limits;
+        if let Some(c) = st.configs.get(group_id) {
+            limits.lock_duration = config::lock_duration(c, limits.lock_duration);
+        }
+        limits
+    }
+
+    /// The acquisition lock duration of `group_id`, as responses report it.
+    pub fn lock_duration(&self, group_id: &str) -> Duration {
+        let st = self.lock();
+        self.limits(&st, group_id).lock_duration
+    }
+
+    /// The config overrides of `group_id` (empty when none, or no such group).
+    pub fn group_configs(&self, group_id: &str) -> GroupConfigs {
+        self.lock()
+            .configs
+            .get(group_id)
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    /// Replaces the config overrides of `group_id` (validated first; nothing is stored when
+    /// `validate_only`). The returned [`Syncer`] makes them durable.
+    pub fn set_group_configs(
+        &self,
+        group_id: &str,
+        configs: GroupConfigs,
+        validate_only: bool,
+    ) -> Result<Option<Syncer>, BrokerError> {
+        if group_id.is_empty() {
+            return Err(BrokerError::InvalidGroupId);
+        }
+        for (k, v) in &configs {
+            config::validate(k, v)?;
+        }
+        if validate_only {
+            return Ok(None);
+        }
+        let mut st = self.lock();
+        let mut store = self.store.lock().unwrap_or_else(|e| e.into_inner());
+        let syncer = store
+            .write_configs(group_id, &configs)
+            .map_err(|e| BrokerError::Storage(format!("share-group configs: {e}")))?;
+        st.configs.insert(group_id.to_string(), configs);
+        Ok(Some(syncer))
+    }
+
+    /// DeleteGroups on a share group: `None` if it is not one, NON_EMPTY_GROUP while it has
+    /// members, else its share state is forgotten (durably, once the [`Syncer`] synced).
+    pub fn delete_group(&self, group_id: &str) -> Option<Result<Syncer, BrokerError>> {
+        let mut st = self.lock();
+        let timeout = self.settings.session_timeout;
+        let limits = self.limits(&st, group_id);
+        let gone = st.groups.get_mut(group_id)?.expire(Instant::now(), timeout);
+        for m in &gone {
+            release_member(&mut st, group_id, m, &limits);
+        }
+        if st
+            .groups
+            .get(group_id)
+            .is_some_and(|g| !g.members.is_empty())
+        {
+            return Some(Err(BrokerError::NonEmptyGroup));
+        }
+        st.groups.remove(group_id);
+        st.partitions.retain(|(g, _, _), _| g != group_id);
+        st.dirty.retain(|(g, _, _)| g != group_id);
+        st.sessions.retain(|(g, _), _| g != group_id);
+        let mut store = self.store.lock().unwrap_or_else(|e| e.into_inner());
+        Some(
+            store
+                .delete_group(group_id)
+                .map_err(|e| BrokerError::Storage(format!("share-group state: {e}"))),
+        )
+    }
+
     /// Whether `group_id` is a share group.
     pub fn contains(&self, group_id: &str) -> bool {
         self.lock().groups.contains_key(group_id)
@@ -166,7 +250,7 @@ impl ShareGroups {
             st.groups
                 .insert(group_id.to_string(), ShareGroup::new(group_id.to_string()));
         }
-        let limits = self.settings.limits;
+        let limits = self.limits(&st, group_id);
         let Some(group) = st.groups.get_mut(group_id) else {
             return Err(BrokerError::GroupIdNotFound);
         };
@@ -189,7 +273,7 @@ impl ShareGroups {
     pub fn describe(&self, group_id: &str) -> Option<ShareGroupDescription> {
         let mut st = self.lock();
         let timeout = self.settings.session_timeout;
-        let limits = self.settings.limits;
+        let limits = self.limits(&st, group_id);
         let gone = st.groups.get_mut(group_id)?.expire(Instant::now(), timeout);
         for m in &gone {
             release_member(&mut st, group_id, m, &limits);
@@ -253,7 +337,7 @@ impl ShareGroups {
         let mut st = self.lock();
         st.sessions
             .remove(&(group_id.to_string(), member_id.to_string()));
-        let limits = self.settings.limits;
+        let limits = self.limits(&st, group_id);
         release_member(&mut st, group_id, member_id, &limits);
         self.persist(&mut st)
     }
@@ -269,7 +353,7 @@ impl ShareGroups {
         now: Instant,
     ) -> Result<(AckResults, Option<Syncer>), BrokerError> {
         let mut st = self.lock();
-        let limits = self.settings.limits;
+        let limits = self.limits(&st, group_id);
         let mut results: AckResults = Vec::new();
         for b in batches {
             let outcome = ack_one(&mut st, group_id, member_id, b, now, &limits);
@@ -287,9 +371,9 @@ impl ShareGroups {
     }
 
     /// Prepares a fetch of one partition: initializes its state on first use (delivery
-    /// starts at `log_end`, Kafka's default `share.auto.offset.reset` latest), drops what
-    /// the log no longer holds, gives back expired locks, and says where to read from
-    /// (`None`: nothing to acquire now).
+    /// starts at `log_end`, or at `log_start` when the group's `share.auto.offset.reset` is
+    /// earliest), drops what the log no longer holds, gives back expired locks, and says
+    /// where to read from (`None`: nothing to acquire now).
     pub fn read_from(
         &self,
         group_id: &str,
@@ -299,11 +383,16 @@ impl ShareGroups {
         now: Instant,
     ) -> Option<i64> {
         let mut st = self.lock();
-        let limits = self.settings.limits;
+        let limits = self.limits(&st, group_id);
         let key = (group_id.to_string(), tp.0, tp.1);
         if !st.partitions.contains_key(&key) {
+            let earliest = st
+                .configs
+                .get(group_id)
+                .is_some_and(config::starts_at_earliest);
+            let start = if earliest { log_start } else { log_end };
             st.partitions
-                .insert(key.clone(), SharePartition::new(log_end));
+                .insert(key.clone(), SharePartition::new(start));
             st.dirty.insert(key.clone());
         }
         let p = st.partitions.get_mut(&key)?;
@@ -331,7 +420,7 @@ impl ShareGroups {
         now: Instant,
     ) -> Vec<AcquiredRange> {
         let mut st = self.lock();
-        let limits = self.settings.limits;
+        let limits = self.limits(&st, group_id);
         let key = (group_id.to_string(), tp.0, tp.1);
         st.partitions
             .get_mut(&key)

@@ -1,9 +1,10 @@
 //! Durable share-partition state: an append-only [`FramedLog`] under
 //! `<data-dir>/__share_group_state/`.
 //!
-//! Each record is the whole durable state of one share partition (group, topic id, partition):
-//! its start offset and its in-flight window without locks. The last record of a partition
-//! wins. A change is written and fsynced before the acknowledgement that caused it is
+//! A record is one of: the whole durable state of one share partition (group, topic id,
+//! partition), its start offset and its in-flight window without locks; a group's config
+//! overrides; or a group deletion, which drops every earlier record of the group. The last
+//! record of a partition (or of a group's configs) wins. A change is written and fsynced before the acknowledgement that caused it is
 //! answered, so a restart (or kill -9) loses no acknowledgement; every record that was
 //! acquired but not acknowledged comes back available and is delivered again. At start the
 //! log is replayed (a torn or corrupt tail dropped) and rewritten with one record per
@@ -16,29 +17,48 @@ use std::path::Path;
 use bytes::{Buf, BufMut, BytesMut};
 use kalfka_protocol::Uuid;
 
+use super::config::GroupConfigs;
 use super::partition::{DurablePartition, DurableRun, DurableState};
 use crate::framed_log::{FramedLog, Syncer};
 
 const DIR: &str = "__share_group_state";
 const LOG_FILE: &str = "share.log";
-const VERSION: u8 = 1;
+/// Record kinds (the first byte).
+const PARTITION: u8 = 1;
+const CONFIGS: u8 = 2;
+const DELETE_GROUP: u8 = 3;
 
 /// Identifies a share partition: (group id, topic id, partition index).
 pub type ShareKey = (String, Uuid, i32);
 
-/// The share-state log and the latest record of every partition (for compaction).
+/// The share-state log and the latest record of every partition and group config (for
+/// compaction).
 #[derive(Debug)]
 pub struct ShareStore {
     log: FramedLog,
     latest: HashMap<ShareKey, Vec<u8>>,
+    configs: HashMap<String, Vec<u8>>,
+}
+
+/// What the log holds at start: partition states and group config overrides.
+#[derive(Debug, Default)]
+pub struct Loaded {
+    /// Every share partition's last durable state.
+    pub partitions: Vec<(ShareKey, DurablePartition)>,
+    /// Every group's config overrides.
+    pub configs: Vec<(String, GroupConfigs)>,
+}
+
+enum Decoded {
+    Partition(ShareKey, DurablePartition),
+    Configs(String, GroupConfigs),
+    DeleteGroup(String),
 }
 
 impl ShareStore {
     /// Opens the log (`None`: in memory, nothing written) and returns every partition's
     /// last durable state.
-    pub fn open(
-        data_dir: Option<&Path>,
-    ) -> io::Result<(ShareStore, Vec<(ShareKey, DurablePartition)>)> {
+    pub fn open(data_dir: Option<&Path>) -> io::Result<(ShareStore, Loaded)> {
         let (log, bodies) = match data_dir {
             Some(data_dir) => {
                 let dir = data_dir.join(DIR);
@@ -47,11 +67,18 @@ impl ShareStore {
             }
             None => (FramedLog::in_memory(), Vec::new()),
         };
-        let mut latest = HashMap::new();
+        let mut latest: HashMap<ShareKey, Vec<u8>> = HashMap::new();
+        let mut configs: HashMap<String, Vec<u8>> = HashMap::new();
         for body in bodies {
             match decode(&body) {
-                Some((key, _)) => {
+                Some(Decoded::Partition(key, _)) => {
                     latest.insert(key, body);
+                }
+                Some(Decoded::Configs(group, _)) => {
+                    configs.insert(group, body);
+                }
+                Some(Decoded::DeleteGroup(group)) => {
+                    latest.retain(|(g, _, _), _| *g != group);
                 }
                 None => {
                     tracing::warn!("dropping an undecodable share-state record and what follows");
@@ -59,13 +86,21 @@ impl ShareStore {
                 }
             }
         }
-        let states = latest
-            .values()
-            .filter_map(|b| decode(b))
-            .collect::<Vec<_>>();
-        let mut store = ShareStore { log, latest };
+        let mut loaded = Loaded::default();
+        for b in latest.values().chain(configs.values()) {
+            match decode(b) {
+                Some(Decoded::Partition(k, d)) => loaded.partitions.push((k, d)),
+                Some(Decoded::Configs(g, c)) => loaded.configs.push((g, c)),
+                _ => {}
+            }
+        }
+        let mut store = ShareStore {
+            log,
+            latest,
+            configs,
+        };
         store.compact()?;
-        Ok((store, states))
+        Ok((store, loaded))
     }
 
     /// Writes the states of `parts`; durable once the returned [`Syncer`] has synced (one
@@ -75,7 +110,27 @@ impl ShareStore {
         for ((key, _), body) in parts.iter().zip(&bodies) {
             self.latest.insert(key.clone(), body.clone());
         }
-        if self.log.records() + bodies.len() > 2 * self.latest.len() + 1024 {
+        self.append(bodies)
+    }
+
+    /// Writes a group's config overrides (all of them); the caller syncs.
+    pub fn write_configs(&mut self, group: &str, configs: &GroupConfigs) -> io::Result<Syncer> {
+        let body = encode_configs(group, configs);
+        self.configs.insert(group.to_string(), body.clone());
+        self.append(vec![body])
+    }
+
+    /// Forgets every partition state of `group` (DeleteGroups); its config overrides stay.
+    pub fn delete_group(&mut self, group: &str) -> io::Result<Syncer> {
+        self.latest.retain(|(g, _, _), _| g != group);
+        let mut b = vec![DELETE_GROUP];
+        put_str(&mut b, group);
+        self.append(vec![b])
+    }
+
+    fn append(&mut self, bodies: Vec<Vec<u8>>) -> io::Result<Syncer> {
+        let live = self.latest.len() + self.configs.len();
+        if self.log.records() + bodies.len() > 2 * live + 1024 {
             // The rewrite is atomic and durable by itself.
             self.compact()?;
             return self.log.write::<Vec<u8>>(&[]);
@@ -83,24 +138,48 @@ impl ShareStore {
         self.log.write(&bodies)
     }
 
-    /// Forgets every partition of `group` (its states stay in the log until compaction,
-    /// which drops them; the caller no longer asks for them).
-    pub fn forget_group(&mut self, group: &str) {
-        self.latest.retain(|(g, _, _), _| g != group);
-    }
-
     fn compact(&mut self) -> io::Result<()> {
-        let bodies: Vec<&Vec<u8>> = self.latest.values().collect();
+        let bodies: Vec<&Vec<u8>> = self.latest.values().chain(self.configs.values()).collect();
         self.log.rewrite(&bodies)
     }
 }
 
+fn put_str(b: &mut Vec<u8>, s: &str) {
+    let n = s.len().min(u16::MAX as usize);
+    b.extend_from_slice(&(n as u16).to_be_bytes());
+    b.extend_from_slice(&s.as_bytes()[..n]);
+}
+
+fn get_str(b: &mut &[u8]) -> Option<String> {
+    if b.remaining() < 2 {
+        return None;
+    }
+    let len = b.get_u16() as usize;
+    if b.remaining() < len {
+        return None;
+    }
+    let s = String::from_utf8(b[..len].to_vec()).ok()?;
+    b.advance(len);
+    Some(s)
+}
+
+fn encode_configs(group: &str, configs: &GroupConfigs) -> Vec<u8> {
+    let mut b = vec![CONFIGS];
+    put_str(&mut b, group);
+    b.extend_from_slice(&(configs.len() as u32).to_be_bytes());
+    for (k, v) in configs {
+        put_str(&mut b, k);
+        put_str(&mut b, v);
+    }
+    b
+}
+
 fn encode(key: &ShareKey, d: &DurablePartition) -> Vec<u8> {
     let (group, topic_id, partition) = key;
+    let mut head = vec![PARTITION];
+    put_str(&mut head, group);
     let mut b = BytesMut::with_capacity(64 + d.runs.len() * 19);
-    b.put_u8(VERSION);
-    b.put_u16(group.len().min(u16::MAX as usize) as u16);
-    b.put_slice(&group.as_bytes()[..group.len().min(u16::MAX as usize)]);
+    b.put_slice(&head);
     b.put_slice(&topic_id.0);
     b.put_i32(*partition);
     b.put_i64(d.start);
@@ -118,16 +197,35 @@ fn encode(key: &ShareKey, d: &DurablePartition) -> Vec<u8> {
     b.to_vec()
 }
 
-fn decode(mut b: &[u8]) -> Option<(ShareKey, DurablePartition)> {
-    if b.remaining() < 3 || b.get_u8() != VERSION {
+fn decode(mut b: &[u8]) -> Option<Decoded> {
+    if b.remaining() < 1 {
         return None;
     }
-    let len = b.get_u16() as usize;
-    if b.remaining() < len + 16 + 4 + 8 + 4 {
+    let kind = b.get_u8();
+    let group = get_str(&mut b)?;
+    match kind {
+        PARTITION => decode_partition(group, b),
+        CONFIGS => {
+            if b.remaining() < 4 {
+                return None;
+            }
+            let n = b.get_u32();
+            let mut configs = GroupConfigs::new();
+            for _ in 0..n {
+                let k = get_str(&mut b)?;
+                configs.insert(k, get_str(&mut b)?);
+            }
+            Some(Decoded::Configs(group, configs))
+        }
+        DELETE_GROUP => Some(Decoded::DeleteGroup(group)),
+        _ => None,
+    }
+}
+
+fn decode_partition(group: String, mut b: &[u8]) -> Option<Decoded> {
+    if b.remaining() < 16 + 4 + 8 + 4 {
         return None;
     }
-    let group = String::from_utf8(b[..len].to_vec()).ok()?;
-    b.advance(len);
     let mut id = [0u8; 16];
     b.copy_to_slice(&mut id);
     let partition = b.get_i32();
@@ -153,7 +251,7 @@ fn decode(mut b: &[u8]) -> Option<(ShareKey, DurablePartition)> {
             delivery_count: b.get_u16(),
         });
     }
-    Some((
+    Some(Decoded::Partition(
         (group, Uuid(id), partition),
         DurablePartition { start, runs },
     ))
@@ -175,8 +273,8 @@ mod tests {
             delivery_count: 2,
         };
         {
-            let (mut s, states) = ShareStore::open(Some(dir.path())).expect("open");
-            assert!(states.is_empty());
+            let (mut s, loaded) = ShareStore::open(Some(dir.path())).expect("open");
+            assert!(loaded.partitions.is_empty());
             let first = DurablePartition {
                 start: 0,
                 runs: vec![],
@@ -203,12 +301,41 @@ mod tests {
                 .sync()
                 .expect("sync");
         }
-        let (_, mut states) = ShareStore::open(Some(dir.path())).expect("reopen");
+        let (_, loaded) = ShareStore::open(Some(dir.path())).expect("reopen");
+        let mut states = loaded.partitions;
         states.sort_by(|a, b| a.0.cmp(&b.0));
         assert_eq!(states.len(), 2);
         assert_eq!(states[0].0, key);
         assert_eq!(states[0].1.start, 5);
         assert_eq!(states[0].1.runs, vec![run]);
         assert_eq!(states[1].1.start, 3);
+    }
+
+    #[test]
+    fn group_deletion_drops_partitions_and_keeps_configs() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        {
+            let (mut s, _) = ShareStore::open(Some(dir.path())).expect("open");
+            let key = ("g".to_string(), Uuid([7; 16]), 0);
+            let d = DurablePartition {
+                start: 4,
+                runs: vec![],
+            };
+            let configs: GroupConfigs = [(
+                "share.auto.offset.reset".to_string(),
+                "earliest".to_string(),
+            )]
+            .into();
+            s.write(&[(key, d)]).expect("write").sync().expect("sync");
+            s.write_configs("g", &configs)
+                .expect("configs")
+                .sync()
+                .expect("sync");
+            s.delete_group("g").expect("delete").sync().expect("sync");
+        }
+        let (_, loaded) = ShareStore::open(Some(dir.path())).expect("reopen");
+        assert!(loaded.partitions.is_empty());
+        assert_eq!(loaded.configs.len(), 1);
+        assert_eq!(loaded.configs[0].1["share.auto.offset.reset"], "earliest");
     }
 }
