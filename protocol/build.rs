@@ -59,6 +59,9 @@ const APIS: &[&str] = &[
     "ShareGroupDescribe",
     "ShareFetch",
     "ShareAcknowledge",
+    "DescribeShareGroupOffsets",
+    "AlterShareGroupOffsets",
+    "DeleteShareGroupOffsets",
 ];
 
 /// Data (non-API) structs that are generated.

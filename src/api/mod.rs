@@ -24,6 +24,7 @@ mod quotas;
 mod sasl;
 mod share_fetch;
 mod share_groups;
+mod share_offsets;
 mod topic_partitions;
 mod topics;
 mod transactions;
@@ -270,6 +271,24 @@ pub static ROUTES: &[Route] = &[
         1,
         2,
         share_fetch::acknowledge
+    ),
+    route!(
+        kalfka_protocol::messages::DescribeShareGroupOffsetsRequest,
+        0,
+        1,
+        share_offsets::describe
+    ),
+    route!(
+        kalfka_protocol::messages::AlterShareGroupOffsetsRequest,
+        0,
+        0,
+        share_offsets::alter
+    ),
+    route!(
+        kalfka_protocol::messages::DeleteShareGroupOffsetsRequest,
+        0,
+        0,
+        share_offsets::delete
     ),
 ];
 

@@ -203,18 +203,11 @@ impl ShareGroups {
     /// members, else its share state is forgotten (durably, once the [`Syncer`] synced).
     pub fn delete_group(&self, group_id: &str) -> Option<Result<Syncer, BrokerError>> {
         let mut st = self.lock();
-        let timeout = self.settings.session_timeout;
-        let limits = self.limits(&st, group_id);
-        let gone = st.groups.get_mut(group_id)?.expire(Instant::now(), timeout);
-        for m in &gone {
-            release_member(&mut st, group_id, m, &limits);
+        if !st.groups.contains_key(group_id) {
+            return None;
         }
-        if st
-            .groups
-            .get(group_id)
-            .is_some_and(|g| !g.members.is_empty())
-        {
-            return Some(Err(BrokerError::NonEmptyGroup));
+        if let Err(e) = self.check_empty(&mut st, group_id) {
+            return Some(Err(e));
         }
         st.groups.remove(group_id);
         st.partitions.retain(|(g, _, _), _| g != group_id);
@@ -434,12 +427,92 @@ impl ShareGroups {
         self.persist(&mut st)
     }
 
-    /// Start offset and in-flight count of one share partition, if it has state.
-    pub fn partition_state(&self, group_id: &str, tp: TopicIdPartition) -> Option<(i64, usize)> {
+    /// Start offset and lag (against `log_end`) of one share partition, if it has state.
+    pub fn partition_offsets(
+        &self,
+        group_id: &str,
+        tp: TopicIdPartition,
+        log_end: i64,
+    ) -> Option<(i64, i64)> {
         let st = self.lock();
         st.partitions
             .get(&(group_id.to_string(), tp.0, tp.1))
-            .map(|p| (p.start(), p.in_flight()))
+            .map(|p| (p.start(), p.lag(log_end)))
+    }
+
+    /// Every partition of `group_id` that has share state; `None` if it is not a share group.
+    pub fn group_partitions(&self, group_id: &str) -> Option<Vec<TopicIdPartition>> {
+        let st = self.lock();
+        if !st.groups.contains_key(group_id) {
+            return None;
+        }
+        let mut tps: Vec<TopicIdPartition> = st
+            .partitions
+            .keys()
+            .filter(|(g, _, _)| g == group_id)
+            .map(|(_, t, p)| (*t, *p))
+            .collect();
+        tps.sort();
+        Some(tps)
+    }
+
+    /// Fails with NON_EMPTY_GROUP while `group_id` has members (after session expiry).
+    fn check_empty(&self, st: &mut State, group_id: &str) -> Result<(), BrokerError> {
+        let timeout = self.settings.session_timeout;
+        let limits = self.limits(st, group_id);
+        let gone = match st.groups.get_mut(group_id) {
+            Some(g) => g.expire(Instant::now(), timeout),
+            None => return Ok(()),
+        };
+        for m in &gone {
+            release_member(st, group_id, m, &limits);
+        }
+        if st
+            .groups
+            .get(group_id)
+            .is_some_and(|g| !g.members.is_empty())
+        {
+            return Err(BrokerError::NonEmptyGroup);
+        }
+        Ok(())
+    }
+
+    /// AlterShareGroupOffsets: sets the start offsets of an empty group's share partitions
+    /// (creating the group), dropping their in-flight records. Durable once synced.
+    pub fn alter_offsets(
+        &self,
+        group_id: &str,
+        starts: &[(TopicIdPartition, i64)],
+    ) -> Result<Option<Syncer>, BrokerError> {
+        let mut st = self.lock();
+        self.check_empty(&mut st, group_id)?;
+        st.groups
+            .entry(group_id.to_string())
+            .or_insert_with(|| ShareGroup::new(group_id.to_string()));
+        for ((topic_id, index), start) in starts {
+            let key = (group_id.to_string(), *topic_id, *index);
+            st.partitions
+                .insert(key.clone(), SharePartition::new(*start));
+            st.dirty.insert(key);
+        }
+        self.persist(&mut st)
+    }
+
+    /// DeleteShareGroupOffsets: forgets the share state of an empty group's topic, so it
+    /// starts again by `share.auto.offset.reset`. Durable once synced.
+    pub fn delete_offsets(&self, group_id: &str, topic_id: Uuid) -> Result<Syncer, BrokerError> {
+        let mut st = self.lock();
+        if !st.groups.contains_key(group_id) {
+            return Err(BrokerError::GroupIdNotFound);
+        }
+        self.check_empty(&mut st, group_id)?;
+        st.partitions
+            .retain(|(g, t, _), _| g != group_id || *t != topic_id);
+        st.dirty.retain(|(g, t, _)| g != group_id || *t != topic_id);
+        let mut store = self.store.lock().unwrap_or_else(|e| e.into_inner());
+        store
+            .delete_topic(group_id, topic_id)
+            .map_err(|e| BrokerError::Storage(format!("share-group state: {e}")))
     }
 
     fn persist(&self, st: &mut State) -> Result<Option<Syncer>, BrokerError> {

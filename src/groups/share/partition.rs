@@ -175,6 +175,13 @@ impl SharePartition {
         self.records.len()
     }
 
+    /// Records not yet done up to `log_end`: Kafka's share-partition lag (what lies between
+    /// the start and the log end, less what is acknowledged or archived in flight).
+    pub fn lag(&self, log_end: i64) -> i64 {
+        let done = self.records.values().filter(|r| r.state.terminal()).count() as i64;
+        (log_end - self.start - done).max(0)
+    }
+
     /// The state of the record at `offset`, if in flight.
     pub fn state(&self, offset: i64) -> Option<&RecordState> {
         self.records.get(&offset).map(|r| &r.state)

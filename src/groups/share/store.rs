@@ -3,7 +3,8 @@
 //!
 //! A record is one of: the whole durable state of one share partition (group, topic id,
 //! partition), its start offset and its in-flight window without locks; a group's config
-//! overrides; or a group deletion, which drops every earlier record of the group. The last
+//! overrides; a group deletion, which drops every earlier partition record of the group; or
+//! a topic deletion, which drops those of one topic of one group. The last
 //! record of a partition (or of a group's configs) wins. A change is written and fsynced before the acknowledgement that caused it is
 //! answered, so a restart (or kill -9) loses no acknowledgement; every record that was
 //! acquired but not acknowledged comes back available and is delivered again. At start the
@@ -27,6 +28,7 @@ const LOG_FILE: &str = "share.log";
 const PARTITION: u8 = 1;
 const CONFIGS: u8 = 2;
 const DELETE_GROUP: u8 = 3;
+const DELETE_TOPIC: u8 = 4;
 
 /// Identifies a share partition: (group id, topic id, partition index).
 pub type ShareKey = (String, Uuid, i32);
@@ -53,6 +55,7 @@ enum Decoded {
     Partition(ShareKey, DurablePartition),
     Configs(String, GroupConfigs),
     DeleteGroup(String),
+    DeleteTopic(String, Uuid),
 }
 
 impl ShareStore {
@@ -79,6 +82,9 @@ impl ShareStore {
                 }
                 Some(Decoded::DeleteGroup(group)) => {
                     latest.retain(|(g, _, _), _| *g != group);
+                }
+                Some(Decoded::DeleteTopic(group, id)) => {
+                    latest.retain(|(g, t, _), _| *g != group || *t != id);
                 }
                 None => {
                     tracing::warn!("dropping an undecodable share-state record and what follows");
@@ -125,6 +131,16 @@ impl ShareStore {
         self.latest.retain(|(g, _, _), _| g != group);
         let mut b = vec![DELETE_GROUP];
         put_str(&mut b, group);
+        self.append(vec![b])
+    }
+
+    /// Forgets the partition states of one topic of `group` (DeleteShareGroupOffsets).
+    pub fn delete_topic(&mut self, group: &str, topic_id: Uuid) -> io::Result<Syncer> {
+        self.latest
+            .retain(|(g, t, _), _| g != group || *t != topic_id);
+        let mut b = vec![DELETE_TOPIC];
+        put_str(&mut b, group);
+        b.extend_from_slice(&topic_id.0);
         self.append(vec![b])
     }
 
@@ -218,6 +234,10 @@ fn decode(mut b: &[u8]) -> Option<Decoded> {
             Some(Decoded::Configs(group, configs))
         }
         DELETE_GROUP => Some(Decoded::DeleteGroup(group)),
+        DELETE_TOPIC => {
+            let id: [u8; 16] = b.get(..16)?.try_into().ok()?;
+            Some(Decoded::DeleteTopic(group, Uuid(id)))
+        }
         _ => None,
     }
 }
@@ -332,6 +352,16 @@ mod tests {
                 .sync()
                 .expect("sync");
             s.delete_group("g").expect("delete").sync().expect("sync");
+            let other = ("g".to_string(), Uuid([9; 16]), 0);
+            let d = DurablePartition {
+                start: 1,
+                runs: vec![],
+            };
+            s.write(&[(other, d)]).expect("write").sync().expect("sync");
+            s.delete_topic("g", Uuid([9; 16]))
+                .expect("delete topic")
+                .sync()
+                .expect("sync");
         }
         let (_, loaded) = ShareStore::open(Some(dir.path())).expect("reopen");
         assert!(loaded.partitions.is_empty());
