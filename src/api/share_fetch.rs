@@ -94,10 +94,9 @@ fn lock_timeout_ms(ctx: &RequestContext, group: Option<&String>) -> i32 {
 /// ShareFetch: session, piggybacked acknowledgements, then acquisition with long polling.
 pub async fn fetch(ctx: &RequestContext, req: ShareFetchRequest) -> ShareFetchResponse {
     let lock_ms = lock_timeout_ms(ctx, req.group_id.as_ref());
+    // As Kafka: a request-level error carries no message and no lock timeout.
     let fail = |e: BrokerError| ShareFetchResponse {
         error_code: e.code_i16(),
-        error_message: Some(e.to_string()),
-        acquisition_lock_timeout_ms: lock_ms,
         ..ShareFetchResponse::default()
     };
     let (group, member) = match ids(&req.group_id, &req.member_id) {
@@ -359,8 +358,6 @@ pub async fn acknowledge(
     let lock_ms = lock_timeout_ms(ctx, req.group_id.as_ref());
     let fail = |e: BrokerError| ShareAcknowledgeResponse {
         error_code: e.code_i16(),
-        error_message: Some(e.to_string()),
-        acquisition_lock_timeout_ms: lock_ms,
         ..ShareAcknowledgeResponse::default()
     };
     let (group, member) = match ids(&req.group_id, &req.member_id) {

@@ -82,10 +82,11 @@ pub async fn heartbeat(
     ctx: &RequestContext,
     req: ShareGroupHeartbeatRequest,
 ) -> ShareGroupHeartbeatResponse {
+    // As Kafka: member epoch 0 in errors, and no message for an empty member id.
+    let no_member = req.member_id.is_empty();
     let fail = |e: BrokerError| ShareGroupHeartbeatResponse {
         error_code: e.code_i16(),
-        error_message: Some(e.to_string()),
-        member_epoch: -1,
+        error_message: (!no_member).then(|| e.to_string()),
         ..ShareGroupHeartbeatResponse::default()
     };
     if let Err(e) = check_request(ctx, &req) {
@@ -121,7 +122,8 @@ pub async fn heartbeat(
             error_message: None,
             member_id: Some(req.member_id),
             member_epoch: o.member_epoch,
-            heartbeat_interval_ms: interval,
+            // A member that left gets no interval (as from Kafka).
+            heartbeat_interval_ms: if o.member_epoch < 0 { 0 } else { interval },
             assignment: o.assignment.map(|a| HbAssignment {
                 topic_partitions: a
                     .iter()
@@ -162,7 +164,6 @@ pub async fn describe(
                     error_code: e.code_i16(),
                     error_message: Some(format!("Group {id} not found.")),
                     group_id: id,
-                    group_state: "Dead".into(),
                     authorized_operations: ops,
                     ..DescribedGroup::default()
                 };

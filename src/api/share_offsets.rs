@@ -3,7 +3,8 @@
 //!
 //! The offsets of a share group are its share-partition start offsets. Altering or deleting
 //! them needs an empty group (NON_EMPTY_GROUP otherwise); altering creates the group. A
-//! partition that has no share state yet is described with start offset -1, as Kafka does.
+//! partition that has no share state yet (of any group, known or not) is described with start
+//! offset -1, as Kafka does.
 //! Alter and delete run on the blocking pool: they write and fsync the share-state log.
 
 use kalfka_protocol::error_code::ErrorCode;
@@ -58,14 +59,11 @@ fn describe_group(
         error_code: e.code_i16(),
         error_message: Some(e.to_string()),
     };
-    let Some(with_state) = shares.group_partitions(&g.group_id) else {
-        let e = if g.group_id.is_empty() {
-            BrokerError::InvalidGroupId
-        } else {
-            BrokerError::GroupIdNotFound
-        };
-        return fail(e, g.group_id);
-    };
+    if g.group_id.is_empty() {
+        return fail(BrokerError::InvalidGroupId, g.group_id);
+    }
+    // An unknown group is described as one without share state, as Kafka does.
+    let with_state = shares.group_partitions(&g.group_id).unwrap_or_default();
     // (topic name, topic id, partitions) to describe.
     let wanted: Vec<(String, Uuid, Vec<i32>)> = match g.topics {
         Some(topics) => topics

@@ -238,7 +238,7 @@ impl ShareGroups {
         let mut st = self.lock();
         if !st.groups.contains_key(group_id) {
             if hb.member_epoch != 0 {
-                return Err(BrokerError::UnknownMemberId);
+                return Err(BrokerError::GroupIdNotFound);
             }
             st.groups
                 .insert(group_id.to_string(), ShareGroup::new(group_id.to_string()));
