@@ -43,6 +43,9 @@ final class ShareScenarios {
         s.put("share.release-redelivers", ShareScenarios::releaseRedelivers);
         s.put("share.reject-not-redelivered", ShareScenarios::rejectNotRedelivered);
         s.put("share.list-describe", ShareScenarios::listDescribe);
+        s.put("share.delivery-limit-archives", ShareScenarios::deliveryLimitArchives);
+        s.put("share.stalled-worker-lock-expires", ShareScenarios::stalledWorkerLockExpires);
+        s.put("share.earliest-by-group-config", ShareScenarios::earliestByGroupConfig);
     }
 
     static final String WARM = "warm-";
@@ -256,6 +259,117 @@ final class ShareScenarios {
         Collection<GroupListing> consumers = e.admin().listGroups(ListGroupsOptions.forConsumerGroups()).all().get();
         check(consumers.stream().noneMatch(g -> g.groupId().equals(group)),
                 "listGroups(consumer) lists the share group");
+    }
+
+    /**
+     * A poison record released on every delivery is delivered group.share.delivery.count.limit
+     * times (Kafka's default, 5), then archived: never delivered again.
+     */
+    static void deliveryLimitArchives(Env e) throws Exception {
+        String topic = e.createTopic("t", 1);
+        KafkaShareConsumer<String, String> c = warmConsumer(e, topic, "poison");
+        Map<String, ConsumerRecord<String, String>> others = new HashMap<>();
+        for (short n = 1; n <= 5; n++) {
+            ConsumerRecord<String, String> r = pollFor(c, "poison", others);
+            checkEq(Optional.of(n), r.deliveryCount(), "delivery count of delivery " + n);
+            c.acknowledge(r, AcknowledgeType.RELEASE);
+            c.commitSync(Duration.ofSeconds(10));
+        }
+        KafkaProducer<String, String> p = e.producer();
+        p.send(new ProducerRecord<>(topic, 0, null, "after"));
+        p.flush();
+        ConsumerRecord<String, String> after = pollFor(c, "after", others);
+        c.acknowledge(after, AcknowledgeType.ACCEPT);
+        c.commitSync(Duration.ofSeconds(10));
+        long until = System.currentTimeMillis() + 1500;
+        while (System.currentTimeMillis() < until) {
+            for (ConsumerRecord<String, String> r : c.poll(Duration.ofMillis(100))) others.put(r.value(), r);
+        }
+        check(!others.containsKey("poison"), "the poison record was delivered a 6th time");
+    }
+
+    /** Sets share-group configs (GROUP resource) with IncrementalAlterConfigs. */
+    static void setGroupConfigs(Env e, String group, String... kv) throws Exception {
+        var res = new org.apache.kafka.common.config.ConfigResource(
+                org.apache.kafka.common.config.ConfigResource.Type.GROUP, group);
+        List<org.apache.kafka.clients.admin.AlterConfigOp> ops = new ArrayList<>();
+        for (int i = 0; i < kv.length; i += 2) {
+            ops.add(new org.apache.kafka.clients.admin.AlterConfigOp(
+                    new org.apache.kafka.clients.admin.ConfigEntry(kv[i], kv[i + 1]),
+                    org.apache.kafka.clients.admin.AlterConfigOp.OpType.SET));
+        }
+        e.admin().incrementalAlterConfigs(Map.of(res, ops)).all().get();
+        // Kafka applies group configs asynchronously: wait until they are described.
+        Env.eventually(30000, () -> {
+            try {
+                var cfg = e.admin().describeConfigs(List.of(res)).all().get().get(res);
+                for (int i = 0; i < kv.length; i += 2) {
+                    var entry = cfg.get(kv[i]);
+                    if (entry == null || !kv[i + 1].equals(entry.value())) return false;
+                }
+                return true;
+            } catch (Exception ex) {
+                throw new RuntimeException(ex);
+            }
+        }, () -> "group configs of " + group + " never applied");
+    }
+
+    /**
+     * A worker that acquires records and then stalls (neither acknowledges nor polls again)
+     * loses them when the acquisition lock expires: another worker gets them, with delivery
+     * count 2. The lock is 15 s (share.record.lock.duration.ms, Kafka's minimum).
+     */
+    static void stalledWorkerLockExpires(Env e) throws Exception {
+        String topic = e.createTopic("t", 1);
+        String group = e.name("g");
+        setGroupConfigs(e, group, "share.auto.offset.reset", "earliest", "share.record.lock.duration.ms", "15000");
+        KafkaProducer<String, String> p = e.producer();
+        p.send(new ProducerRecord<>(topic, 0, null, "job"));
+        p.flush();
+        KafkaShareConsumer<String, String> stalled = e.track(consumer(e, group, true));
+        stalled.subscribe(List.of(topic));
+        Map<String, ConsumerRecord<String, String>> others = new HashMap<>();
+        ConsumerRecord<String, String> first = pollFor(stalled, "job", others);
+        checkEq(Optional.of((short) 1), first.deliveryCount(), "delivery count of the first delivery");
+        long acquiredAt = System.currentTimeMillis();
+        KafkaShareConsumer<String, String> other = e.track(consumer(e, group, true));
+        other.subscribe(List.of(topic));
+        ConsumerRecord<String, String> again = pollForWithin(other, "job", 60000);
+        long waited = System.currentTimeMillis() - acquiredAt;
+        checkEq(Optional.of((short) 2), again.deliveryCount(), "delivery count after the lock expired");
+        check(waited >= 10000, "redelivered after %d ms, before the 15 s lock could expire", waited);
+        other.acknowledge(again, AcknowledgeType.ACCEPT);
+        other.commitSync(Duration.ofSeconds(10));
+    }
+
+    /** Polls until a record with this value arrives, within timeoutMs. */
+    static ConsumerRecord<String, String> pollForWithin(KafkaShareConsumer<String, String> c, String value,
+            long timeoutMs) {
+        long deadline = System.currentTimeMillis() + timeoutMs;
+        while (System.currentTimeMillis() < deadline) {
+            for (ConsumerRecord<String, String> r : c.poll(Duration.ofMillis(200))) {
+                if (r.value().equals(value)) return r;
+            }
+        }
+        throw new AssertionError("record " + value + " never delivered within " + timeoutMs + " ms");
+    }
+
+    /** share.auto.offset.reset=earliest (a GROUP config): records sent before the group existed are delivered. */
+    static void earliestByGroupConfig(Env e) throws Exception {
+        String topic = e.createTopic("t", 2);
+        String group = e.name("g");
+        KafkaProducer<String, String> p = e.producer();
+        for (int i = 0; i < 10; i++) p.send(new ProducerRecord<>(topic, i % 2, null, "old" + i));
+        p.flush();
+        setGroupConfigs(e, group, "share.auto.offset.reset", "earliest");
+        KafkaShareConsumer<String, String> c = e.track(consumer(e, group, false));
+        c.subscribe(List.of(topic));
+        Set<String> got = new TreeSet<>();
+        long deadline = System.currentTimeMillis() + 30000;
+        while (got.size() < 10 && System.currentTimeMillis() < deadline) {
+            for (ConsumerRecord<String, String> r : c.poll(Duration.ofMillis(200))) got.add(r.value());
+        }
+        checkEq(10, got.size(), "records sent before the group existed, delivered: " + got);
     }
 
     static void sleep(long ms) {
