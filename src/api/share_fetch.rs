@@ -150,6 +150,11 @@ pub async fn fetch(ctx: &RequestContext, req: ShareFetchRequest) -> ShareFetchRe
         }
     }
     if epoch != -1 && !req.is_renew_ack && !parts.is_empty() {
+        // Each request of a session starts at the next partition, so that a busy partition
+        // cannot take the whole record budget request after request.
+        let mut parts = parts;
+        let first = usize::try_from(epoch).unwrap_or(0) % parts.len();
+        parts.rotate_left(first);
         let max_records = usize::try_from(req.max_records)
             .ok()
             .filter(|n| *n > 0)
