@@ -116,6 +116,18 @@ pub async fn join_group(ctx: &RequestContext, req: JoinGroupRequest) -> JoinGrou
             .collect(),
         require_known_member_id: version >= 4,
     };
+    if ctx.broker.shares.contains(&req.group_id) {
+        // A share group's id: refused as Kafka refuses it, without a member id.
+        let e = BrokerError::InconsistentGroupProtocol;
+        return join_response(
+            version,
+            e.code_i16(),
+            JoinOutcome {
+                generation: -1,
+                ..JoinOutcome::default()
+            },
+        );
+    }
     let outcome = match ctx.broker.groups.join(&req.group_id, params) {
         Ok(Pending::Done(o)) => o,
         Ok(Pending::Wait(rx)) => rx.await.unwrap_or_else(|_| JoinOutcome {

@@ -143,7 +143,7 @@ pub async fn fetch(ctx: &RequestContext, req: ShareFetchRequest) -> ShareFetchRe
     };
     let mut out: BTreeMap<TopicIdPartition, PartitionData> = BTreeMap::new();
     for (tp, r) in results {
-        let d = out.entry(tp).or_insert_with(|| empty_data(tp.1));
+        let d = out.entry(tp).or_insert_with(|| empty_data(ctx, tp.1));
         if let Err(e) = r {
             d.acknowledge_error_code = e.code_i16();
             d.acknowledge_error_message = Some(e.to_string());
@@ -186,7 +186,7 @@ pub async fn fetch(ctx: &RequestContext, req: ShareFetchRequest) -> ShareFetchRe
             };
             let done = !got.is_empty() || tokio::time::Instant::now() >= deadline;
             for (tp, d) in got {
-                let slot = out.entry(tp).or_insert_with(|| empty_data(tp.1));
+                let slot = out.entry(tp).or_insert_with(|| empty_data(ctx, tp.1));
                 slot.error_code = d.error_code;
                 slot.error_message = d.error_message;
                 slot.records = d.records;
@@ -219,7 +219,8 @@ pub async fn fetch(ctx: &RequestContext, req: ShareFetchRequest) -> ShareFetchRe
     }
 }
 
-fn empty_data(partition: i32) -> PartitionData {
+/// A partition's answer without records; this node leads every partition.
+fn empty_data(ctx: &RequestContext, partition: i32) -> PartitionData {
     PartitionData {
         partition_index: partition,
         error_code: ErrorCode::None.code(),
@@ -227,19 +228,19 @@ fn empty_data(partition: i32) -> PartitionData {
         acknowledge_error_code: ErrorCode::None.code(),
         acknowledge_error_message: None,
         current_leader: LeaderIdAndEpoch {
-            leader_id: -1,
-            leader_epoch: -1,
+            leader_id: ctx.broker.node_id(),
+            leader_epoch: LEADER_EPOCH,
         },
         records: Some(Bytes::new()),
         acquired_records: vec![],
     }
 }
 
-fn error_data(partition: i32, e: BrokerError) -> PartitionData {
+/// A partition's fetch error; like Kafka, without a message.
+fn error_data(ctx: &RequestContext, partition: i32, e: BrokerError) -> PartitionData {
     PartitionData {
         error_code: e.code_i16(),
-        error_message: Some(e.to_string()),
-        ..empty_data(partition)
+        ..empty_data(ctx, partition)
     }
 }
 
@@ -264,14 +265,14 @@ fn acquire_all(
         let Some(topic) = ctx.broker.topics.get_by_id(&topic_id) else {
             out.push((
                 (topic_id, index),
-                error_data(index, BrokerError::UnknownTopicId),
+                error_data(ctx, index, BrokerError::UnknownTopicId),
             ));
             continue;
         };
         let Some(partition) = topic.partition(index) else {
             out.push((
                 (topic_id, index),
-                error_data(index, BrokerError::UnknownTopicOrPartition),
+                error_data(ctx, index, BrokerError::UnknownTopicOrPartition),
             ));
             continue;
         };
@@ -289,7 +290,7 @@ fn acquire_all(
         let read = match partition.read(from, bytes_left) {
             Ok(read) => read,
             Err(e) => {
-                out.push(((topic_id, index), error_data(index, e)));
+                out.push(((topic_id, index), error_data(ctx, index, e)));
                 continue;
             }
         };
@@ -312,11 +313,7 @@ fn acquire_all(
         let count: i64 = ranges.iter().map(|r| r.last - r.first + 1).sum();
         records_left = records_left.saturating_sub(count as usize);
         bytes_left = bytes_left.saturating_sub(records.len());
-        let mut d = empty_data(index);
-        d.current_leader = LeaderIdAndEpoch {
-            leader_id: ctx.broker.node_id(),
-            leader_epoch: LEADER_EPOCH,
-        };
+        let mut d = empty_data(ctx, index);
         d.records = Some(records);
         d.acquired_records = ranges
             .iter()
@@ -399,8 +396,8 @@ pub async fn acknowledge(
             error_code,
             error_message,
             current_leader: AckLeader {
-                leader_id: -1,
-                leader_epoch: -1,
+                leader_id: ctx.broker.node_id(),
+                leader_epoch: LEADER_EPOCH,
             },
         };
         match responses.iter_mut().find(|t| t.topic_id == topic_id) {

@@ -82,6 +82,82 @@ pub fn cases(versions: &dyn Fn(i16) -> Vec<i16>) -> Vec<(String, Exchange)> {
             format!("ShareGroupHeartbeat v{v}: leave"),
             hb(&group, "diff-m1", -1, None),
         );
+        for c in versions(ConsumerGroupHeartbeatRequest::API_KEY)
+            .into_iter()
+            .filter(|c| *c >= 1)
+        {
+            add(
+                format!("ConsumerGroupHeartbeat v{c}: join the share group of v{v}"),
+                exchange::<_, ConsumerGroupHeartbeatResponse>(
+                    c,
+                    ConsumerGroupHeartbeatRequest {
+                        group_id: group.clone(),
+                        member_id: "diff-c1".into(),
+                        member_epoch: 0,
+                        rebalance_timeout_ms: 10_000,
+                        subscribed_topic_names: Some(vec!["diff-a".into()]),
+                        topic_partitions: Some(vec![]),
+                        ..Default::default()
+                    },
+                ),
+            );
+        }
+        add(
+            format!("JoinGroup v9: join the share group of v{v}"),
+            exchange::<_, JoinGroupResponse>(
+                9,
+                JoinGroupRequest {
+                    group_id: group.clone(),
+                    session_timeout_ms: 10_000,
+                    rebalance_timeout_ms: 10_000,
+                    member_id: "diff-j1".into(),
+                    protocol_type: "consumer".into(),
+                    protocols: vec![join_group_request::JoinGroupRequestProtocol {
+                        name: "range".into(),
+                        metadata: bytes::Bytes::from_static(&[0, 1, 0, 0, 0, 0]),
+                    }],
+                    ..Default::default()
+                },
+            ),
+        );
+    }
+
+    // ConsumerGroupHeartbeat v0 joins with a broker-chosen member id: the newest version.
+    let newest = |key: i16| versions(key).into_iter().max();
+    if let (Some(c), Some(v)) = (
+        newest(ConsumerGroupHeartbeatRequest::API_KEY),
+        newest(ShareGroupHeartbeatRequest::API_KEY),
+    ) {
+        let group = format!("diff-cg-share-v{c}");
+        add(
+            // Setup only: Kafka's consumer group epochs on join differ from Kalfka's.
+            format!("setup: ConsumerGroupHeartbeat v{c}: join a consumer group"),
+            exchange::<_, ConsumerGroupHeartbeatResponse>(
+                c,
+                ConsumerGroupHeartbeatRequest {
+                    group_id: group.clone(),
+                    member_id: "diff-c1".into(),
+                    member_epoch: 0,
+                    rebalance_timeout_ms: 10_000,
+                    subscribed_topic_names: Some(vec!["diff-missing".into()]),
+                    topic_partitions: Some(vec![]),
+                    ..Default::default()
+                },
+            ),
+        );
+        add(
+            format!("ShareGroupHeartbeat v{v}: join the consumer group of v{c}"),
+            exchange::<_, ShareGroupHeartbeatResponse>(
+                v,
+                ShareGroupHeartbeatRequest {
+                    group_id: group,
+                    member_id: "diff-s1".into(),
+                    member_epoch: 0,
+                    rack_id: None,
+                    subscribed_topic_names: Some(vec!["diff-a".into()]),
+                },
+            ),
+        );
     }
 
     for v in versions(ShareGroupDescribeRequest::API_KEY) {
@@ -140,6 +216,10 @@ pub fn cases(versions: &dyn Fn(i16) -> Vec<i16>) -> Vec<(String, Exchange)> {
         add(
             format!("ShareFetch v{v}: null group id"),
             fetch(3, None, vec![]),
+        );
+        add(
+            format!("ShareFetch v{v}: a member that never joined opens a session"),
+            fetch(0, Some("diff-share-none"), vec![]),
         );
     }
 
