@@ -80,6 +80,18 @@ impl Broker {
             },
         )
         .map_err(|e| BrokerError::Storage(format!("share-group state: {e}")))?;
+        // Share state of topics deleted before a crash interrupted its removal.
+        let (stale, syncer) = shares.forget_topics(|id| topics.get_by_id(id).is_none())?;
+        if let Some(s) = syncer {
+            s.sync()
+                .map_err(|e| BrokerError::Storage(format!("share-group state: {e}")))?;
+        }
+        if stale > 0 {
+            tracing::info!(
+                partitions = stale,
+                "removed share-group state of deleted topics"
+            );
+        }
         let quotas = QuotaStore::open(state_dir)?;
         let txns = TransactionCoordinator::open(
             state_dir,

@@ -458,3 +458,67 @@ fn group_configs_offsets_admin_and_delete_groups_survive_a_restart() {
         vec![(0, 4, 1)]
     );
 }
+
+#[test]
+fn leaving_ends_the_session_and_deleting_the_topic_drops_its_share_state() {
+    use kalfka_protocol::messages::describe_share_group_offsets_request::DescribeShareGroupOffsetsRequestGroup;
+    use kalfka_protocol::messages::{
+        DeleteTopicsRequest, DeleteTopicsResponse, DescribeShareGroupOffsetsRequest,
+        DescribeShareGroupOffsetsResponse,
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let broker = start(dir.path(), 30_000);
+    let mut c = RawClient::connect(broker.addr);
+    c.create_topic("s", 1, &[]);
+    let tid = topic_id(&mut c, "s");
+    join(&mut c, "g", "m1", "s");
+    fetch(&mut c, "m1", 0, tid, vec![], 0);
+    produce(&mut c, "s", 2);
+    assert_eq!(
+        acquired(&fetch(&mut c, "m1", 1, tid, vec![], 5000)),
+        vec![(0, 1, 1)]
+    );
+    let left: ShareGroupHeartbeatResponse = c.call(
+        1,
+        &ShareGroupHeartbeatRequest {
+            group_id: "g".into(),
+            member_id: "m1".into(),
+            member_epoch: -1,
+            ..Default::default()
+        },
+    );
+    assert_eq!(left.error_code, 0);
+    let gone = fetch(&mut c, "m1", 2, tid, vec![], 0);
+    assert_eq!(gone.error_code, ErrorCode::ShareSessionNotFound.code());
+    // Its records were given back.
+    join(&mut c, "g", "m2", "s");
+    assert_eq!(
+        acquired(&fetch(&mut c, "m2", 0, tid, vec![], 5000)),
+        vec![(0, 1, 2)]
+    );
+
+    let deleted: DeleteTopicsResponse = c.call(
+        5,
+        &DeleteTopicsRequest {
+            topic_names: vec!["s".into()],
+            timeout_ms: 5000,
+            ..Default::default()
+        },
+    );
+    assert_eq!(deleted.responses[0].error_code, 0);
+    let described: DescribeShareGroupOffsetsResponse = c.call(
+        1,
+        &DescribeShareGroupOffsetsRequest {
+            groups: vec![DescribeShareGroupOffsetsRequestGroup {
+                group_id: "g".into(),
+                topics: None,
+            }],
+        },
+    );
+    assert!(described.groups[0].topics.is_empty());
+    drop(c);
+    broker.stop();
+    let (_, loaded) =
+        kalfka::groups::share::store::ShareStore::open(Some(dir.path())).expect("share state");
+    assert!(loaded.partitions.is_empty(), "{:?}", loaded.partitions);
+}

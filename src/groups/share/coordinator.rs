@@ -456,6 +456,44 @@ impl ShareGroups {
         Some(tps)
     }
 
+    /// Forgets the share state of the topics `gone` says were deleted, in every group
+    /// (DeleteTopics, and at start for deletions a crash interrupted). Returns how many
+    /// partition states were dropped and the [`Syncer`] making that durable.
+    pub fn forget_topics(
+        &self,
+        gone: impl Fn(&Uuid) -> bool,
+    ) -> Result<(usize, Option<Syncer>), BrokerError> {
+        let mut st = self.lock();
+        let doomed: HashSet<(String, Uuid)> = st
+            .partitions
+            .keys()
+            .filter(|(_, t, _)| gone(t))
+            .map(|(g, t, _)| (g.clone(), *t))
+            .collect();
+        if doomed.is_empty() {
+            return Ok((0, None));
+        }
+        let before = st.partitions.len();
+        st.partitions
+            .retain(|(g, t, _), _| !doomed.contains(&(g.clone(), *t)));
+        st.dirty
+            .retain(|(g, t, _)| !doomed.contains(&(g.clone(), *t)));
+        for s in st.sessions.values_mut() {
+            s.partitions.retain(|(t, _)| !gone(t));
+        }
+        let dropped = before - st.partitions.len();
+        let mut store = self.store.lock().unwrap_or_else(|e| e.into_inner());
+        let mut syncer = None;
+        for (g, t) in &doomed {
+            syncer = Some(
+                store
+                    .delete_topic(g, *t)
+                    .map_err(|e| BrokerError::Storage(format!("share-group state: {e}")))?,
+            );
+        }
+        Ok((dropped, syncer))
+    }
+
     /// Fails with NON_EMPTY_GROUP while `group_id` has members (after session expiry).
     fn check_empty(&self, st: &mut State, group_id: &str) -> Result<(), BrokerError> {
         let timeout = self.settings.session_timeout;
@@ -557,7 +595,11 @@ fn ack_one(
     out
 }
 
+/// Gives back every record `member_id` holds in the group and ends its share session (a
+/// member that left or timed out starts a new one if it comes back).
 fn release_member(st: &mut State, group_id: &str, member_id: &str, limits: &Limits) {
+    st.sessions
+        .remove(&(group_id.to_string(), member_id.to_string()));
     let State {
         partitions, dirty, ..
     } = st;
