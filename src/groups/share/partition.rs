@@ -246,7 +246,9 @@ impl SharePartition {
     ) -> Vec<AcquiredRange> {
         let deadline = now + limits.lock_duration;
         let mut taken: Vec<(i64, u16)> = Vec::new();
-        for (offset, r) in self.records.range_mut(from..upto.min(self.end)) {
+        // `from..` never runs backwards, whatever changed since the caller's read.
+        let released = from..upto.min(self.end).max(from);
+        for (offset, r) in self.records.range_mut(released) {
             if taken.len() >= max_records {
                 break;
             }

@@ -204,3 +204,15 @@ fn skip_to_drops_records_deleted_from_the_log() {
     p.skip_to(7);
     assert_eq!((p.start(), p.end(), p.in_flight()), (7, 7, 0));
 }
+
+#[test]
+fn an_acquisition_past_the_window_or_backwards_takes_nothing() {
+    let (l, now) = (limits(), Instant::now());
+    let mut p = SharePartition::new(5);
+    assert!(
+        p.acquire("a", 9, 12, 10, now, &l).is_empty(),
+        "beyond the end"
+    );
+    assert!(p.acquire("a", 7, 3, 10, now, &l).is_empty(), "backwards");
+    assert_eq!(p.in_flight(), 0);
+}
