@@ -55,6 +55,13 @@ const APIS: &[&str] = &[
     "ElectLeaders",
     "DescribeClientQuotas",
     "AlterClientQuotas",
+    "ShareGroupHeartbeat",
+    "ShareGroupDescribe",
+    "ShareFetch",
+    "ShareAcknowledge",
+    "DescribeShareGroupOffsets",
+    "AlterShareGroupOffsets",
+    "DeleteShareGroupOffsets",
 ];
 
 /// Data (non-API) structs that are generated.

@@ -7,6 +7,9 @@ use crate::config::BrokerConfig;
 use crate::error::BrokerError;
 use crate::groups::consumer::group::ConsumerSettings;
 use crate::groups::coordinator::DEFAULT_OFFSETS_RETENTION;
+use crate::groups::share::coordinator::ShareSettings;
+use crate::groups::share::partition::Limits;
+use crate::groups::share::ShareGroups;
 use crate::groups::GroupCoordinator;
 use crate::http::Readiness;
 use crate::metadata::TopicRegistry;
@@ -26,6 +29,8 @@ pub struct Broker {
     pub producer_ids: ProducerIdAllocator,
     /// Consumer groups and committed offsets.
     pub groups: GroupCoordinator,
+    /// Share groups (KIP-932) and their durable share-partition state.
+    pub shares: ShareGroups,
     /// Client quotas (stored, not enforced).
     pub quotas: QuotaStore,
     /// Transactional ids and their transactions.
@@ -74,6 +79,35 @@ impl Broker {
                 "removed committed offsets of deleted topics"
             );
         }
+        let shares = ShareGroups::open(
+            state_dir,
+            ShareSettings {
+                limits: Limits {
+                    lock_duration: Duration::from_millis(
+                        config.group_share_record_lock_duration_ms,
+                    ),
+                    delivery_count_limit: config.group_share_delivery_count_limit,
+                    max_in_flight: config.group_share_partition_max_record_locks,
+                },
+                session_timeout: Duration::from_millis(config.group_consumer_session_timeout_ms),
+                heartbeat_interval: Duration::from_millis(
+                    config.group_consumer_heartbeat_interval_ms,
+                ),
+            },
+        )
+        .map_err(|e| BrokerError::Storage(format!("share-group state: {e}")))?;
+        // Share state of topics deleted before a crash interrupted its removal.
+        let (stale, syncer) = shares.forget_topics(|id| topics.get_by_id(id).is_none())?;
+        if let Some(s) = syncer {
+            s.sync()
+                .map_err(|e| BrokerError::Storage(format!("share-group state: {e}")))?;
+        }
+        if stale > 0 {
+            tracing::info!(
+                partitions = stale,
+                "removed share-group state of deleted topics"
+            );
+        }
         let quotas = QuotaStore::open(state_dir)?;
         let txns = TransactionCoordinator::open(
             state_dir,
@@ -104,6 +138,7 @@ impl Broker {
             topics,
             producer_ids,
             groups,
+            shares,
             quotas,
             txns,
             advertised_host,

@@ -151,6 +151,30 @@ pub struct Cli {
         default_value_t = 5_000
     )]
     pub group_consumer_heartbeat_interval_ms: u64,
+    /// How long a share-group member holds the records a ShareFetch acquired before they are
+    /// released for redelivery (`group.share.record.lock.duration.ms`).
+    #[arg(
+        long,
+        env = "KALFKA_GROUP_SHARE_RECORD_LOCK_DURATION_MS",
+        default_value_t = 30_000
+    )]
+    pub group_share_record_lock_duration_ms: u64,
+    /// Deliveries of one record to share-group members before it is archived
+    /// (`group.share.delivery.count.limit`).
+    #[arg(
+        long,
+        env = "KALFKA_GROUP_SHARE_DELIVERY_COUNT_LIMIT",
+        default_value_t = 5,
+        value_parser = clap::value_parser!(u16).range(1..)
+    )]
+    pub group_share_delivery_count_limit: u16,
+    /// In-flight records one share partition may hold (`group.share.partition.max.record.locks`).
+    #[arg(
+        long,
+        env = "KALFKA_GROUP_SHARE_PARTITION_MAX_RECORD_LOCKS",
+        default_value_t = 2_000
+    )]
+    pub group_share_partition_max_record_locks: u32,
     /// How long a partition remembers an idle idempotent producer's sequence numbers
     /// (`producer.id.expiration.ms`).
     #[arg(
@@ -287,6 +311,12 @@ pub struct BrokerConfig {
     pub group_consumer_session_timeout_ms: u64,
     /// `group.consumer.heartbeat.interval.ms`.
     pub group_consumer_heartbeat_interval_ms: u64,
+    /// `group.share.record.lock.duration.ms`.
+    pub group_share_record_lock_duration_ms: u64,
+    /// `group.share.delivery.count.limit`.
+    pub group_share_delivery_count_limit: u16,
+    /// `group.share.partition.max.record.locks`.
+    pub group_share_partition_max_record_locks: u32,
     /// `producer.id.expiration.ms`.
     pub producer_id_expiration_ms: u64,
     /// `transaction.max.timeout.ms`.
@@ -331,6 +361,9 @@ impl BrokerConfig {
             retention_check_interval_ms: 300_000,
             group_consumer_session_timeout_ms: 45_000,
             group_consumer_heartbeat_interval_ms: 5_000,
+            group_share_record_lock_duration_ms: 30_000,
+            group_share_delivery_count_limit: 5,
+            group_share_partition_max_record_locks: 2_000,
             producer_id_expiration_ms: 86_400_000,
             transaction_max_timeout_ms: 900_000,
             transactional_id_expiration_ms: 604_800_000,
@@ -435,6 +468,11 @@ impl TryFrom<Cli> for BrokerConfig {
             retention_check_interval_ms: cli.log_retention_check_interval_ms.max(1),
             group_consumer_session_timeout_ms: cli.group_consumer_session_timeout_ms,
             group_consumer_heartbeat_interval_ms: cli.group_consumer_heartbeat_interval_ms,
+            group_share_record_lock_duration_ms: cli.group_share_record_lock_duration_ms.max(1),
+            group_share_delivery_count_limit: cli.group_share_delivery_count_limit,
+            group_share_partition_max_record_locks: cli
+                .group_share_partition_max_record_locks
+                .max(1),
             producer_id_expiration_ms: cli.producer_id_expiration_ms,
             transaction_max_timeout_ms: cli.transaction_max_timeout_ms,
             transactional_id_expiration_ms: cli.transactional_id_expiration_ms,

@@ -51,6 +51,18 @@ pub const FILE_KEYS: &[(&str, &str)] = &[
         "group_consumer_heartbeat_interval_ms",
     ),
     (
+        "group.share.record.lock.duration.ms",
+        "group_share_record_lock_duration_ms",
+    ),
+    (
+        "group.share.delivery.count.limit",
+        "group_share_delivery_count_limit",
+    ),
+    (
+        "group.share.partition.max.record.locks",
+        "group_share_partition_max_record_locks",
+    ),
+    (
         "group.initial.rebalance.delay.ms",
         "group_initial_rebalance_delay_ms",
     ),

@@ -182,6 +182,19 @@ pub enum BrokerError {
     /// No transaction state exists for the transactional id.
     #[error("unknown transactional id")]
     TransactionalIdNotFound,
+    /// A share-group acknowledgement of records the member does not hold (not acquired by
+    /// it, already acknowledged, or outside the in-flight window).
+    #[error("invalid record state: {0}")]
+    InvalidRecordState(String),
+    /// A ShareFetch or ShareAcknowledge naming a share session that does not exist.
+    #[error("share session not found")]
+    ShareSessionNotFound,
+    /// A share session epoch other than the one the session expects.
+    #[error("invalid share session epoch")]
+    InvalidShareSessionEpoch,
+    /// The group id belongs to a group of another type.
+    #[error("group {0} is not a share group")]
+    InvalidGroupType(String),
 }
 
 impl BrokerError {
@@ -243,6 +256,10 @@ impl BrokerError {
             BrokerError::InvalidTxnState(_) => ErrorCode::InvalidTxnState,
             BrokerError::InvalidTransactionTimeout(_) => ErrorCode::InvalidTransactionTimeout,
             BrokerError::TransactionalIdNotFound => ErrorCode::TransactionalIdNotFound,
+            BrokerError::InvalidRecordState(_) => ErrorCode::InvalidRecordState,
+            BrokerError::ShareSessionNotFound => ErrorCode::ShareSessionNotFound,
+            BrokerError::InvalidShareSessionEpoch => ErrorCode::InvalidShareSessionEpoch,
+            BrokerError::InvalidGroupType(_) => ErrorCode::GroupIdNotFound,
         }
     }
 

@@ -122,7 +122,8 @@ fn api_versions_every_version_and_an_unknown_one() {
         );
         if v >= 3 {
             // Features (tagged fields, v3+) as a Kafka 4.0 cluster finalizes them:
-            // group.version 1 (KIP-848), transaction.version 2 (KIP-890 part 2).
+            // group.version 1 (KIP-848), share.version 1 (KIP-932), transaction.version 2
+            // (KIP-890 part 2).
             let finalized: Vec<(String, i16)> = resp
                 .finalized_features
                 .iter()
@@ -133,11 +134,12 @@ fn api_versions_every_version_and_an_unknown_one() {
                 [
                     ("group.version".to_string(), 1),
                     ("metadata.version".to_string(), 25),
+                    ("share.version".to_string(), 1),
                     ("transaction.version".to_string(), 2)
                 ]
             );
             assert!(resp.finalized_features_epoch >= 0);
-            assert_eq!(resp.supported_features.len(), 3);
+            assert_eq!(resp.supported_features.len(), 4);
         }
     }
     // A version from the future: header v0 and a v0 body with UNSUPPORTED_VERSION + our table.

@@ -686,3 +686,55 @@ fn reset_offsets_previews_unless_execute_and_clamps() {
     );
     assert!(err.contains("none committed"), "{err}");
 }
+
+/// `group list` shows share groups (protocol share) and `group describe` their start offsets
+/// and lag (KIP-932).
+#[test]
+fn group_describe_shows_a_share_groups_start_offsets_and_lag() {
+    use kalfka_protocol::messages::alter_share_group_offsets_request::{
+        AlterShareGroupOffsetsRequestPartition, AlterShareGroupOffsetsRequestTopic,
+    };
+    use kalfka_protocol::messages::{
+        AlterShareGroupOffsetsRequest, AlterShareGroupOffsetsResponse,
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let broker = TestBroker::start(dir.path());
+    ok(
+        &broker,
+        &["topic", "create", "shr-t", "--partitions", "1"],
+        None,
+    );
+    ok(&broker, &["produce", "shr-t"], Some("a\nb\nc\nd\n"));
+    let mut c = common::raw::RawClient::connect(broker.addr);
+    let altered: AlterShareGroupOffsetsResponse = c.call(
+        0,
+        &AlterShareGroupOffsetsRequest {
+            group_id: "sg".into(),
+            topics: vec![AlterShareGroupOffsetsRequestTopic {
+                topic_name: "shr-t".into(),
+                partitions: vec![AlterShareGroupOffsetsRequestPartition {
+                    partition_index: 0,
+                    start_offset: 1,
+                }],
+            }],
+        },
+    );
+    assert_eq!(altered.error_code, 0);
+    let listed = ok(&broker, &["group", "list"], None);
+    assert!(
+        listed
+            .lines()
+            .any(|l| l.starts_with("sg ") && l.trim_end().ends_with("share")),
+        "{listed}"
+    );
+    let described: serde_json::Value =
+        serde_json::from_str(&ok(&broker, &["group", "describe", "sg", "--json"], None))
+            .expect("json");
+    assert_eq!(described["protocol"], "share", "{described}");
+    assert_eq!(described["state"], "Empty", "{described}");
+    assert_eq!(described["offsets"][0]["start"], 1, "{described}");
+    assert_eq!(described["offsets"][0]["end"], 4, "{described}");
+    assert_eq!(described["offsets"][0]["lag"], 3, "{described}");
+    let text = ok(&broker, &["group", "describe", "sg"], None);
+    assert!(text.contains("Protocol: share"), "{text}");
+}

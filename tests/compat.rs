@@ -137,6 +137,20 @@ fn confluent_kafka_consumer_protocol_groups() {
 }
 
 #[test]
+fn confluent_kafka_share_consumer() {
+    require_python_module("confluent_kafka");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let broker = TestBroker::start(dir.path());
+    let mut cmd = Command::new(python());
+    cmd.arg("share_python.py").arg(broker.bootstrap());
+    run_scenario(
+        cmd,
+        "confluent-kafka ShareConsumer",
+        Duration::from_secs(180),
+    );
+}
+
+#[test]
 fn kcat_balanced_consumer_commits_and_resumes() {
     let found = Command::new("kcat").arg("-V").output().is_ok();
     assert!(

@@ -9,6 +9,8 @@
 //! Needs Java and the Kafka classpath (`bash compat/java/setup.sh`, which `.ci/run` runs).
 
 mod common;
+#[path = "differential/share.rs"]
+mod share;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -638,6 +640,7 @@ fn corpus(kafka: &ApiVersionsResponse, kalfka: &ApiVersionsResponse) -> Vec<(Str
             ),
         );
     }
+    cases.extend(share::cases(&versions));
     cases
 }
 

@@ -322,7 +322,7 @@ fn enc_field(rf: &RField, sname: &str, flex: &str, ncond: &str) -> String {
     );
     let none_arm = match ncond {
         "true" => null,
-        "false" => format!("{err},"),
+        "false" => err,
         c => format!("if {c} {{ {null} }} else {{ {err} }}"),
     };
     format!(

@@ -27,6 +27,7 @@ pub struct Feature {
 /// The features advertised, at levels whose promises the broker keeps:
 /// - `metadata.version` 25 (4.0-IV3), the level of a Kafka 4.0 cluster;
 /// - `group.version` 1: the KIP-848 consumer group protocol is served;
+/// - `share.version` 1: share groups (KIP-932) are served;
 /// - `transaction.version` 2 (KIP-890 part 2): transactional Produce v12 adds its partition
 ///   to the transaction, EndTxn v5 bumps the epoch, TxnOffsetCommit v5 adds its group.
 pub static FEATURES: &[Feature] = &[
@@ -41,6 +42,12 @@ pub static FEATURES: &[Feature] = &[
         min: 7,
         max: 25,
         finalized: 25,
+    },
+    Feature {
+        name: "share.version",
+        min: 0,
+        max: 1,
+        finalized: 1,
     },
     Feature {
         name: "transaction.version",

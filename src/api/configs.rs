@@ -2,7 +2,8 @@
 //!
 //! Topic configs come from the one table in [`crate::metadata::topic_config`]: every config is
 //! described with its effective value and source, not only the overrides. Broker configs are
-//! static (file, environment, flags): they can be described but not altered.
+//! static (file, environment, flags): they can be described but not altered. Group configs
+//! are the share-group ones of [`crate::groups::share::config`], stored with the share state.
 
 use std::collections::{BTreeMap, HashSet};
 
@@ -20,6 +21,7 @@ use kalfka_protocol::messages::{
 use super::RequestContext;
 use crate::broker::Broker;
 use crate::error::BrokerError;
+use crate::groups::share::config as share_config;
 use crate::metadata::topic_config::{self, ConfigSource, ConfigType};
 use crate::metadata::TopicConfigs;
 
@@ -27,6 +29,8 @@ use crate::metadata::TopicConfigs;
 pub const RESOURCE_TOPIC: i8 = 2;
 /// Config resource type of a broker.
 pub const RESOURCE_BROKER: i8 = 4;
+/// Config resource type of a group (share-group configs, KIP-932).
+pub const RESOURCE_GROUP: i8 = 32;
 
 /// IncrementalAlterConfigs operation: set a value.
 const OP_SET: i8 = 0;
@@ -150,10 +154,57 @@ fn describe_one(
                 })
                 .collect())
         }
+        RESOURCE_GROUP => {
+            let overrides = broker.shares.group_configs(&r.resource_name);
+            let broker_lock = broker.shares.settings().limits.lock_duration;
+            Ok(share_config::NAMES
+                .iter()
+                .filter(|n| keep(n))
+                .filter_map(|n| {
+                    let value = share_config::effective(&overrides, n, broker_lock)?;
+                    let source = if overrides.contains_key(*n) {
+                        ConfigSource::Group
+                    } else {
+                        ConfigSource::Default
+                    };
+                    let kind = if *n == share_config::RECORD_LOCK_DURATION_MS {
+                        ConfigType::Int
+                    } else {
+                        ConfigType::String
+                    };
+                    let synonyms = if opts.synonyms {
+                        vec![synonym(n, &value, source)]
+                    } else {
+                        Vec::new()
+                    };
+                    Some(entry(opts, n, value, source, kind, synonyms, "", false))
+                })
+                .collect())
+        }
         other => Err(BrokerError::InvalidRequest(format!(
             "resource type {other} has no configs on this broker"
         ))),
     }
+}
+
+/// Applies a new override set to a share group's configs (durable before returning).
+fn alter_group(
+    broker: &Broker,
+    group: &str,
+    validate_only: bool,
+    change: impl FnOnce(&TopicConfigs) -> Result<TopicConfigs, BrokerError>,
+) -> Result<(), BrokerError> {
+    let current: TopicConfigs = broker.shares.group_configs(group).into_iter().collect();
+    let next = change(&current)?;
+    let next: share_config::GroupConfigs = next.into_iter().collect();
+    if let Some(s) = broker
+        .shares
+        .set_group_configs(group, next, validate_only)?
+    {
+        s.sync()
+            .map_err(|e| BrokerError::Storage(format!("share-group configs: {e}")))?;
+    }
+    Ok(())
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -438,7 +489,13 @@ pub async fn incremental_alter(
                 r.resource_type,
                 &r.resource_name,
                 req.validate_only,
-                |current| apply_ops(current, &r.configs, ctx.broker.topics.defaults()),
+                |current| {
+                    if r.resource_type == RESOURCE_GROUP {
+                        apply_group_ops(current, &r.configs)
+                    } else {
+                        apply_ops(current, &r.configs, ctx.broker.topics.defaults())
+                    }
+                },
             );
             let out = alter_result(r.resource_type, r.resource_name, result);
             incremental_alter_configs_response::AlterConfigsResourceResponse {
@@ -519,6 +576,46 @@ fn apply_ops(
     Ok(next)
 }
 
+/// SET and DELETE on a group's overrides (no group config is a list); the values are
+/// validated when stored.
+fn apply_group_ops(
+    current: &TopicConfigs,
+    ops: &[incremental_alter_configs_request::AlterableConfig],
+) -> Result<TopicConfigs, BrokerError> {
+    let mut seen = HashSet::new();
+    let mut next = current.clone();
+    for op in ops {
+        if !seen.insert(op.name.as_str()) {
+            return Err(BrokerError::InvalidRequest(format!(
+                "configuration {} is listed more than once",
+                op.name
+            )));
+        }
+        match (op.config_operation, &op.value) {
+            (OP_SET, Some(v)) => {
+                next.insert(op.name.clone(), v.clone());
+            }
+            (OP_DELETE, _) => {
+                share_config::validate(&op.name, share_config::effective_default(&op.name))?;
+                next.remove(&op.name);
+            }
+            (OP_SET, None) => {
+                return Err(BrokerError::InvalidConfig(format!(
+                    "null value for configuration {}",
+                    op.name
+                )))
+            }
+            _ => {
+                return Err(BrokerError::InvalidConfig(format!(
+                    "APPEND and SUBTRACT apply to list configs only; {} is not a list",
+                    op.name
+                )))
+            }
+        }
+    }
+    Ok(next)
+}
+
 /// Computes a topic's new override set with `change` and stores it unless `validate_only`.
 fn apply(
     broker: &Broker,
@@ -529,6 +626,7 @@ fn apply(
 ) -> Result<(), BrokerError> {
     match resource_type {
         RESOURCE_TOPIC => {}
+        RESOURCE_GROUP => return alter_group(broker, name, validate_only, change),
         // Kafka answers INVALID_REQUEST for a broker config it cannot update dynamically
         // ("Cannot update these configs dynamically"; checked against Kafka 4.4 by
         // tests/differential.rs). Every Kalfka broker config is static.

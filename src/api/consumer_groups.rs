@@ -74,6 +74,14 @@ pub async fn heartbeat(
     if let Err(e) = check_request(ctx.version(), &req) {
         return fail(e);
     }
+    if ctx.broker.shares.contains(&req.group_id) {
+        // Kafka: GROUP_ID_NOT_FOUND ("Group G is not a consumer group."), member epoch 0.
+        let e = BrokerError::GroupIdNotFound;
+        return ConsumerGroupHeartbeatResponse {
+            member_epoch: 0,
+            ..fail(e)
+        };
+    }
     if let Err(e) = groups.claim_for_consumer_protocol(&req.group_id) {
         return fail(e);
     }

@@ -115,6 +115,18 @@ pub async fn join_group(ctx: &RequestContext, req: JoinGroupRequest) -> JoinGrou
             .collect(),
         require_known_member_id: version >= 4,
     };
+    if ctx.broker.shares.contains(&req.group_id) {
+        // A share group's id: refused as Kafka refuses it, without a member id.
+        let e = BrokerError::InconsistentGroupProtocol;
+        return join_response(
+            version,
+            e.code_i16(),
+            JoinOutcome {
+                generation: -1,
+                ..JoinOutcome::default()
+            },
+        );
+    }
     let outcome = match ctx.broker.groups.join(&req.group_id, params) {
         Ok(Pending::Done(o)) => o,
         Ok(Pending::Wait(rx)) => rx.await.unwrap_or_else(|_| JoinOutcome {
@@ -354,6 +366,7 @@ pub async fn list_groups(ctx: &RequestContext, req: ListGroupsRequest) -> ListGr
             group_type: "classic".into(),
         })
         .chain(consumer_protocol_groups(ctx, &req))
+        .chain(share_groups(ctx, &req))
         .collect();
     ListGroupsResponse {
         throttle_time_ms: 0,
@@ -383,15 +396,41 @@ fn consumer_protocol_groups(ctx: &RequestContext, req: &ListGroupsRequest) -> Ve
         .collect()
 }
 
+/// Share groups (KIP-932) as ListGroups shows them: type "share", protocol type "share".
+fn share_groups(ctx: &RequestContext, req: &ListGroupsRequest) -> Vec<ListedGroup> {
+    let wanted = |s: &str, filter: &[String]| {
+        filter.is_empty() || filter.iter().any(|f| f.eq_ignore_ascii_case(s))
+    };
+    ctx.broker
+        .shares
+        .list()
+        .into_iter()
+        .filter(|g| wanted(g.state, &req.states_filter) && wanted("share", &req.types_filter))
+        .map(|g| ListedGroup {
+            group_id: g.group_id,
+            protocol_type: "share".into(),
+            group_state: g.state.into(),
+            group_type: "share".into(),
+        })
+        .collect()
+}
+
 /// DeleteGroups: NON_EMPTY_GROUP while members remain, GROUP_ID_NOT_FOUND for unknown ids.
-/// Runs on the blocking pool: deleting writes and fsyncs the offsets log.
+/// A share group's share state goes with it. Runs on the blocking pool: deleting writes and
+/// fsyncs the offsets log (or the share-state log).
 pub async fn delete_groups(ctx: &RequestContext, req: DeleteGroupsRequest) -> DeleteGroupsResponse {
     let names = req.groups_names.clone();
     let results = super::blocking(ctx, move |ctx| {
         req.groups_names
             .into_iter()
             .map(|group_id| {
-                let r = ctx.broker.groups.delete_group(&group_id);
+                let r = match ctx.broker.shares.delete_group(&group_id) {
+                    Some(Ok(syncer)) => syncer
+                        .sync()
+                        .map_err(|e| BrokerError::Storage(format!("share-group state: {e}"))),
+                    Some(Err(e)) => Err(e),
+                    None => ctx.broker.groups.delete_group(&group_id),
+                };
                 DeletableGroupResult {
                     group_id,
                     error_code: code(&r),

@@ -22,6 +22,9 @@ mod producer_id;
 mod producers;
 mod quotas;
 mod sasl;
+mod share_fetch;
+mod share_groups;
+mod share_offsets;
 mod topic_partitions;
 mod topics;
 mod transactions;
@@ -279,6 +282,48 @@ pub static ROUTES: &[Route] = &[
         sasl::authenticate
     ),
     route!(ListTransactionsRequest, 0, 1, transactions::list),
+    route!(
+        kalfka_protocol::messages::ShareGroupHeartbeatRequest,
+        1,
+        1,
+        share_groups::heartbeat
+    ),
+    route!(
+        kalfka_protocol::messages::ShareGroupDescribeRequest,
+        1,
+        1,
+        share_groups::describe
+    ),
+    route!(
+        kalfka_protocol::messages::ShareFetchRequest,
+        1,
+        2,
+        share_fetch::fetch
+    ),
+    route!(
+        kalfka_protocol::messages::ShareAcknowledgeRequest,
+        1,
+        2,
+        share_fetch::acknowledge
+    ),
+    route!(
+        kalfka_protocol::messages::DescribeShareGroupOffsetsRequest,
+        0,
+        1,
+        share_offsets::describe
+    ),
+    route!(
+        kalfka_protocol::messages::AlterShareGroupOffsetsRequest,
+        0,
+        0,
+        share_offsets::alter
+    ),
+    route!(
+        kalfka_protocol::messages::DeleteShareGroupOffsetsRequest,
+        0,
+        0,
+        share_offsets::delete
+    ),
 ];
 
 /// Runs `f` on the blocking pool. Whatever does file I/O or fsyncs while holding a lock

@@ -218,6 +218,12 @@ fn delete_all(
                 Some(n) => registry.delete(n).and_then(|t| {
                     // As Kafka's coordinator does when partitions are deleted.
                     ctx.broker.groups.forget_topic_offsets(|topic| topic == n)?;
+                    // And share groups their share state of it (KIP-932).
+                    let (_, syncer) = ctx.broker.shares.forget_topics(|id| *id == t.id)?;
+                    if let Some(s) = syncer {
+                        s.sync()
+                            .map_err(|e| BrokerError::Storage(format!("share-group state: {e}")))?;
+                    }
                     Ok(t.id)
                 }),
                 None => Err(BrokerError::UnknownTopicId),

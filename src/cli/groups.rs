@@ -1,4 +1,5 @@
-//! `kalfka group list|describe|delete|reset-offsets` (reset-offsets in [`super::reset`]).
+//! `kalfka group list|describe|delete|reset-offsets` (reset-offsets in [`super::reset`], share
+//! groups' describe in [`super::share`]).
 //!
 //! Group requests go to the group's coordinator (FindCoordinator through the bootstrap
 //! broker); ListGroups and ListOffsets go to the bootstrap broker, so describe's lag is right
@@ -15,9 +16,10 @@ use super::output::{done, emit, Table};
 /// Group subcommands.
 #[derive(Debug, Subcommand)]
 pub enum GroupCommand {
-    /// List consumer groups.
+    /// List groups (classic, consumer and share groups).
     List,
-    /// Show a group's state, members and committed offsets with lag.
+    /// Show a group's state, members and committed offsets with lag (for a share group: the
+    /// share-partition start offsets and the records not yet acknowledged).
     Describe {
         /// Group id.
         group: String,
@@ -37,6 +39,9 @@ pub async fn run(client: &mut Client, cmd: GroupCommand, json: bool) -> Result<(
         GroupCommand::List => list(client, json).await,
         GroupCommand::Describe { group } => {
             let mut coordinator = coordinator(client, &group).await?;
+            if super::share::describe(&mut coordinator, client, &group, json).await? {
+                return Ok(());
+            }
             describe(&mut coordinator, client, &group, json).await
         }
         GroupCommand::Delete { group } => {

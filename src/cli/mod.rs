@@ -19,6 +19,7 @@ pub mod output;
 pub mod produce;
 pub mod records;
 pub mod reset;
+pub mod share;
 pub mod suggest;
 pub mod time;
 pub mod topics;

@@ -236,6 +236,7 @@ fn detail(b: &Broker, t: &Topic) -> TopicDetail {
                 ConfigSource::Topic => "topic",
                 ConfigSource::StaticBroker => "broker",
                 ConfigSource::Default => "default",
+                ConfigSource::Group => "group",
             },
         })
         .collect();

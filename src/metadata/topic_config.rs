@@ -339,6 +339,8 @@ pub enum ConfigSource {
     StaticBroker = 4,
     /// Kafka's built-in default.
     Default = 5,
+    /// Set on a group (DYNAMIC_GROUP_CONFIG: share-group configs).
+    Group = 8,
 }
 
 /// A config's effective value for one topic, with where it came from.

@@ -218,6 +218,8 @@ final class Env implements AutoCloseable {
                 p.close(Duration.ofSeconds(5));
             } else if (c instanceof KafkaConsumer<?, ?> k) {
                 k.close(Duration.ofSeconds(10));
+            } else if (c instanceof org.apache.kafka.clients.consumer.KafkaShareConsumer<?, ?> s) {
+                s.close(Duration.ofSeconds(10));
             } else if (c instanceof Admin a) {
                 a.close(Duration.ofSeconds(5));
             } else {

@@ -44,6 +44,7 @@ public final class Main {
         ConsumerScenarios.register(all);
         AdminScenarios.register(all);
         TxnScenarios.register(all);
+        ShareScenarios.register(all);
         for (String name : known.keySet()) {
             if (!all.containsKey(name)) {
                 System.out.println("FAIL: known-failures: lists " + name + ", which is no scenario");

@@ -1,0 +1,382 @@
+package compat;
+
+import static compat.Env.check;
+import static compat.Env.checkEq;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.apache.kafka.clients.admin.GroupListing;
+import org.apache.kafka.clients.admin.ListGroupsOptions;
+import org.apache.kafka.clients.admin.ShareGroupDescription;
+import org.apache.kafka.clients.consumer.AcknowledgeType;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaShareConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.GroupState;
+import org.apache.kafka.common.GroupType;
+
+/**
+ * Share groups (KIP-932) through {@link KafkaShareConsumer}: queue-style consumption where the
+ * members of a group read the same partitions and acknowledge each record.
+ *
+ * <p>A share group starts delivering at the end of each partition (share.auto.offset.reset latest,
+ * Kafka's default), from the moment the partition's share state is initialized. Each scenario first
+ * sends "warm-up" records to every partition until its consumers have seen one from each, so the
+ * records that follow are certainly delivered; warm-up records are otherwise ignored.
+ */
+final class ShareScenarios {
+    private ShareScenarios() {}
+
+    static void register(Map<String, Scenario> s) {
+        s.put("share.workers-exactly-once", ShareScenarios::workersExactlyOnce);
+        s.put("share.release-redelivers", ShareScenarios::releaseRedelivers);
+        s.put("share.reject-not-redelivered", ShareScenarios::rejectNotRedelivered);
+        s.put("share.list-describe", ShareScenarios::listDescribe);
+        s.put("share.delivery-limit-archives", ShareScenarios::deliveryLimitArchives);
+        s.put("share.stalled-worker-lock-expires", ShareScenarios::stalledWorkerLockExpires);
+        s.put("share.earliest-by-group-config", ShareScenarios::earliestByGroupConfig);
+    }
+
+    static final String WARM = "warm-";
+
+    /** A share consumer of the group; explicit acknowledgement when asked. */
+    static KafkaShareConsumer<String, String> consumer(Env e, String group, boolean explicit) {
+        Map<String, Object> p = new HashMap<>();
+        p.put("bootstrap.servers", Env.bootstrap);
+        p.put("group.id", group);
+        p.put("key.deserializer", org.apache.kafka.common.serialization.StringDeserializer.class.getName());
+        p.put("value.deserializer", org.apache.kafka.common.serialization.StringDeserializer.class.getName());
+        p.put("share.acknowledgement.mode", explicit ? "explicit" : "implicit");
+        p.put("max.poll.records", 10);
+        p.put("request.timeout.ms", 15000);
+        p.put("default.api.timeout.ms", 30000);
+        return new KafkaShareConsumer<>(p);
+    }
+
+    /**
+     * Sends a warm-up record to each partition every 300 ms until {@code seen} holds one from every
+     * partition (the consumers polling meanwhile put what they read in it).
+     */
+    static void warmUp(KafkaProducer<String, String> p, String topic, int partitions, Set<Integer> seen,
+            Runnable pollOnce) throws Exception {
+        long deadline = System.currentTimeMillis() + 60000;
+        int n = 0;
+        while (seen.size() < partitions) {
+            check(System.currentTimeMillis() < deadline, "warm-up records of partitions %s never arrived",
+                    seen);
+            for (int part = 0; part < partitions; part++) {
+                p.send(new ProducerRecord<>(topic, part, null, WARM + n));
+            }
+            p.flush();
+            n++;
+            long until = System.currentTimeMillis() + 300;
+            while (System.currentTimeMillis() < until) pollOnce.run();
+        }
+    }
+
+    /**
+     * Five workers (more than partitions) on a 2-partition topic, implicit acknowledgement: every
+     * worker gets work, and every record is processed exactly once.
+     */
+    static void workersExactlyOnce(Env e) throws Exception {
+        int workers = 5, partitions = 2, total = 200;
+        String topic = e.createTopic("t", partitions);
+        String group = e.name("g");
+        Map<Integer, List<String>> got = new ConcurrentHashMap<>();
+        Set<Integer> warmSeen = ConcurrentHashMap.newKeySet();
+        AtomicBoolean stop = new AtomicBoolean();
+        List<Throwable> errors = new CopyOnWriteArrayList<>();
+        List<Thread> threads = new ArrayList<>();
+        for (int w = 0; w < workers; w++) {
+            int id = w;
+            got.put(id, new CopyOnWriteArrayList<>());
+            Thread t = new Thread(() -> {
+                try (KafkaShareConsumer<String, String> c = consumer(e, group, false)) {
+                    c.subscribe(List.of(topic));
+                    while (!stop.get()) {
+                        for (ConsumerRecord<String, String> r : c.poll(Duration.ofMillis(100))) {
+                            if (r.value().startsWith(WARM)) {
+                                warmSeen.add(r.partition());
+                                continue;
+                            }
+                            got.get(id).add(r.value());
+                            Thread.sleep(10); // the work; meanwhile other workers fetch
+                        }
+                    }
+                    c.commitSync(Duration.ofSeconds(10));
+                } catch (Throwable ex) {
+                    errors.add(ex);
+                }
+            }, "share-worker-" + w);
+            t.setDaemon(true);
+            t.start();
+            threads.add(t);
+        }
+        try {
+            KafkaProducer<String, String> p = e.producer("linger.ms", 0, "batch.size", 1);
+            warmUp(p, topic, partitions, warmSeen, () -> sleep(50));
+            // One batch per record, a few at a time, so that records are spread over the workers.
+            for (int i = 0; i < total; i++) {
+                p.send(new ProducerRecord<>(topic, i % partitions, null, "r" + i));
+                if (i % 10 == 9) {
+                    p.flush();
+                    sleep(20);
+                }
+            }
+            p.flush();
+            Env.eventually(60000, () -> got.values().stream().mapToInt(List::size).sum() >= total,
+                    () -> "workers processed " + got.values().stream().mapToInt(List::size).sum() + " of " + total);
+            sleep(1000); // a duplicate, if any, would show now
+        } finally {
+            stop.set(true);
+            for (Thread t : threads) t.join(30000);
+        }
+        check(errors.isEmpty(), "a worker failed: %s", errors.isEmpty() ? "" : Main.describe(errors.get(0)));
+        List<String> all = new ArrayList<>();
+        got.values().forEach(all::addAll);
+        checkEq(total, all.size(), "records processed (with duplicates)");
+        checkEq(total, new TreeSet<>(all).size(), "distinct records processed");
+        for (Map.Entry<Integer, List<String>> w : got.entrySet()) {
+            check(!w.getValue().isEmpty(), "worker %d of %d got no work: %s", w.getKey(), workers, sizes(got));
+        }
+    }
+
+    static Map<Integer, Integer> sizes(Map<Integer, List<String>> got) {
+        Map<Integer, Integer> m = new HashMap<>();
+        got.forEach((k, v) -> m.put(k, v.size()));
+        return m;
+    }
+
+    /** One explicit-acknowledgement consumer on a 1-partition topic, warmed up; values after it. */
+    static KafkaShareConsumer<String, String> warmConsumer(Env e, String topic, String... values) throws Exception {
+        KafkaShareConsumer<String, String> c = e.track(consumer(e, e.name("g"), true));
+        c.subscribe(List.of(topic));
+        KafkaProducer<String, String> p = e.producer();
+        Set<Integer> seen = new TreeSet<>();
+        warmUp(p, topic, 1, seen, () -> {
+            for (ConsumerRecord<String, String> r : c.poll(Duration.ofMillis(100))) {
+                c.acknowledge(r, AcknowledgeType.ACCEPT);
+                if (r.value().startsWith(WARM)) seen.add(r.partition());
+            }
+        });
+        c.commitSync(Duration.ofSeconds(10));
+        for (String v : values) p.send(new ProducerRecord<>(topic, 0, null, v));
+        p.flush();
+        return c;
+    }
+
+    /** Polls (accepting warm-up records) until a record with this value arrives. */
+    static ConsumerRecord<String, String> pollFor(KafkaShareConsumer<String, String> c, String value,
+            Map<String, ConsumerRecord<String, String>> others) {
+        long deadline = System.currentTimeMillis() + 30000;
+        while (System.currentTimeMillis() < deadline) {
+            ConsumerRecord<String, String> found = null;
+            for (ConsumerRecord<String, String> r : c.poll(Duration.ofMillis(100))) {
+                if (r.value().equals(value)) {
+                    found = r;
+                } else if (r.value().startsWith(WARM)) {
+                    c.acknowledge(r, AcknowledgeType.ACCEPT);
+                } else {
+                    others.put(r.value(), r);
+                }
+            }
+            if (found != null) return found;
+        }
+        throw new AssertionError("record " + value + " never delivered");
+    }
+
+    /** A released record comes back with a higher delivery count; an accepted one does not. */
+    static void releaseRedelivers(Env e) throws Exception {
+        String topic = e.createTopic("t", 1);
+        KafkaShareConsumer<String, String> c = warmConsumer(e, topic, "a", "b");
+        Map<String, ConsumerRecord<String, String>> others = new HashMap<>();
+        ConsumerRecord<String, String> a1 = pollFor(c, "a", others);
+        ConsumerRecord<String, String> b = others.containsKey("b") ? others.remove("b") : pollFor(c, "b", others);
+        checkEq(Optional.of((short) 1), a1.deliveryCount(), "delivery count of the first delivery");
+        c.acknowledge(a1, AcknowledgeType.RELEASE);
+        c.acknowledge(b, AcknowledgeType.ACCEPT);
+        c.commitSync(Duration.ofSeconds(10));
+        ConsumerRecord<String, String> a2 = pollFor(c, "a", others);
+        checkEq(Optional.of((short) 2), a2.deliveryCount(), "delivery count of the redelivery");
+        checkEq(a1.offset(), a2.offset(), "offset of the redelivered record");
+        c.acknowledge(a2, AcknowledgeType.ACCEPT);
+        c.commitSync(Duration.ofSeconds(10));
+        check(!others.containsKey("b"), "the accepted record b was delivered again");
+    }
+
+    /** A rejected record is never delivered again; what follows it is. */
+    static void rejectNotRedelivered(Env e) throws Exception {
+        String topic = e.createTopic("t", 1);
+        KafkaShareConsumer<String, String> c = warmConsumer(e, topic, "poison");
+        Map<String, ConsumerRecord<String, String>> others = new HashMap<>();
+        ConsumerRecord<String, String> poison = pollFor(c, "poison", others);
+        c.acknowledge(poison, AcknowledgeType.REJECT);
+        c.commitSync(Duration.ofSeconds(10));
+        KafkaProducer<String, String> p = e.producer();
+        p.send(new ProducerRecord<>(topic, 0, null, "after"));
+        p.flush();
+        ConsumerRecord<String, String> after = pollFor(c, "after", others);
+        c.acknowledge(after, AcknowledgeType.ACCEPT);
+        c.commitSync(Duration.ofSeconds(10));
+        long until = System.currentTimeMillis() + 1500;
+        while (System.currentTimeMillis() < until) {
+            for (ConsumerRecord<String, String> r : c.poll(Duration.ofMillis(100))) others.put(r.value(), r);
+        }
+        check(!others.containsKey("poison"), "the rejected record was delivered again");
+    }
+
+    /** ListGroups shows the share group with type SHARE; describeShareGroups shows its member. */
+    static void listDescribe(Env e) throws Exception {
+        String topic = e.createTopic("t", 2);
+        String group = e.name("g");
+        KafkaShareConsumer<String, String> c = e.track(consumer(e, group, false));
+        c.subscribe(List.of(topic));
+        Env.eventually(30000, () -> {
+            c.poll(Duration.ofMillis(100));
+            try {
+                ShareGroupDescription d = e.admin().describeShareGroups(List.of(group)).all().get().get(group);
+                return d.groupState() == GroupState.STABLE && d.members().size() == 1
+                        && d.members().iterator().next().assignment().topicPartitions().size() == 2;
+            } catch (Exception ex) {
+                throw new RuntimeException(ex);
+            }
+        }, () -> "the share group never showed one member with both partitions");
+        Collection<GroupListing> listed = e.admin().listGroups(ListGroupsOptions.forShareGroups()).all().get();
+        Optional<GroupListing> mine = listed.stream().filter(g -> g.groupId().equals(group)).findFirst();
+        check(mine.isPresent(), "listGroups(share) does not list %s", group);
+        checkEq(Optional.of(GroupType.SHARE), mine.get().type(), "listed group type");
+        Collection<GroupListing> consumers = e.admin().listGroups(ListGroupsOptions.forConsumerGroups()).all().get();
+        check(consumers.stream().noneMatch(g -> g.groupId().equals(group)),
+                "listGroups(consumer) lists the share group");
+    }
+
+    /**
+     * A poison record released on every delivery is delivered group.share.delivery.count.limit
+     * times (Kafka's default, 5), then archived: never delivered again.
+     */
+    static void deliveryLimitArchives(Env e) throws Exception {
+        String topic = e.createTopic("t", 1);
+        KafkaShareConsumer<String, String> c = warmConsumer(e, topic, "poison");
+        Map<String, ConsumerRecord<String, String>> others = new HashMap<>();
+        for (short n = 1; n <= 5; n++) {
+            ConsumerRecord<String, String> r = pollFor(c, "poison", others);
+            checkEq(Optional.of(n), r.deliveryCount(), "delivery count of delivery " + n);
+            c.acknowledge(r, AcknowledgeType.RELEASE);
+            c.commitSync(Duration.ofSeconds(10));
+        }
+        KafkaProducer<String, String> p = e.producer();
+        p.send(new ProducerRecord<>(topic, 0, null, "after"));
+        p.flush();
+        ConsumerRecord<String, String> after = pollFor(c, "after", others);
+        c.acknowledge(after, AcknowledgeType.ACCEPT);
+        c.commitSync(Duration.ofSeconds(10));
+        long until = System.currentTimeMillis() + 1500;
+        while (System.currentTimeMillis() < until) {
+            for (ConsumerRecord<String, String> r : c.poll(Duration.ofMillis(100))) others.put(r.value(), r);
+        }
+        check(!others.containsKey("poison"), "the poison record was delivered a 6th time");
+    }
+
+    /** Sets share-group configs (GROUP resource) with IncrementalAlterConfigs. */
+    static void setGroupConfigs(Env e, String group, String... kv) throws Exception {
+        var res = new org.apache.kafka.common.config.ConfigResource(
+                org.apache.kafka.common.config.ConfigResource.Type.GROUP, group);
+        List<org.apache.kafka.clients.admin.AlterConfigOp> ops = new ArrayList<>();
+        for (int i = 0; i < kv.length; i += 2) {
+            ops.add(new org.apache.kafka.clients.admin.AlterConfigOp(
+                    new org.apache.kafka.clients.admin.ConfigEntry(kv[i], kv[i + 1]),
+                    org.apache.kafka.clients.admin.AlterConfigOp.OpType.SET));
+        }
+        e.admin().incrementalAlterConfigs(Map.of(res, ops)).all().get();
+        // Kafka applies group configs asynchronously: wait until they are described.
+        Env.eventually(30000, () -> {
+            try {
+                var cfg = e.admin().describeConfigs(List.of(res)).all().get().get(res);
+                for (int i = 0; i < kv.length; i += 2) {
+                    var entry = cfg.get(kv[i]);
+                    if (entry == null || !kv[i + 1].equals(entry.value())) return false;
+                }
+                return true;
+            } catch (Exception ex) {
+                throw new RuntimeException(ex);
+            }
+        }, () -> "group configs of " + group + " never applied");
+    }
+
+    /**
+     * A worker that acquires records and then stalls (neither acknowledges nor polls again)
+     * loses them when the acquisition lock expires: another worker gets them, with delivery
+     * count 2. The lock is 15 s (share.record.lock.duration.ms, Kafka's minimum).
+     */
+    static void stalledWorkerLockExpires(Env e) throws Exception {
+        String topic = e.createTopic("t", 1);
+        String group = e.name("g");
+        setGroupConfigs(e, group, "share.auto.offset.reset", "earliest", "share.record.lock.duration.ms", "15000");
+        KafkaProducer<String, String> p = e.producer();
+        p.send(new ProducerRecord<>(topic, 0, null, "job"));
+        p.flush();
+        KafkaShareConsumer<String, String> stalled = e.track(consumer(e, group, true));
+        stalled.subscribe(List.of(topic));
+        Map<String, ConsumerRecord<String, String>> others = new HashMap<>();
+        ConsumerRecord<String, String> first = pollFor(stalled, "job", others);
+        checkEq(Optional.of((short) 1), first.deliveryCount(), "delivery count of the first delivery");
+        long acquiredAt = System.currentTimeMillis();
+        KafkaShareConsumer<String, String> other = e.track(consumer(e, group, true));
+        other.subscribe(List.of(topic));
+        ConsumerRecord<String, String> again = pollForWithin(other, "job", 60000);
+        long waited = System.currentTimeMillis() - acquiredAt;
+        checkEq(Optional.of((short) 2), again.deliveryCount(), "delivery count after the lock expired");
+        check(waited >= 10000, "redelivered after %d ms, before the 15 s lock could expire", waited);
+        other.acknowledge(again, AcknowledgeType.ACCEPT);
+        other.commitSync(Duration.ofSeconds(10));
+    }
+
+    /** Polls until a record with this value arrives, within timeoutMs. */
+    static ConsumerRecord<String, String> pollForWithin(KafkaShareConsumer<String, String> c, String value,
+            long timeoutMs) {
+        long deadline = System.currentTimeMillis() + timeoutMs;
+        while (System.currentTimeMillis() < deadline) {
+            for (ConsumerRecord<String, String> r : c.poll(Duration.ofMillis(200))) {
+                if (r.value().equals(value)) return r;
+            }
+        }
+        throw new AssertionError("record " + value + " never delivered within " + timeoutMs + " ms");
+    }
+
+    /** share.auto.offset.reset=earliest (a GROUP config): records sent before the group existed are delivered. */
+    static void earliestByGroupConfig(Env e) throws Exception {
+        String topic = e.createTopic("t", 2);
+        String group = e.name("g");
+        KafkaProducer<String, String> p = e.producer();
+        for (int i = 0; i < 10; i++) p.send(new ProducerRecord<>(topic, i % 2, null, "old" + i));
+        p.flush();
+        setGroupConfigs(e, group, "share.auto.offset.reset", "earliest");
+        KafkaShareConsumer<String, String> c = e.track(consumer(e, group, false));
+        c.subscribe(List.of(topic));
+        Set<String> got = new TreeSet<>();
+        long deadline = System.currentTimeMillis() + 30000;
+        while (got.size() < 10 && System.currentTimeMillis() < deadline) {
+            for (ConsumerRecord<String, String> r : c.poll(Duration.ofMillis(200))) got.add(r.value());
+        }
+        checkEq(10, got.size(), "records sent before the group existed, delivered: " + got);
+    }
+
+    static void sleep(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException ex) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

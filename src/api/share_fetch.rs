@@ -1,0 +1,419 @@
+//! Share-group delivery APIs (KIP-932): ShareFetch (78) and ShareAcknowledge (79), over
+//! [`crate::groups::share::ShareGroups`].
+//!
+//! A request first passes its share session (epoch 0 opens one, -1 closes it and gives back
+//! the member's records, anything else must be the next epoch: SHARE_SESSION_NOT_FOUND or
+//! INVALID_SHARE_SESSION_EPOCH otherwise), then its acknowledgements are applied and fsynced
+//! before anything is answered. A ShareFetch then acquires available records of the session's
+//! partitions for the member: whole record batches are returned, and `AcquiredRecords` says
+//! which of their offsets are the member's (the client skips the others).
+//!
+//! Waiting: a ShareFetch that acquired nothing waits up to `max_wait_ms` for an append to one
+//! of its partitions, re-checking at least every [`RECHECK`] (records released or whose lock
+//! expired become available without an append). Only read_uncommitted delivery is served.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use kalfka_protocol::error_code::ErrorCode;
+use kalfka_protocol::messages::share_acknowledge_response::{
+    LeaderIdAndEpoch as AckLeader, PartitionData as AckPartitionData, ShareAcknowledgeTopicResponse,
+};
+use kalfka_protocol::messages::share_fetch_response::{
+    AcquiredRecords, LeaderIdAndEpoch, PartitionData, ShareFetchableTopicResponse,
+};
+use kalfka_protocol::messages::{
+    ShareAcknowledgeRequest, ShareAcknowledgeResponse, ShareFetchRequest, ShareFetchResponse,
+};
+use kalfka_protocol::records::RecordBatchHeader;
+use tokio::sync::Notify;
+
+use super::metadata::LEADER_EPOCH;
+use super::RequestContext;
+use crate::error::BrokerError;
+use crate::groups::share::coordinator::{AckBatch, AckResults, TopicIdPartition};
+
+/// Longest a waiting ShareFetch sleeps before looking again for released or expired records.
+const RECHECK: Duration = Duration::from_millis(100);
+/// Records acquired per request when the request does not say (v0 had no MaxRecords).
+const DEFAULT_MAX_RECORDS: usize = 500;
+
+/// The group and member ids a request must carry.
+fn ids(group: &Option<String>, member: &Option<String>) -> Result<(String, String), BrokerError> {
+    match (group, member) {
+        (Some(g), Some(m)) if !g.is_empty() && !m.is_empty() => Ok((g.clone(), m.clone())),
+        (Some(g), _) if !g.is_empty() => Err(BrokerError::InvalidRequest(
+            "MemberId can't be empty.".into(),
+        )),
+        _ => Err(BrokerError::InvalidRequest(
+            "GroupId can't be empty.".into(),
+        )),
+    }
+}
+
+/// Session step shared by both APIs: session epoch check, acknowledgements, and (epoch -1)
+/// closing the session; everything durable before it returns. Runs on the blocking pool.
+async fn session_and_acks(
+    ctx: &RequestContext,
+    group: String,
+    member: String,
+    epoch: i32,
+    add: Vec<TopicIdPartition>,
+    forget: Vec<TopicIdPartition>,
+    acks: Vec<AckBatch>,
+) -> Result<(Vec<TopicIdPartition>, AckResults), BrokerError> {
+    super::blocking(ctx, move |ctx| {
+        let shares = &ctx.broker.shares;
+        let parts = shares.session(&group, &member, epoch, &add, &forget)?;
+        let (results, syncer) = shares.acknowledge(&group, &member, &acks, Instant::now())?;
+        let closed = if epoch == -1 {
+            shares.close_session(&group, &member)?
+        } else {
+            None
+        };
+        for s in [syncer, closed].into_iter().flatten() {
+            s.sync()
+                .map_err(|e| BrokerError::Storage(format!("share-group state: {e}")))?;
+        }
+        Ok((parts, results))
+    })
+    .await?
+}
+
+/// The group's acquisition lock duration, as responses report it.
+fn lock_timeout_ms(ctx: &RequestContext, group: Option<&String>) -> i32 {
+    let d = match group {
+        Some(g) => ctx.broker.shares.lock_duration(g),
+        None => ctx.broker.shares.settings().limits.lock_duration,
+    };
+    i32::try_from(d.as_millis()).unwrap_or(i32::MAX)
+}
+
+/// ShareFetch: session, piggybacked acknowledgements, then acquisition with long polling.
+pub async fn fetch(ctx: &RequestContext, req: ShareFetchRequest) -> ShareFetchResponse {
+    let lock_ms = lock_timeout_ms(ctx, req.group_id.as_ref());
+    // As Kafka: a request-level error carries no message and no lock timeout.
+    let fail = |e: BrokerError| ShareFetchResponse {
+        error_code: e.code_i16(),
+        ..ShareFetchResponse::default()
+    };
+    let (group, member) = match ids(&req.group_id, &req.member_id) {
+        Ok(ids) => ids,
+        Err(e) => return fail(e),
+    };
+    let epoch = req.share_session_epoch;
+    let mut add = Vec::new();
+    let mut acks = Vec::new();
+    for t in &req.topics {
+        for p in &t.partitions {
+            add.push((t.topic_id, p.partition_index));
+            acks.extend(p.acknowledgement_batches.iter().map(|b| AckBatch {
+                tp: (t.topic_id, p.partition_index),
+                first: b.first_offset,
+                last: b.last_offset,
+                types: b.acknowledge_types.clone(),
+            }));
+        }
+    }
+    if epoch == 0 && !acks.is_empty() {
+        return fail(BrokerError::InvalidRequest(
+            "Acknowledge data present in initial fetch request.".into(),
+        ));
+    }
+    let forget: Vec<TopicIdPartition> = req
+        .forgotten_topics_data
+        .iter()
+        .flat_map(|t| t.partitions.iter().map(|p| (t.topic_id, *p)))
+        .collect();
+    let (parts, results) = match session_and_acks(
+        ctx,
+        group.clone(),
+        member.clone(),
+        epoch,
+        add,
+        forget,
+        acks,
+    )
+    .await
+    {
+        Ok(r) => r,
+        Err(e) => return fail(e),
+    };
+    let mut out: BTreeMap<TopicIdPartition, PartitionData> = BTreeMap::new();
+    for (tp, r) in results {
+        let d = out.entry(tp).or_insert_with(|| empty_data(ctx, tp.1));
+        if let Err(e) = r {
+            d.acknowledge_error_code = e.code_i16();
+            d.acknowledge_error_message = Some(e.to_string());
+        }
+    }
+    if epoch != -1 && !req.is_renew_ack && !parts.is_empty() {
+        // Each request of a session starts at the next partition, so that a busy partition
+        // cannot take the whole record budget request after request.
+        let mut parts = parts;
+        let first = usize::try_from(epoch).unwrap_or(0) % parts.len();
+        parts.rotate_left(first);
+        let max_records = usize::try_from(req.max_records)
+            .ok()
+            .filter(|n| *n > 0)
+            .unwrap_or(DEFAULT_MAX_RECORDS);
+        let max_bytes = req.max_bytes.max(0) as usize;
+        let deadline =
+            tokio::time::Instant::now() + Duration::from_millis(req.max_wait_ms.max(0) as u64);
+        loop {
+            let waker = Arc::new(Notify::new());
+            for (id, index) in &parts {
+                if let Some(p) = ctx
+                    .broker
+                    .topics
+                    .get_by_id(id)
+                    .and_then(|t| t.partition(*index).cloned())
+                {
+                    p.register_waiter(&waker);
+                }
+            }
+            let (g, m, ps) = (group.clone(), member.clone(), parts.clone());
+            let got = super::blocking(ctx, move |ctx| {
+                acquire_all(ctx, &g, &m, &ps, max_bytes, max_records)
+            })
+            .await
+            .and_then(|r| r);
+            let got = match got {
+                Ok(got) => got,
+                Err(e) => return fail(e),
+            };
+            let done = !got.is_empty() || tokio::time::Instant::now() >= deadline;
+            for (tp, d) in got {
+                let slot = out.entry(tp).or_insert_with(|| empty_data(ctx, tp.1));
+                slot.error_code = d.error_code;
+                slot.error_message = d.error_message;
+                slot.records = d.records;
+                slot.acquired_records = d.acquired_records;
+            }
+            if done {
+                break;
+            }
+            let wake_at = deadline.min(tokio::time::Instant::now() + RECHECK);
+            let _ = tokio::time::timeout_at(wake_at, waker.notified()).await;
+        }
+    }
+    let mut responses: Vec<ShareFetchableTopicResponse> = Vec::new();
+    for ((topic_id, _), d) in out {
+        match responses.last_mut() {
+            Some(t) if t.topic_id == topic_id => t.partitions.push(d),
+            _ => responses.push(ShareFetchableTopicResponse {
+                topic_id,
+                partitions: vec![d],
+            }),
+        }
+    }
+    ShareFetchResponse {
+        throttle_time_ms: 0,
+        error_code: ErrorCode::None.code(),
+        error_message: None,
+        acquisition_lock_timeout_ms: lock_ms,
+        responses,
+        node_endpoints: vec![],
+    }
+}
+
+/// A partition's answer without records; this node leads every partition.
+fn empty_data(ctx: &RequestContext, partition: i32) -> PartitionData {
+    PartitionData {
+        partition_index: partition,
+        error_code: ErrorCode::None.code(),
+        error_message: None,
+        acknowledge_error_code: ErrorCode::None.code(),
+        acknowledge_error_message: None,
+        current_leader: LeaderIdAndEpoch {
+            leader_id: ctx.broker.node_id(),
+            leader_epoch: LEADER_EPOCH,
+        },
+        records: Some(Bytes::new()),
+        acquired_records: vec![],
+    }
+}
+
+/// A partition's fetch error; like Kafka, without a message.
+fn error_data(ctx: &RequestContext, partition: i32, e: BrokerError) -> PartitionData {
+    PartitionData {
+        error_code: e.code_i16(),
+        ..empty_data(ctx, partition)
+    }
+}
+
+/// One pass over the session's partitions: acquires what is available for the member, within
+/// the request's byte and record budgets. Returns the partitions with records or an error.
+fn acquire_all(
+    ctx: &RequestContext,
+    group: &str,
+    member: &str,
+    parts: &[TopicIdPartition],
+    max_bytes: usize,
+    max_records: usize,
+) -> Result<Vec<(TopicIdPartition, PartitionData)>, BrokerError> {
+    let shares = &ctx.broker.shares;
+    let mut bytes_left = max_bytes.max(1);
+    let mut records_left = max_records;
+    let mut out = Vec::new();
+    for &(topic_id, index) in parts {
+        if records_left == 0 || bytes_left == 0 {
+            break;
+        }
+        let Some(topic) = ctx.broker.topics.get_by_id(&topic_id) else {
+            out.push((
+                (topic_id, index),
+                error_data(ctx, index, BrokerError::UnknownTopicId),
+            ));
+            continue;
+        };
+        let Some(partition) = topic.partition(index) else {
+            out.push((
+                (topic_id, index),
+                error_data(ctx, index, BrokerError::UnknownTopicOrPartition),
+            ));
+            continue;
+        };
+        let offsets = partition.offsets();
+        let now = Instant::now();
+        let Some(from) = shares.read_from(
+            group,
+            (topic_id, index),
+            offsets.log_start,
+            offsets.log_end,
+            now,
+        ) else {
+            continue;
+        };
+        let read = match partition.read(from, bytes_left) {
+            Ok(read) => read,
+            Err(e) => {
+                out.push(((topic_id, index), error_data(ctx, index, e)));
+                continue;
+            }
+        };
+        let (records, upto) = whole_batches(read.records);
+        if upto <= from {
+            continue;
+        }
+        let ranges = shares.acquire(
+            group,
+            member,
+            (topic_id, index),
+            from,
+            upto,
+            records_left,
+            now,
+        );
+        if ranges.is_empty() {
+            continue;
+        }
+        let count: i64 = ranges.iter().map(|r| r.last - r.first + 1).sum();
+        records_left = records_left.saturating_sub(count as usize);
+        bytes_left = bytes_left.saturating_sub(records.len());
+        let mut d = empty_data(ctx, index);
+        d.records = Some(records);
+        d.acquired_records = ranges
+            .iter()
+            .map(|r| AcquiredRecords {
+                first_offset: r.first,
+                last_offset: r.last,
+                delivery_count: i16::try_from(r.delivery_count).unwrap_or(i16::MAX),
+            })
+            .collect();
+        out.push(((topic_id, index), d));
+    }
+    // Partitions seen for the first time: their start offset is durable before we answer.
+    if let Some(s) = shares.flush()? {
+        s.sync()
+            .map_err(|e| BrokerError::Storage(format!("share-group state: {e}")))?;
+    }
+    Ok(out)
+}
+
+/// The whole batches at the start of `records`, and the offset after the last one (0 when
+/// there is none).
+fn whole_batches(records: Bytes) -> (Bytes, i64) {
+    let mut pos = 0usize;
+    let mut end = 0i64;
+    while let Some(rest) = records.get(pos..).filter(|r| !r.is_empty()) {
+        let Ok(header) = RecordBatchHeader::parse(rest) else {
+            break;
+        };
+        if header.total_size() == 0 || pos + header.total_size() > records.len() {
+            break;
+        }
+        end = header.next_offset();
+        pos += header.total_size();
+    }
+    (records.slice(..pos), end)
+}
+
+/// ShareAcknowledge: session (epoch 0 is refused: a session is opened by ShareFetch) and
+/// acknowledgements, durable before the answer.
+pub async fn acknowledge(
+    ctx: &RequestContext,
+    req: ShareAcknowledgeRequest,
+) -> ShareAcknowledgeResponse {
+    let lock_ms = lock_timeout_ms(ctx, req.group_id.as_ref());
+    let fail = |e: BrokerError| ShareAcknowledgeResponse {
+        error_code: e.code_i16(),
+        ..ShareAcknowledgeResponse::default()
+    };
+    let (group, member) = match ids(&req.group_id, &req.member_id) {
+        Ok(ids) => ids,
+        Err(e) => return fail(e),
+    };
+    if req.share_session_epoch == 0 {
+        return fail(BrokerError::InvalidShareSessionEpoch);
+    }
+    let mut acks = Vec::new();
+    for t in &req.topics {
+        for p in &t.partitions {
+            acks.extend(p.acknowledgement_batches.iter().map(|b| AckBatch {
+                tp: (t.topic_id, p.partition_index),
+                first: b.first_offset,
+                last: b.last_offset,
+                types: b.acknowledge_types.clone(),
+            }));
+        }
+    }
+    let epoch = req.share_session_epoch;
+    let results = match session_and_acks(ctx, group, member, epoch, vec![], vec![], acks).await {
+        Ok((_, results)) => results,
+        Err(e) => return fail(e),
+    };
+    let mut responses: Vec<ShareAcknowledgeTopicResponse> = Vec::new();
+    for ((topic_id, index), r) in results {
+        let (error_code, error_message) = match r {
+            Ok(()) => (ErrorCode::None.code(), None),
+            Err(e) => (e.code_i16(), Some(e.to_string())),
+        };
+        let d = AckPartitionData {
+            partition_index: index,
+            error_code,
+            error_message,
+            current_leader: AckLeader {
+                leader_id: ctx.broker.node_id(),
+                leader_epoch: LEADER_EPOCH,
+            },
+        };
+        match responses.iter_mut().find(|t| t.topic_id == topic_id) {
+            Some(t) => t.partitions.push(d),
+            None => responses.push(ShareAcknowledgeTopicResponse {
+                topic_id,
+                partitions: vec![d],
+            }),
+        }
+    }
+    ShareAcknowledgeResponse {
+        throttle_time_ms: 0,
+        error_code: ErrorCode::None.code(),
+        error_message: None,
+        acquisition_lock_timeout_ms: lock_ms,
+        responses,
+        node_endpoints: vec![],
+    }
+}

@@ -1,0 +1,105 @@
+//! Per-group configs of share groups (config resource type GROUP), the ones Kalfka honours:
+//! `share.auto.offset.reset` and `share.record.lock.duration.ms`.
+//!
+//! A group's overrides are validated when set and stored durably with the share state; a
+//! config that is not overridden takes the broker's value. Overrides may be set before the
+//! group exists (clients set `share.auto.offset.reset` first, then join).
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use crate::error::BrokerError;
+
+/// Where a share partition starts when the group first reads it.
+pub const AUTO_OFFSET_RESET: &str = "share.auto.offset.reset";
+/// How long acquired records stay locked, for this group.
+pub const RECORD_LOCK_DURATION_MS: &str = "share.record.lock.duration.ms";
+
+/// Longest acquisition lock a group may ask for (Kafka's
+/// `group.share.max.record.lock.duration.ms` default).
+const MAX_LOCK_DURATION_MS: u64 = 3_600_000;
+
+/// A group's config overrides, by name.
+pub type GroupConfigs = BTreeMap<String, String>;
+
+/// Config names Kalfka serves for groups, in describe order.
+pub const NAMES: &[&str] = &[AUTO_OFFSET_RESET, RECORD_LOCK_DURATION_MS];
+
+/// Checks one override; INVALID_CONFIG for unknown names and bad values.
+pub fn validate(name: &str, value: &str) -> Result<(), BrokerError> {
+    let bad = || BrokerError::InvalidConfig(format!("invalid value {value:?} for {name}"));
+    match name {
+        AUTO_OFFSET_RESET => match value {
+            "latest" | "earliest" => Ok(()),
+            _ => Err(bad()),
+        },
+        RECORD_LOCK_DURATION_MS => match value.parse::<u64>() {
+            Ok(ms) if (1..=MAX_LOCK_DURATION_MS).contains(&ms) => Ok(()),
+            _ => Err(bad()),
+        },
+        _ => Err(BrokerError::InvalidConfig(format!(
+            "unknown group config name: {name}"
+        ))),
+    }
+}
+
+/// The effective value of `name` for a group with `overrides`, given the broker's lock
+/// duration; `None` for names not served.
+pub fn effective(overrides: &GroupConfigs, name: &str, broker_lock: Duration) -> Option<String> {
+    if let Some(v) = overrides.get(name) {
+        return Some(v.clone());
+    }
+    match name {
+        AUTO_OFFSET_RESET => Some("latest".into()),
+        RECORD_LOCK_DURATION_MS => Some(broker_lock.as_millis().to_string()),
+        _ => None,
+    }
+}
+
+/// A valid value of `name` to check the name with (`""` for names not served).
+pub fn effective_default(name: &str) -> &'static str {
+    match name {
+        AUTO_OFFSET_RESET => "latest",
+        RECORD_LOCK_DURATION_MS => "30000",
+        _ => "",
+    }
+}
+
+/// Whether a group starts new share partitions at the log start (`earliest`).
+pub fn starts_at_earliest(overrides: &GroupConfigs) -> bool {
+    overrides
+        .get(AUTO_OFFSET_RESET)
+        .is_some_and(|v| v == "earliest")
+}
+
+/// The group's acquisition lock duration.
+pub fn lock_duration(overrides: &GroupConfigs, broker_lock: Duration) -> Duration {
+    overrides
+        .get(RECORD_LOCK_DURATION_MS)
+        .and_then(|v| v.parse::<u64>().ok())
+        .map_or(broker_lock, Duration::from_millis)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn validates_and_resolves_overrides() {
+        assert!(validate(AUTO_OFFSET_RESET, "earliest").is_ok());
+        assert!(validate(AUTO_OFFSET_RESET, "by_duration:PT1H").is_err());
+        assert!(validate(RECORD_LOCK_DURATION_MS, "0").is_err());
+        assert!(validate("share.unknown", "1").is_err());
+        let broker = Duration::from_secs(30);
+        let mut o = GroupConfigs::new();
+        assert!(!starts_at_earliest(&o));
+        assert_eq!(
+            effective(&o, RECORD_LOCK_DURATION_MS, broker).as_deref(),
+            Some("30000")
+        );
+        o.insert(AUTO_OFFSET_RESET.into(), "earliest".into());
+        o.insert(RECORD_LOCK_DURATION_MS.into(), "500".into());
+        assert!(starts_at_earliest(&o));
+        assert_eq!(lock_duration(&o, broker), Duration::from_millis(500));
+    }
+}
