@@ -308,6 +308,7 @@ fn member_that_stops_heartbeating_is_expired_after_its_session_timeout() {
             member_epoch: 0,
             rebalance_timeout_ms: 10_000,
             subscribed_topic_names: Some(vec!["kip848-dead".into()]),
+            topic_partitions: Some(Vec::new()),
             ..ConsumerGroupHeartbeatRequest::default()
         },
     );

@@ -43,6 +43,8 @@ fn join_req(group: &str, member: &str, topic: &str) -> ConsumerGroupHeartbeatReq
         member_epoch: 0,
         rebalance_timeout_ms: 10_000,
         subscribed_topic_names: Some(vec![topic.into()]),
+        // Present and empty: Kafka refuses a join without it.
+        topic_partitions: Some(Vec::new()),
         ..ConsumerGroupHeartbeatRequest::default()
     }
 }
@@ -154,6 +156,29 @@ fn fencing_errors_as_kafka_returns_them() {
         hb(&mut c, &bad_assignor).error_code,
         code(ErrorCode::UnsupportedAssignor)
     );
+    // Kafka 4.4's checks of a join (GroupCoordinatorService): an owned list present and
+    // empty, and a subscription.
+    for (req, message) in [
+        (
+            ConsumerGroupHeartbeatRequest {
+                topic_partitions: None,
+                ..join_req("g", "member-z", "t")
+            },
+            "TopicPartitions must be empty when (re-)joining.",
+        ),
+        (
+            ConsumerGroupHeartbeatRequest {
+                subscribed_topic_names: None,
+                ..join_req("g", "member-z", "t")
+            },
+            "Either SubscribedTopicNames or SubscribedTopicRegex must be non-null when (re-)joining.",
+        ),
+    ] {
+        let r = hb(&mut c, &req);
+        assert_eq!(r.error_code, code(ErrorCode::InvalidRequest), "{message}");
+        let said = r.error_message.unwrap_or_default();
+        assert!(said.contains(message), "{said}");
+    }
     let bad_regex = ConsumerGroupHeartbeatRequest {
         subscribed_topic_names: None,
         subscribed_topic_regex: Some("(".into()),

@@ -48,6 +48,19 @@ fn check_request(version: i16, req: &ConsumerGroupHeartbeatRequest) -> Result<()
     if req.member_epoch == 0 && req.rebalance_timeout_ms == -1 {
         return invalid("RebalanceTimeoutMs must be provided in first request.");
     }
+    // Kafka 4.4 (GroupCoordinatorService): a (re-)join carries a present, empty owned list,
+    // and a subscription (names or a regex, possibly empty).
+    if req.member_epoch == 0 && req.topic_partitions.as_ref().is_none_or(|t| !t.is_empty()) {
+        return invalid("TopicPartitions must be empty when (re-)joining.");
+    }
+    if req.member_epoch == 0
+        && req.subscribed_topic_names.is_none()
+        && req.subscribed_topic_regex.is_none()
+    {
+        return invalid(
+            "Either SubscribedTopicNames or SubscribedTopicRegex must be non-null when (re-)joining.",
+        );
+    }
     if req.member_epoch == -2 && req.instance_id.is_none() {
         return invalid("InstanceId can't be null when MemberEpoch is -2.");
     }
