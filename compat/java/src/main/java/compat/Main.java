@@ -44,7 +44,14 @@ public final class Main {
         ConsumerScenarios.register(all);
         AdminScenarios.register(all);
         TxnScenarios.register(all);
-        ShareScenarios.register(all);
+        // KafkaShareConsumer is GA from kafka-clients 4.2 (KIP-932); older clients speak the
+        // early-access versions of the share APIs, and Kalfka serves those of 4.2 and later.
+        if (clientAtLeast(4, 2)) {
+            ShareScenarios.register(all);
+        } else {
+            System.out.println("note: share.* scenarios need kafka-clients 4.2+, this run uses "
+                    + clientVersion());
+        }
         for (String name : known.keySet()) {
             if (!all.containsKey(name)) {
                 System.out.println("FAIL: known-failures: lists " + name + ", which is no scenario");
@@ -153,5 +160,30 @@ public final class Main {
             m.put(parts[0], parts[1]);
         }
         return m;
+    }
+
+    /** The version of kafka-clients on the classpath, from the properties file in its jar. */
+    static String clientVersion() {
+        var props = new java.util.Properties();
+        try (var in = Main.class.getResourceAsStream("/kafka/kafka-version.properties")) {
+            if (in != null) {
+                props.load(in);
+            }
+        } catch (java.io.IOException e) {
+            // unknown: treated as new enough
+        }
+        return props.getProperty("version", "unknown");
+    }
+
+    /** Whether the kafka-clients on the classpath is at least major.minor. */
+    static boolean clientAtLeast(int major, int minor) {
+        String[] v = clientVersion().split("[.-]");
+        try {
+            int ma = Integer.parseInt(v[0]);
+            int mi = v.length > 1 ? Integer.parseInt(v[1]) : 0;
+            return ma > major || (ma == major && mi >= minor);
+        } catch (NumberFormatException e) {
+            return true;
+        }
     }
 }

@@ -252,11 +252,11 @@ final class ShareScenarios {
                 throw new RuntimeException(ex);
             }
         }, () -> "the share group never showed one member with both partitions");
-        Collection<GroupListing> listed = e.admin().listGroups(ListGroupsOptions.forShareGroups()).all().get();
+        Collection<GroupListing> listed = e.admin().listGroups(new ListGroupsOptions().withTypes(Set.of(GroupType.SHARE))).all().get();
         Optional<GroupListing> mine = listed.stream().filter(g -> g.groupId().equals(group)).findFirst();
         check(mine.isPresent(), "listGroups(share) does not list %s", group);
         checkEq(Optional.of(GroupType.SHARE), mine.get().type(), "listed group type");
-        Collection<GroupListing> consumers = e.admin().listGroups(ListGroupsOptions.forConsumerGroups()).all().get();
+        Collection<GroupListing> consumers = e.admin().listGroups(new ListGroupsOptions().withTypes(Set.of(GroupType.CONSUMER, GroupType.CLASSIC))).all().get();
         check(consumers.stream().noneMatch(g -> g.groupId().equals(group)),
                 "listGroups(consumer) lists the share group");
     }
