@@ -10,11 +10,9 @@ use kalfka_protocol::messages::{
     DescribeLogDirsResponse,
 };
 
-use super::RequestContext;
+use super::{RequestContext, OPS_NOT_REQUESTED};
 use crate::metadata::Topic;
 
-/// Value of `cluster_authorized_operations` when the client did not ask for it.
-const OPERATIONS_NOT_REQUESTED: i32 = i32::MIN;
 /// DescribeCluster endpoint type "brokers".
 const ENDPOINT_BROKERS: i8 = 1;
 
@@ -31,7 +29,7 @@ pub async fn describe_cluster(
             .iter()
             .fold(0, |bits, op| bits | (1 << op))
     } else {
-        OPERATIONS_NOT_REQUESTED
+        OPS_NOT_REQUESTED
     };
     DescribeClusterResponse {
         throttle_time_ms: 0,

@@ -16,22 +16,11 @@ use kalfka_protocol::messages::{
     ConsumerGroupHeartbeatResponse,
 };
 
-use super::RequestContext;
+use super::share_groups::topic_view;
+use super::{RequestContext, OPS_NOT_REQUESTED};
 use crate::error::BrokerError;
 use crate::groups::consumer::assignor::Assignment;
 use crate::groups::consumer::group::{HeartbeatParams, TopicView};
-
-/// DescribeGroups-style `authorized_operations` when not requested.
-const OPS_NOT_REQUESTED: i32 = i32::MIN;
-
-fn topic_view(ctx: &RequestContext) -> TopicView {
-    ctx.broker
-        .topics
-        .list()
-        .iter()
-        .map(|t| (t.name.clone(), (t.id, t.partitions.len() as i32)))
-        .collect()
-}
 
 /// Request checks Kafka makes before touching the group.
 fn check_request(version: i16, req: &ConsumerGroupHeartbeatRequest) -> Result<(), BrokerError> {

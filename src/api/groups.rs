@@ -22,14 +22,12 @@ use kalfka_protocol::messages::{
     ListGroupsResponse, SyncGroupRequest, SyncGroupResponse,
 };
 
-use super::RequestContext;
+use super::{RequestContext, OPS_NOT_REQUESTED};
 use crate::error::BrokerError;
 use crate::groups::group::{JoinOutcome, JoinParams, Pending};
 
 /// Key types FindCoordinator accepts: 0 group, 1 transaction.
 const MAX_KEY_TYPE: i8 = 1;
-/// DescribeGroups `authorized_operations` when not requested.
-const OPS_NOT_REQUESTED: i32 = i32::MIN;
 
 fn code(r: &Result<(), BrokerError>) -> i16 {
     r.as_ref()

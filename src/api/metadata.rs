@@ -9,15 +9,12 @@ use kalfka_protocol::messages::metadata_response::{
 use kalfka_protocol::messages::{MetadataRequest, MetadataResponse};
 use kalfka_protocol::Uuid;
 
-use super::RequestContext;
+use super::{RequestContext, OPS_NOT_REQUESTED};
 use crate::error::BrokerError;
 use crate::metadata::{is_internal_topic, validate_topic_name, Topic};
 
 /// Leader epoch reported for every partition; Fetch and ListOffsets check against it.
 pub const LEADER_EPOCH: i32 = 0;
-
-/// Value of `topic_authorized_operations` when the client did not ask for it.
-const OPERATIONS_NOT_REQUESTED: i32 = i32::MIN;
 
 /// Answers Metadata, creating requested topics that don't exist when both the client and the
 /// broker allow it.
@@ -74,7 +71,7 @@ pub async fn handle(ctx: &RequestContext, req: MetadataRequest) -> MetadataRespo
         cluster_id: Some(broker.topics.cluster_id().to_string()),
         controller_id: broker.node_id(),
         topics,
-        cluster_authorized_operations: OPERATIONS_NOT_REQUESTED,
+        cluster_authorized_operations: OPS_NOT_REQUESTED,
     }
 }
 
@@ -143,7 +140,7 @@ fn describe(topic: &Arc<Topic>, node: i32) -> MetadataResponseTopic {
                 offline_replicas: vec![],
             })
             .collect(),
-        topic_authorized_operations: OPERATIONS_NOT_REQUESTED,
+        topic_authorized_operations: OPS_NOT_REQUESTED,
     }
 }
 
@@ -154,6 +151,6 @@ fn error_topic(name: Option<&str>, id: Uuid, error: ErrorCode) -> MetadataRespon
         topic_id: id,
         is_internal: name.is_some_and(is_internal_topic),
         partitions: vec![],
-        topic_authorized_operations: OPERATIONS_NOT_REQUESTED,
+        topic_authorized_operations: OPS_NOT_REQUESTED,
     }
 }

@@ -339,6 +339,10 @@ pub(crate) async fn blocking<T: Send + 'static>(
         .map_err(|e| crate::error::BrokerError::Storage(format!("request task failed: {e}")))
 }
 
+/// `authorized_operations` (cluster, topic, group) when the client did not ask for them:
+/// Kafka's `Integer.MIN_VALUE`.
+pub const OPS_NOT_REQUESTED: i32 = i32::MIN;
+
 /// Kafka's cap on the partitions one CreateTopics or CreatePartitions request may create
 /// (the controller's `MAX_PARTITIONS_PER_BATCH`).
 pub const MAX_PARTITIONS_PER_REQUEST: u64 = 10_000;

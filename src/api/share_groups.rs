@@ -19,19 +19,18 @@ use kalfka_protocol::messages::{
     ShareGroupHeartbeatResponse,
 };
 
-use super::RequestContext;
+use super::{RequestContext, OPS_NOT_REQUESTED};
 use crate::error::BrokerError;
 use crate::groups::consumer::group::TopicView;
 use crate::groups::share::group::{assignment, ShareHeartbeat};
 
-/// `authorized_operations` when not requested.
-const OPS_NOT_REQUESTED: i32 = i32::MIN;
 /// Host shown for members.
 const CLIENT_HOST: &str = "/127.0.0.1";
 /// The assignor Kafka names for share groups.
 const SHARE_ASSIGNOR: &str = "simple";
 
-/// Existing topics by name: (id, partition count).
+/// Existing topics by name: (id, partition count), as the consumer- and share-group
+/// coordinators see them.
 pub(crate) fn topic_view(ctx: &RequestContext) -> TopicView {
     ctx.broker
         .topics

@@ -9,13 +9,11 @@ use kalfka_protocol::messages::{DescribeTopicPartitionsRequest, DescribeTopicPar
 use kalfka_protocol::Uuid;
 
 use super::metadata::LEADER_EPOCH;
-use super::RequestContext;
+use super::{RequestContext, OPS_NOT_REQUESTED};
 
 /// Partitions per response when the client asks for none or more than this (Kafka's
 /// `max.request.partition.size.limit`).
 const MAX_PARTITIONS_PER_RESPONSE: i32 = 2000;
-/// Value of `topic_authorized_operations` when not computed.
-const OPERATIONS_NOT_REQUESTED: i32 = i32::MIN;
 
 /// Describes the requested topics (all, when none are named) from the cursor on, at most
 /// `response_partition_limit` partitions, with the cursor to continue from.
@@ -53,7 +51,7 @@ pub async fn handle(
                 topic_id: Uuid::default(),
                 is_internal: crate::metadata::is_internal_topic(name),
                 partitions: Vec::new(),
-                topic_authorized_operations: OPERATIONS_NOT_REQUESTED,
+                topic_authorized_operations: OPS_NOT_REQUESTED,
             });
             continue;
         };
@@ -91,7 +89,7 @@ pub async fn handle(
             topic_id: topic.id,
             is_internal: crate::metadata::is_internal_topic(&topic.name),
             partitions,
-            topic_authorized_operations: OPERATIONS_NOT_REQUESTED,
+            topic_authorized_operations: OPS_NOT_REQUESTED,
         });
         if end < total {
             next_cursor = Some(Cursor {
