@@ -23,22 +23,11 @@ ready_timeout_s="${KAFKA_READY_TIMEOUT_S:-90}"
 
 die() { echo "kafka-broker.sh: $*" >&2; exit 1; }
 
-classpath_ok() {
-    [[ -s "$cp_file" ]] || return 1
-    local jar
-    IFS=':' read -r -a jars < "$cp_file"
-    for jar in "${jars[@]}"; do [[ -f "$jar" ]] || return 1; done
-}
+# shellcheck source=../maven-classpath.sh
+source "$here/../maven-classpath.sh"
 
 resolve_classpath() {
-    if classpath_ok && [[ "$cp_file" -nt "$here/pom.xml" ]]; then return 0; fi
-    mkdir -p "$here/target"
-    # Online first; offline (-o) when Maven Central cannot be reached but ~/.m2 holds the jars.
-    if ! mvn -q -B -Dstyle.color=never -f "$here/pom.xml" dependency:build-classpath -Dmdep.outputFile="$cp_file" >&2; then
-        mvn -q -B -o -Dstyle.color=never -f "$here/pom.xml" dependency:build-classpath -Dmdep.outputFile="$cp_file" >&2 \
-            || die "cannot resolve the Kafka classpath with Maven"
-    fi
-    classpath_ok || die "Maven wrote no usable classpath to $cp_file"
+    maven_classpath "$here/pom.xml" "$cp_file" "Kafka" || die "no classpath"
 }
 
 # One ApiVersions v0 request on a fresh connection; true when a response with error 0 comes back.

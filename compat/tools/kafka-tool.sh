@@ -15,21 +15,11 @@ java_bin="${KAFKA_JAVA:-java}"
 
 die() { echo "kafka-tool.sh: $*" >&2; exit 1; }
 
-classpath_ok() {
-    [[ -s "$cp_file" ]] || return 1
-    local jar
-    IFS=':' read -r -a jars < "$cp_file"
-    for jar in "${jars[@]}"; do [[ -f "$jar" ]] || return 1; done
-}
+# shellcheck source=../maven-classpath.sh
+source "$here/../maven-classpath.sh"
 
 resolve_classpath() {
-    if classpath_ok && [[ "$cp_file" -nt "$here/pom.xml" ]]; then return 0; fi
-    mkdir -p "$here/target"
-    if ! mvn -q -B -Dstyle.color=never -f "$here/pom.xml" dependency:build-classpath -Dmdep.outputFile="$cp_file" >&2; then
-        mvn -q -B -o -Dstyle.color=never -f "$here/pom.xml" dependency:build-classpath -Dmdep.outputFile="$cp_file" >&2 \
-            || die "cannot resolve the Kafka tools classpath with Maven"
-    fi
-    classpath_ok || die "Maven wrote no usable classpath to $cp_file"
+    maven_classpath "$here/pom.xml" "$cp_file" "Kafka tools" || die "no classpath"
 }
 
 # The main class of each kafka-*.sh script of Kafka 4.4 (bin/*.sh), by script name.
