@@ -38,6 +38,7 @@ pub mod metrics;
 pub mod partition;
 pub mod producer_ids;
 pub mod quotas;
+pub mod security;
 pub mod server;
 pub mod startup_topics;
 pub mod txn;
