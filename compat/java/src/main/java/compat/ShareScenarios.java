@@ -20,6 +20,7 @@ import org.apache.kafka.clients.admin.ListGroupsOptions;
 import org.apache.kafka.clients.admin.ShareGroupDescription;
 import org.apache.kafka.clients.consumer.AcknowledgeType;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.KafkaShareConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -46,6 +47,7 @@ final class ShareScenarios {
         s.put("share.delivery-limit-archives", ShareScenarios::deliveryLimitArchives);
         s.put("share.stalled-worker-lock-expires", ShareScenarios::stalledWorkerLockExpires);
         s.put("share.earliest-by-group-config", ShareScenarios::earliestByGroupConfig);
+        s.put("share.seed-story-stream-and-queue", ShareScenarios::seedStory);
     }
 
     static final String WARM = "warm-";
@@ -90,9 +92,71 @@ final class ShareScenarios {
      * worker gets work, and every record is processed exactly once.
      */
     static void workersExactlyOnce(Env e) throws Exception {
-        int workers = 5, partitions = 2, total = 200;
-        String topic = e.createTopic("t", partitions);
-        String group = e.name("g");
+        int workers = 5, total = 200;
+        String topic = e.createTopic("t", 2);
+        Map<Integer, List<String>> got = runWorkers(e, topic, e.name("g"), workers, total);
+        checkExactlyOnce(got, total);
+        for (Map.Entry<Integer, List<String>> w : got.entrySet()) {
+            check(!w.getValue().isEmpty(), "worker %d of %d got no work: %s", w.getKey(), workers, sizes(got));
+        }
+    }
+
+    /**
+     * The seed story: a stream group ("search", a classic consumer group) and a share group
+     * ("indexing", five workers, more than partitions) read the same 2-partition topic. The stream
+     * group sees every record once, in partition order; the indexing workers together process every
+     * record exactly once, and more than two of them receive work.
+     */
+    static void seedStory(Env e) throws Exception {
+        int workers = 5, total = 200;
+        String topic = e.createTopic("posts", 2);
+        KafkaConsumer<String, String> search = e.consumer("group.id", e.name("search"));
+        search.subscribe(List.of(topic));
+        Map<Integer, List<String>> got = runWorkers(e, topic, e.name("indexing"), workers, total);
+        Map<Integer, List<ConsumerRecord<String, String>>> streamed = new HashMap<>();
+        streamed.put(0, new ArrayList<>());
+        streamed.put(1, new ArrayList<>());
+        Runnable read = () -> {
+            for (ConsumerRecord<String, String> r : search.poll(Duration.ofMillis(100))) {
+                if (!r.value().startsWith(WARM)) streamed.get(r.partition()).add(r);
+            }
+        };
+        Env.eventually(60000, () -> {
+            read.run();
+            return streamed.get(0).size() + streamed.get(1).size() >= total;
+        }, () -> "the search group read " + (streamed.get(0).size() + streamed.get(1).size()) + " of " + total);
+        long until = System.currentTimeMillis() + 1000; // a duplicate, if any, would show now
+        while (System.currentTimeMillis() < until) read.run();
+        for (int part = 0; part < 2; part++) {
+            List<String> want = new ArrayList<>();
+            for (int i = part; i < total; i += 2) want.add("r" + i);
+            checkEq(want, Env.values(streamed.get(part)), "search group, partition " + part + ", in order");
+            long last = -1;
+            for (ConsumerRecord<String, String> r : streamed.get(part)) {
+                check(r.offset() > last, "search group, partition %d: offset %d after %d", part, r.offset(), last);
+                last = r.offset();
+            }
+        }
+        checkExactlyOnce(got, total);
+        long busy = got.values().stream().filter(l -> !l.isEmpty()).count();
+        check(busy > 2, "only %d indexing workers of %d received work: %s", busy, workers, sizes(got));
+    }
+
+    static void checkExactlyOnce(Map<Integer, List<String>> got, int total) {
+        List<String> all = new ArrayList<>();
+        got.values().forEach(all::addAll);
+        checkEq(total, all.size(), "records processed (with duplicates)");
+        checkEq(total, new TreeSet<>(all).size(), "distinct records processed");
+    }
+
+    /**
+     * Runs {@code workers} implicit-acknowledgement share consumers of {@code group} on a
+     * 2-partition topic while {@code total} records r0.. are sent alternately to partitions 0 and 1
+     * (after the warm-up), until they processed that many; returns what each worker processed.
+     */
+    static Map<Integer, List<String>> runWorkers(Env e, String topic, String group, int workers, int total)
+            throws Exception {
+        int partitions = 2;
         Map<Integer, List<String>> got = new ConcurrentHashMap<>();
         Set<Integer> warmSeen = ConcurrentHashMap.newKeySet();
         AtomicBoolean stop = new AtomicBoolean();
@@ -143,13 +207,7 @@ final class ShareScenarios {
             for (Thread t : threads) t.join(30000);
         }
         check(errors.isEmpty(), "a worker failed: %s", errors.isEmpty() ? "" : Main.describe(errors.get(0)));
-        List<String> all = new ArrayList<>();
-        got.values().forEach(all::addAll);
-        checkEq(total, all.size(), "records processed (with duplicates)");
-        checkEq(total, new TreeSet<>(all).size(), "distinct records processed");
-        for (Map.Entry<Integer, List<String>> w : got.entrySet()) {
-            check(!w.getValue().isEmpty(), "worker %d of %d got no work: %s", w.getKey(), workers, sizes(got));
-        }
+        return got;
     }
 
     static Map<Integer, Integer> sizes(Map<Integer, List<String>> got) {
