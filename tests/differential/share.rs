@@ -312,6 +312,14 @@ pub fn cases(versions: &dyn Fn(i16) -> Vec<i16>) -> Vec<(String, Exchange)> {
             alter("share.auto.offset.reset", "sometimes"),
         );
         add(
+            format!("IncrementalAlterConfigs v{v}: group share.isolation.level read_committed"),
+            alter("share.isolation.level", "read_committed"),
+        );
+        add(
+            format!("IncrementalAlterConfigs v{v}: group share.isolation.level bad"),
+            alter("share.isolation.level", "READ_COMMITTED"),
+        );
+        add(
             format!("IncrementalAlterConfigs v{v}: group config unknown"),
             alter("share.no.such.config", "1"),
         );

@@ -1,5 +1,5 @@
 //! Per-group configs of share groups (config resource type GROUP), the ones Kalfka honours:
-//! `share.auto.offset.reset` and `share.record.lock.duration.ms`.
+//! `share.auto.offset.reset`, `share.record.lock.duration.ms` and `share.isolation.level`.
 //!
 //! A group's overrides are validated when set and stored durably with the share state; a
 //! config that is not overridden takes the broker's value. Overrides may be set before the
@@ -14,6 +14,8 @@ use crate::error::BrokerError;
 pub const AUTO_OFFSET_RESET: &str = "share.auto.offset.reset";
 /// How long acquired records stay locked, for this group.
 pub const RECORD_LOCK_DURATION_MS: &str = "share.record.lock.duration.ms";
+/// Whether the group sees records of open and aborted transactions.
+pub const ISOLATION_LEVEL: &str = "share.isolation.level";
 
 /// Longest acquisition lock a group may ask for (Kafka's
 /// `group.share.max.record.lock.duration.ms` default).
@@ -23,7 +25,7 @@ const MAX_LOCK_DURATION_MS: u64 = 3_600_000;
 pub type GroupConfigs = BTreeMap<String, String>;
 
 /// Config names Kalfka serves for groups, in describe order.
-pub const NAMES: &[&str] = &[AUTO_OFFSET_RESET, RECORD_LOCK_DURATION_MS];
+pub const NAMES: &[&str] = &[AUTO_OFFSET_RESET, ISOLATION_LEVEL, RECORD_LOCK_DURATION_MS];
 
 /// Checks one override; INVALID_CONFIG for unknown names and bad values.
 pub fn validate(name: &str, value: &str) -> Result<(), BrokerError> {
@@ -35,6 +37,10 @@ pub fn validate(name: &str, value: &str) -> Result<(), BrokerError> {
         },
         RECORD_LOCK_DURATION_MS => match value.parse::<u64>() {
             Ok(ms) if (1..=MAX_LOCK_DURATION_MS).contains(&ms) => Ok(()),
+            _ => Err(bad()),
+        },
+        ISOLATION_LEVEL => match value {
+            "read_committed" | "read_uncommitted" => Ok(()),
             _ => Err(bad()),
         },
         _ => Err(BrokerError::InvalidConfig(format!(
@@ -52,6 +58,7 @@ pub fn effective(overrides: &GroupConfigs, name: &str, broker_lock: Duration) ->
     match name {
         AUTO_OFFSET_RESET => Some("latest".into()),
         RECORD_LOCK_DURATION_MS => Some(broker_lock.as_millis().to_string()),
+        ISOLATION_LEVEL => Some("read_uncommitted".into()),
         _ => None,
     }
 }
@@ -61,6 +68,7 @@ pub fn effective_default(name: &str) -> &'static str {
     match name {
         AUTO_OFFSET_RESET => "latest",
         RECORD_LOCK_DURATION_MS => "30000",
+        ISOLATION_LEVEL => "read_uncommitted",
         _ => "",
     }
 }
@@ -70,6 +78,13 @@ pub fn starts_at_earliest(overrides: &GroupConfigs) -> bool {
     overrides
         .get(AUTO_OFFSET_RESET)
         .is_some_and(|v| v == "earliest")
+}
+
+/// Whether a group reads committed records only (`share.isolation.level` read_committed).
+pub fn reads_committed(overrides: &GroupConfigs) -> bool {
+    overrides
+        .get(ISOLATION_LEVEL)
+        .is_some_and(|v| v == "read_committed")
 }
 
 /// The group's acquisition lock duration.
@@ -89,10 +104,13 @@ mod tests {
         assert!(validate(AUTO_OFFSET_RESET, "earliest").is_ok());
         assert!(validate(AUTO_OFFSET_RESET, "by_duration:PT1H").is_err());
         assert!(validate(RECORD_LOCK_DURATION_MS, "0").is_err());
+        assert!(validate(ISOLATION_LEVEL, "read_committed").is_ok());
+        assert!(validate(ISOLATION_LEVEL, "READ_COMMITTED").is_err());
         assert!(validate("share.unknown", "1").is_err());
         let broker = Duration::from_secs(30);
         let mut o = GroupConfigs::new();
         assert!(!starts_at_earliest(&o));
+        assert!(!reads_committed(&o));
         assert_eq!(
             effective(&o, RECORD_LOCK_DURATION_MS, broker).as_deref(),
             Some("30000")

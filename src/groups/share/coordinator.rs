@@ -399,8 +399,8 @@ impl ShareGroups {
         from
     }
 
-    /// Acquires for `member_id` what is available in `from..upto` of one partition (see
-    /// [`SharePartition::acquire`]).
+    /// Acquires for `member_id` what is available in `from..upto` of one partition, archiving
+    /// the offsets of `skip` instead (see [`SharePartition::acquire_skipping`]).
     #[allow(clippy::too_many_arguments)]
     pub fn acquire(
         &self,
@@ -410,15 +410,29 @@ impl ShareGroups {
         from: i64,
         upto: i64,
         max_records: usize,
+        skip: &[(i64, i64)],
         now: Instant,
     ) -> Vec<AcquiredRange> {
         let mut st = self.lock();
         let limits = self.limits(&st, group_id);
         let key = (group_id.to_string(), tp.0, tp.1);
-        st.partitions
-            .get_mut(&key)
-            .map(|p| p.acquire(member_id, from, upto, max_records, now, &limits))
-            .unwrap_or_default()
+        let Some(p) = st.partitions.get_mut(&key) else {
+            return Vec::new();
+        };
+        let before = p.start();
+        let got = p.acquire_skipping(member_id, from, upto, max_records, skip, now, &limits);
+        if p.start() != before {
+            st.dirty.insert(key);
+        }
+        got
+    }
+
+    /// Whether `group_id` reads committed records only (`share.isolation.level`).
+    pub fn read_committed(&self, group_id: &str) -> bool {
+        self.lock()
+            .configs
+            .get(group_id)
+            .is_some_and(config::reads_committed)
     }
 
     /// Writes the states of the partitions initialized on a fetch; the caller syncs.

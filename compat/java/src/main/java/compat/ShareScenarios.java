@@ -48,6 +48,7 @@ final class ShareScenarios {
         s.put("share.stalled-worker-lock-expires", ShareScenarios::stalledWorkerLockExpires);
         s.put("share.earliest-by-group-config", ShareScenarios::earliestByGroupConfig);
         s.put("share.seed-story-stream-and-queue", ShareScenarios::seedStory);
+        s.put("share.read-committed", ShareScenarios::readCommitted);
     }
 
     static final String WARM = "warm-";
@@ -428,6 +429,61 @@ final class ShareScenarios {
             for (ConsumerRecord<String, String> r : c.poll(Duration.ofMillis(200))) got.add(r.value());
         }
         checkEq(10, got.size(), "records sent before the group existed, delivered: " + got);
+    }
+
+    /**
+     * share.isolation.level=read_committed (a GROUP config): the group gets the records of
+     * committed transactions and plain records, never those of an aborted transaction, and
+     * nothing behind an open transaction until it commits. A read_uncommitted group (the default)
+     * on the same topic gets every record, the aborted ones too.
+     */
+    static void readCommitted(Env e) throws Exception {
+        String topic = e.createTopic("t", 1);
+        String rc = e.name("rc"), ru = e.name("ru");
+        setGroupConfigs(e, rc, "share.auto.offset.reset", "earliest", "share.isolation.level", "read_committed");
+        setGroupConfigs(e, ru, "share.auto.offset.reset", "earliest");
+        KafkaProducer<String, String> tx = e.producer("transactional.id", e.name("tx"));
+        KafkaProducer<String, String> plain = e.producer();
+        tx.initTransactions();
+        String[][] txns = {{"c1", "c2"}, {"a1", "a2"}};
+        for (String[] values : txns) {
+            tx.beginTransaction();
+            for (String v : values) tx.send(new ProducerRecord<>(topic, 0, null, v));
+            tx.flush();
+            if (values[0].startsWith("c")) tx.commitTransaction();
+            else tx.abortTransaction();
+        }
+        plain.send(new ProducerRecord<>(topic, 0, null, "p1")).get();
+        tx.beginTransaction();
+        tx.send(new ProducerRecord<>(topic, 0, null, "o1"));
+        tx.flush();
+        plain.send(new ProducerRecord<>(topic, 0, null, "p2")).get();
+        KafkaShareConsumer<String, String> c = e.track(consumer(e, rc, false));
+        c.subscribe(List.of(topic));
+        List<String> got = new ArrayList<>();
+        long until = System.currentTimeMillis() + 30000;
+        while (got.size() < 3 && System.currentTimeMillis() < until) {
+            for (ConsumerRecord<String, String> r : c.poll(Duration.ofMillis(200))) got.add(r.value());
+        }
+        until = System.currentTimeMillis() + 2000; // what is behind the open transaction stays there
+        while (System.currentTimeMillis() < until) {
+            for (ConsumerRecord<String, String> r : c.poll(Duration.ofMillis(200))) got.add(r.value());
+        }
+        checkEq(List.of("c1", "c2", "p1"), got, "read_committed records before the open transaction commits");
+        tx.commitTransaction();
+        until = System.currentTimeMillis() + 30000;
+        while (got.size() < 5 && System.currentTimeMillis() < until) {
+            for (ConsumerRecord<String, String> r : c.poll(Duration.ofMillis(200))) got.add(r.value());
+        }
+        checkEq(List.of("c1", "c2", "p1", "o1", "p2"), got, "read_committed records after the commit");
+        KafkaShareConsumer<String, String> u = e.track(consumer(e, ru, false));
+        u.subscribe(List.of(topic));
+        List<String> all = new ArrayList<>();
+        until = System.currentTimeMillis() + 30000;
+        while (all.size() < 7 && System.currentTimeMillis() < until) {
+            for (ConsumerRecord<String, String> r : u.poll(Duration.ofMillis(200))) all.add(r.value());
+        }
+        checkEq(List.of("c1", "c2", "a1", "a2", "p1", "o1", "p2"), all, "read_uncommitted records");
     }
 
     static void sleep(long ms) {
