@@ -255,6 +255,63 @@ fn an_expired_lock_gives_the_records_to_another_member() {
     assert_eq!(ack_error(&late), ErrorCode::InvalidRecordState.code());
 }
 
+/// Start offset and lag of partition 0 of group "g", as DescribeShareGroupOffsets shows them.
+fn described_offsets(c: &mut RawClient) -> Vec<(i64, i64)> {
+    use kalfka_protocol::messages::describe_share_group_offsets_request::DescribeShareGroupOffsetsRequestGroup;
+    use kalfka_protocol::messages::{
+        DescribeShareGroupOffsetsRequest, DescribeShareGroupOffsetsResponse,
+    };
+    let r: DescribeShareGroupOffsetsResponse = c.call(
+        1,
+        &DescribeShareGroupOffsetsRequest {
+            groups: vec![DescribeShareGroupOffsetsRequestGroup {
+                group_id: "g".into(),
+                topics: None,
+            }],
+        },
+    );
+    r.groups[0]
+        .topics
+        .iter()
+        .flat_map(|t| &t.partitions)
+        .map(|p| (p.start_offset, p.lag))
+        .collect()
+}
+
+#[test]
+fn locks_expire_on_a_timer_without_any_fetch() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut config = BrokerConfig::for_tests(dir.path());
+    config.group_share_record_lock_duration_ms = 300;
+    config.group_share_delivery_count_limit = 1;
+    let broker = TestBroker::start_with(config);
+    let mut c = RawClient::connect(broker.addr);
+    c.create_topic("s", 1, &[]);
+    let tid = topic_id(&mut c, "s");
+    join(&mut c, "g", "m1", "s");
+    fetch(&mut c, "m1", 0, tid, vec![], 0);
+    produce(&mut c, "s", 3);
+    assert_eq!(
+        acquired(&fetch(&mut c, "m1", 1, tid, vec![], 5000)),
+        vec![(0, 2, 1)]
+    );
+    assert_eq!(described_offsets(&mut c), vec![(0, 3)]);
+    // Nobody fetches again: the expired locks of records out of delivery attempts archive
+    // them on the broker's own timer, and the start offset moves past them.
+    let started = std::time::Instant::now();
+    let mut seen = described_offsets(&mut c);
+    while seen != vec![(3, 0)] && started.elapsed() < std::time::Duration::from_secs(5) {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        seen = described_offsets(&mut c);
+    }
+    assert_eq!(
+        seen,
+        vec![(3, 0)],
+        "start offset and lag after the lock expired"
+    );
+    assert!(started.elapsed() >= std::time::Duration::from_millis(200));
+}
+
 #[test]
 fn a_restart_loses_no_acknowledgement_and_redelivers_the_rest() {
     let dir = tempfile::tempdir().expect("tempdir");

@@ -6,9 +6,9 @@
 //! request that caused it is answered. Callers run these methods on the blocking pool
 //! (`api::blocking`), since they write files.
 //!
-//! Session timeouts and acquisition-lock expiry are applied lazily, at the next call that
-//! looks at the group or partition: nothing can observe the difference, because only those
-//! calls read the state.
+//! Session timeouts and acquisition-lock expiry are applied by a periodic tick
+//! ([`ShareGroups::expire`], driven by `server::share_expiry`), and again at every call that
+//! looks at the group or partition, so no call ever sees an expired lock or member.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::io;
@@ -435,6 +435,47 @@ impl ShareGroups {
             .is_some_and(config::reads_committed)
     }
 
+    /// The periodic tick: removes the members whose session expired by `now` (giving back
+    /// their records and ending their share sessions) and gives back every acquisition lock
+    /// expired by `now`, as available or, at the delivery-count limit, archived; so the next
+    /// fetcher and DescribeShareGroupOffsets see them without waiting for a ShareFetch of the
+    /// partition. Returns how many records changed and the [`Syncer`] making it durable.
+    pub fn expire(&self, now: Instant) -> Result<(usize, Option<Syncer>), BrokerError> {
+        let mut st = self.lock();
+        let timeout = self.settings.session_timeout;
+        let ids: Vec<String> = st.groups.keys().cloned().collect();
+        let mut changed = 0;
+        for group_id in &ids {
+            let limits = self.limits(&st, group_id);
+            let gone = match st.groups.get_mut(group_id) {
+                Some(g) => g.expire(now, timeout),
+                None => continue,
+            };
+            for m in &gone {
+                changed += release_member(&mut st, group_id, m, &limits);
+            }
+        }
+        let limits: HashMap<String, Limits> = ids
+            .iter()
+            .map(|g| (g.clone(), self.limits(&st, g)))
+            .collect();
+        let State {
+            partitions, dirty, ..
+        } = &mut *st;
+        for (key, p) in partitions.iter_mut() {
+            let Some(l) = limits.get(&key.0) else {
+                continue;
+            };
+            let n = p.expire_locks(now, l);
+            if n > 0 {
+                changed += n;
+                dirty.insert(key.clone());
+            }
+        }
+        let syncer = self.persist(&mut st)?;
+        Ok((changed, syncer))
+    }
+
     /// Writes the states of the partitions initialized on a fetch; the caller syncs.
     pub fn flush(&self) -> Result<Option<Syncer>, BrokerError> {
         let mut st = self.lock();
@@ -611,17 +652,22 @@ fn ack_one(
 
 /// Gives back every record `member_id` holds in the group and ends its share session (a
 /// member that left or timed out starts a new one if it comes back).
-fn release_member(st: &mut State, group_id: &str, member_id: &str, limits: &Limits) {
+/// Returns how many records were given back.
+fn release_member(st: &mut State, group_id: &str, member_id: &str, limits: &Limits) -> usize {
     st.sessions
         .remove(&(group_id.to_string(), member_id.to_string()));
     let State {
         partitions, dirty, ..
     } = st;
+    let mut released = 0;
     for (key, p) in partitions.iter_mut().filter(|(k, _)| k.0 == group_id) {
-        if p.release_member(member_id, limits) > 0 {
+        let n = p.release_member(member_id, limits);
+        if n > 0 {
+            released += n;
             dirty.insert(key.clone());
         }
     }
+    released
 }
 
 fn describe(g: &ShareGroup) -> ShareGroupDescription {
@@ -642,3 +688,7 @@ fn describe(g: &ShareGroup) -> ShareGroupDescription {
             .collect(),
     }
 }
+
+#[cfg(test)]
+#[path = "coordinator_tests.rs"]
+mod tests;
