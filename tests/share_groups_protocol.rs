@@ -579,3 +579,24 @@ fn leaving_ends_the_session_and_deleting_the_topic_drops_its_share_state() {
         kalfka::groups::share::store::ShareStore::open(Some(dir.path())).expect("share state");
     assert!(loaded.partitions.is_empty(), "{:?}", loaded.partitions);
 }
+
+#[test]
+fn a_full_share_session_cache_answers_share_session_limit_reached() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut config = BrokerConfig::for_tests(dir.path());
+    config.group_share_max_share_sessions = 1;
+    let broker = TestBroker::start_with(config);
+    let mut c = RawClient::connect(broker.addr);
+    c.create_topic("s", 1, &[]);
+    let tid = topic_id(&mut c, "s");
+    join(&mut c, "g", "m1", "s");
+    join(&mut c, "g", "m2", "s");
+    assert_eq!(fetch(&mut c, "m1", 0, tid, vec![], 0).error_code, 0);
+    let full = fetch(&mut c, "m2", 0, tid, vec![], 0);
+    assert_eq!(full.error_code, ErrorCode::ShareSessionLimitReached.code());
+    assert!(full.responses.is_empty());
+    // m1 re-opening its own session takes no second place; once it closes, m2 gets one.
+    assert_eq!(fetch(&mut c, "m1", 0, tid, vec![], 0).error_code, 0);
+    assert_eq!(fetch(&mut c, "m1", -1, tid, vec![], 0).error_code, 0);
+    assert_eq!(fetch(&mut c, "m2", 0, tid, vec![], 0).error_code, 0);
+}

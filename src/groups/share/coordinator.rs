@@ -35,6 +35,8 @@ pub struct ShareSettings {
     pub session_timeout: Duration,
     /// Heartbeat interval given to members.
     pub heartbeat_interval: Duration,
+    /// Share sessions held at most (`group.share.max.share.sessions`).
+    pub max_sessions: usize,
 }
 
 /// A topic partition by id.
@@ -280,7 +282,8 @@ impl ShareGroups {
     }
 
     /// Validates a request's share session epoch and updates the session: 0 opens one
-    /// (replacing any), -1 ends it after this request (with `close` giving back the member's
+    /// (replacing any; SHARE_SESSION_LIMIT_REACHED when the broker already holds
+    /// `max_sessions` others, as Kafka's `ShareSessionCache` answers), -1 ends it after this request (with `close` giving back the member's
     /// records), anything else must be the epoch the session expects next. `add` and `forget`
     /// change its partitions. Returns the session's partitions.
     pub fn session(
@@ -294,6 +297,11 @@ impl ShareGroups {
         let mut st = self.lock();
         let key = (group_id.to_string(), member_id.to_string());
         if epoch == 0 {
+            // As Kafka: the member's old session goes first, then the cache must have room.
+            st.sessions.remove(&key);
+            if st.sessions.len() >= self.settings.max_sessions {
+                return Err(BrokerError::ShareSessionLimitReached);
+            }
             st.sessions.insert(
                 key.clone(),
                 Session {

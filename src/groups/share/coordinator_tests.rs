@@ -9,6 +9,7 @@ fn settings() -> ShareSettings {
         },
         session_timeout: Duration::from_secs(45),
         heartbeat_interval: Duration::from_secs(5),
+        max_sessions: 2,
     }
 }
 
@@ -68,4 +69,19 @@ fn the_tick_expires_locks_and_sessions_without_a_fetch() {
     assert_eq!(shares.expire(later).expect("tick").0, 2);
     assert!(shares.describe("g").expect("group").members.is_empty());
     assert_eq!(shares.partition_offsets("g", (tid, 0), 5), Some((5, 0)));
+}
+
+#[test]
+fn a_full_session_cache_refuses_new_sessions_but_not_a_reopened_one() {
+    let shares = ShareGroups::open(None, settings()).expect("open");
+    shares.session("g", "a", 0, &[], &[]).expect("a");
+    shares.session("g", "b", 0, &[], &[]).expect("b");
+    assert!(matches!(
+        shares.session("g", "c", 0, &[], &[]),
+        Err(BrokerError::ShareSessionLimitReached)
+    ));
+    // Re-opening replaces the member's own session; closing one makes room.
+    shares.session("g", "a", 0, &[], &[]).expect("a again");
+    shares.close_session("g", "b").expect("close b");
+    shares.session("h", "c", 0, &[], &[]).expect("c");
 }
