@@ -600,3 +600,69 @@ fn a_full_share_session_cache_answers_share_session_limit_reached() {
     assert_eq!(fetch(&mut c, "m1", -1, tid, vec![], 0).error_code, 0);
     assert_eq!(fetch(&mut c, "m2", 0, tid, vec![], 0).error_code, 0);
 }
+
+/// IncrementalAlterConfigs SET of one config of GROUP "g"; returns the error code.
+fn set_group_config(c: &mut RawClient, name: &str, value: &str) -> i16 {
+    use kalfka_protocol::messages::incremental_alter_configs_request::{
+        AlterConfigsResource, AlterableConfig,
+    };
+    use kalfka_protocol::messages::{
+        IncrementalAlterConfigsRequest, IncrementalAlterConfigsResponse,
+    };
+    let r: IncrementalAlterConfigsResponse = c.call(
+        1,
+        &IncrementalAlterConfigsRequest {
+            resources: vec![AlterConfigsResource {
+                resource_type: 32,
+                resource_name: "g".into(),
+                configs: vec![AlterableConfig {
+                    name: name.into(),
+                    config_operation: 0,
+                    value: Some(value.into()),
+                }],
+            }],
+            validate_only: false,
+        },
+    );
+    r.responses[0].error_code
+}
+
+#[test]
+fn auto_offset_reset_by_duration_starts_at_the_first_record_that_recent() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let broker = start(dir.path(), 30_000);
+    let mut c = RawClient::connect(broker.addr);
+    c.create_topic("s", 1, &[]);
+    let tid = topic_id(&mut c, "s");
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_millis() as i64;
+    for (age_ms, n) in [(2 * 3_600_000, 3), (60_000, 2)] {
+        let mut b = RecordBatchBuilder::new(Compression::None);
+        for i in 0..n {
+            b.append(now_ms - age_ms, None, Some(format!("v{i}").as_bytes()), &[]);
+        }
+        assert_eq!(c.produce("s", b.build().expect("batch"), -1).0, 0);
+    }
+    let reset = "share.auto.offset.reset";
+    for bad in [
+        "by_duration:-PT1H",
+        "by_duration:P1W",
+        "by_duration:",
+        "LATEST",
+    ] {
+        assert_eq!(
+            set_group_config(&mut c, reset, bad),
+            ErrorCode::InvalidConfig.code(),
+            "{bad}"
+        );
+    }
+    assert_eq!(set_group_config(&mut c, reset, "by_duration:PT1H"), 0);
+    join(&mut c, "g", "m1", "s");
+    // The two records of the last hour, not the three of two hours ago.
+    assert_eq!(
+        acquired(&fetch(&mut c, "m1", 0, tid, vec![], 2000)),
+        vec![(3, 4, 1)]
+    );
+}

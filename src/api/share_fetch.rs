@@ -37,6 +37,7 @@ use tokio::sync::Notify;
 
 use super::metadata::LEADER_EPOCH;
 use super::RequestContext;
+use crate::clock::now_ms;
 use crate::error::BrokerError;
 use crate::groups::share::coordinator::{AckBatch, AckResults, TopicIdPartition};
 
@@ -289,10 +290,30 @@ fn acquire_all(
         } else {
             offsets.log_end
         };
+        // A by_duration reset starts a new share partition at the first record that recent
+        // (the log end if none is), as Kafka's SharePartition looks it up by timestamp.
+        let by_time = match shares.uninitialized_by_duration(group, (topic_id, index)) {
+            Some(age) => {
+                let age_ms = i64::try_from(age.as_millis()).unwrap_or(i64::MAX);
+                match partition.offset_for_timestamp(now_ms().saturating_sub(age_ms)) {
+                    Ok(found) => Some(found.map_or(offsets.log_end, |(offset, _)| offset)),
+                    Err(e) => {
+                        out.push(((topic_id, index), error_data(ctx, index, e)));
+                        continue;
+                    }
+                }
+            }
+            None => None,
+        };
         let now = Instant::now();
-        let Some(from) =
-            shares.read_from(group, (topic_id, index), offsets.log_start, stable_end, now)
-        else {
+        let Some(from) = shares.read_from(
+            group,
+            (topic_id, index),
+            offsets.log_start,
+            stable_end,
+            by_time,
+            now,
+        ) else {
             continue;
         };
         let read = match partition.read(from, bytes_left) {

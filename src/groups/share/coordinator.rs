@@ -372,15 +372,18 @@ impl ShareGroups {
     }
 
     /// Prepares a fetch of one partition: initializes its state on first use (delivery
-    /// starts at `log_end`, or at `log_start` when the group's `share.auto.offset.reset` is
-    /// earliest), drops what the log no longer holds, gives back expired locks, and says
+    /// starts at `log_end`, at `log_start` when the group's `share.auto.offset.reset` is
+    /// earliest, or at `by_time` for a by_duration reset: the offset the caller looked up by
+    /// timestamp), drops what the log no longer holds, gives back expired locks, and says
     /// where to read from (`None`: nothing to acquire now).
+    #[allow(clippy::too_many_arguments)]
     pub fn read_from(
         &self,
         group_id: &str,
         tp: TopicIdPartition,
         log_start: i64,
         log_end: i64,
+        by_time: Option<i64>,
         now: Instant,
     ) -> Option<i64> {
         let mut st = self.lock();
@@ -391,7 +394,11 @@ impl ShareGroups {
                 .configs
                 .get(group_id)
                 .is_some_and(config::starts_at_earliest);
-            let start = if earliest { log_start } else { log_end };
+            let start = match by_time {
+                _ if earliest => log_start,
+                Some(offset) => offset.clamp(log_start, log_end.max(log_start)),
+                None => log_end,
+            };
             st.partitions
                 .insert(key.clone(), SharePartition::new(start));
             st.dirty.insert(key.clone());
@@ -433,6 +440,25 @@ impl ShareGroups {
             st.dirty.insert(key);
         }
         got
+    }
+
+    /// The duration of `group_id`'s by_duration `share.auto.offset.reset`, while `tp` has no
+    /// share state yet: the caller then looks up where the partition starts (by timestamp,
+    /// which reads the log, so not under this lock) and passes it to
+    /// [`ShareGroups::read_from`].
+    pub fn uninitialized_by_duration(
+        &self,
+        group_id: &str,
+        tp: TopicIdPartition,
+    ) -> Option<Duration> {
+        let st = self.lock();
+        if st
+            .partitions
+            .contains_key(&(group_id.to_string(), tp.0, tp.1))
+        {
+            return None;
+        }
+        st.configs.get(group_id).and_then(config::reset_by_duration)
     }
 
     /// Whether `group_id` reads committed records only (`share.isolation.level`).

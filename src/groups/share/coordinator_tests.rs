@@ -38,7 +38,7 @@ fn the_tick_expires_locks_and_sessions_without_a_fetch() {
         .set_group_configs("g", configs.into_iter().collect(), false)
         .expect("configs");
     join(&shares, "a", &view, now);
-    assert_eq!(shares.read_from("g", (tid, 0), 0, 3, now), Some(0));
+    assert_eq!(shares.read_from("g", (tid, 0), 0, 3, None, now), Some(0));
     let got = shares.acquire("g", "a", (tid, 0), 0, 3, 10, &[], now);
     assert_eq!(got.len(), 1);
     // Before the lock expires nothing changes; at its deadline the records, out of delivery
@@ -60,7 +60,7 @@ fn the_tick_expires_locks_and_sessions_without_a_fetch() {
     );
     assert_eq!(shares.partition_offsets("g", (tid, 0), 3), Some((3, 0)));
     // A member whose session expired is gone at the next tick, its records given back.
-    assert_eq!(shares.read_from("g", (tid, 0), 0, 5, now), Some(3));
+    assert_eq!(shares.read_from("g", (tid, 0), 0, 5, None, now), Some(3));
     assert_eq!(
         shares.acquire("g", "a", (tid, 0), 3, 5, 10, &[], now).len(),
         1
