@@ -95,6 +95,8 @@ pub struct ShareMemberDescription {
     pub rack_id: Option<String>,
     /// Client id.
     pub client_id: String,
+    /// Client host of the member's last heartbeat.
+    pub client_host: String,
     /// Subscribed topic names.
     pub topics: Vec<String>,
 }
@@ -717,6 +719,7 @@ fn describe(g: &ShareGroup) -> ShareGroupDescription {
                 epoch: m.epoch,
                 rack_id: m.rack_id.clone(),
                 client_id: m.client_id.clone(),
+                client_host: m.client_host.clone(),
                 topics: m.topics.clone(),
             })
             .collect(),

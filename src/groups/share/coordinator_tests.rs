@@ -20,6 +20,7 @@ fn join(shares: &ShareGroups, member: &str, view: &TopicView, now: Instant) {
         rack_id: None,
         topics: Some(vec!["t".into()]),
         client_id: "c".into(),
+        client_host: "/127.0.0.1".into(),
     };
     shares.heartbeat("g", hb, view, now).expect("join");
 }
