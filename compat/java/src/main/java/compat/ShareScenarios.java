@@ -49,6 +49,7 @@ final class ShareScenarios {
         s.put("share.earliest-by-group-config", ShareScenarios::earliestByGroupConfig);
         s.put("share.seed-story-stream-and-queue", ShareScenarios::seedStory);
         s.put("share.read-committed", ShareScenarios::readCommitted);
+        s.put("share.reset-by-duration", ShareScenarios::resetByDuration);
     }
 
     static final String WARM = "warm-";
@@ -311,6 +312,9 @@ final class ShareScenarios {
                 throw new RuntimeException(ex);
             }
         }, () -> "the share group never showed one member with both partitions");
+        ShareGroupDescription described = e.admin().describeShareGroups(List.of(group)).all().get().get(group);
+        checkEq("/127.0.0.1", described.members().iterator().next().host(),
+                "member host (the address of its heartbeat connection)");
         Collection<GroupListing> listed = e.admin().listGroups(new ListGroupsOptions().withTypes(Set.of(GroupType.SHARE))).all().get();
         Optional<GroupListing> mine = listed.stream().filter(g -> g.groupId().equals(group)).findFirst();
         check(mine.isPresent(), "listGroups(share) does not list %s", group);
@@ -484,6 +488,42 @@ final class ShareScenarios {
             for (ConsumerRecord<String, String> r : u.poll(Duration.ofMillis(200))) all.add(r.value());
         }
         checkEq(List.of("c1", "c2", "a1", "a2", "p1", "o1", "p2"), all, "read_uncommitted records");
+    }
+
+    /**
+     * share.auto.offset.reset=by_duration:PT1H (KIP-1106): a new share group starts at the first
+     * record of the last hour, skipping older ones; a negative or malformed duration is refused.
+     */
+    static void resetByDuration(Env e) throws Exception {
+        String topic = e.createTopic("t", 1);
+        String group = e.name("g");
+        KafkaProducer<String, String> p = e.producer();
+        long now = System.currentTimeMillis();
+        for (int i = 0; i < 3; i++) p.send(new ProducerRecord<>(topic, 0, now - 7_200_000L, null, "old" + i));
+        for (int i = 0; i < 2; i++) p.send(new ProducerRecord<>(topic, 0, now - 60_000L, null, "new" + i));
+        p.flush();
+        var res = new org.apache.kafka.common.config.ConfigResource(
+                org.apache.kafka.common.config.ConfigResource.Type.GROUP, group);
+        for (String bad : List.of("by_duration:-PT1H", "by_duration:P1W")) {
+            var op = new org.apache.kafka.clients.admin.AlterConfigOp(
+                    new org.apache.kafka.clients.admin.ConfigEntry("share.auto.offset.reset", bad),
+                    org.apache.kafka.clients.admin.AlterConfigOp.OpType.SET);
+            Env.expectError(e.admin().incrementalAlterConfigs(Map.of(res, List.of(op))).all(),
+                    org.apache.kafka.common.errors.InvalidConfigurationException.class, "share.auto.offset.reset=" + bad);
+        }
+        setGroupConfigs(e, group, "share.auto.offset.reset", "by_duration:PT1H");
+        KafkaShareConsumer<String, String> c = e.track(consumer(e, group, false));
+        c.subscribe(List.of(topic));
+        List<String> got = new ArrayList<>();
+        long until = System.currentTimeMillis() + 30000;
+        while (got.size() < 2 && System.currentTimeMillis() < until) {
+            for (ConsumerRecord<String, String> r : c.poll(Duration.ofMillis(200))) got.add(r.value());
+        }
+        until = System.currentTimeMillis() + 1000;
+        while (System.currentTimeMillis() < until) {
+            for (ConsumerRecord<String, String> r : c.poll(Duration.ofMillis(200))) got.add(r.value());
+        }
+        checkEq(List.of("new0", "new1"), got, "records of the last hour");
     }
 
     static void sleep(long ms) {
