@@ -2,7 +2,11 @@
 
 Five workers (more than partitions) on a 2-partition topic all receive work and process every
 record exactly once (implicit acknowledgement); with explicit acknowledgement a released record
-comes back with a higher delivery count and a rejected one never comes back.
+comes back with a higher delivery count and a rejected one never comes back. The seed story: a
+stream group ("search", a classic consumer group) and a share group ("indexing", five workers)
+read the same 2-partition topic; the stream group sees every record once, in partition order,
+while the indexing workers together process every record exactly once, more than two of them
+receiving work.
 
 A share group starts delivering at the end of each partition (share.auto.offset.reset latest)
 once its state is initialized, so "warm-up" records are sent until the workers have seen one
@@ -16,7 +20,7 @@ import threading
 import time
 import uuid
 
-from confluent_kafka import AcknowledgeType, Producer, ShareConsumer
+from confluent_kafka import AcknowledgeType, Consumer, Producer, ShareConsumer
 from confluent_kafka.admin import AdminClient, NewTopic
 
 from common import check, deadline
@@ -64,10 +68,10 @@ def warm_up(t, partitions, seen, poll_once):
             poll_once()
 
 
-def workers_exactly_once():
-    t = topic("work", 2)
-    group = f"share-py-{run}-workers"
-    total, workers = 200, 5
+def run_share_workers(t, group, workers, total):
+    """Runs `workers` implicit-acknowledgement share consumers of `group` on topic `t` (2
+    partitions) while `total` records r0.. are sent alternately to partitions 0 and 1 (after
+    the warm-up). Returns what each worker processed."""
     got = [[] for _ in range(workers)]
     warm_seen = set()
     stop = threading.Event()
@@ -110,10 +114,59 @@ def workers_exactly_once():
         for th in threads:
             th.join(30)
     check(not errors, f"a worker failed: {errors[:1]}")
+    return got
+
+
+def check_exactly_once(got, total):
     everything = [v for g in got for v in g]
     check(len(everything) == total, f"{len(everything)} records processed, {total} sent")
     check(len(set(everything)) == total, f"{len(set(everything))} distinct records processed of {total}")
+
+
+def workers_exactly_once():
+    t = topic("work", 2)
+    total = 200
+    got = run_share_workers(t, f"share-py-{run}-workers", 5, total)
+    check_exactly_once(got, total)
     check(all(g for g in got), f"a worker got no work: {[len(g) for g in got]}")
+
+
+def seed_story():
+    """A stream group and a share group on one topic, each as its model says."""
+    t = topic("posts", 2)
+    total, workers = 200, 5
+    search = Consumer({
+        "bootstrap.servers": bootstrap,
+        "group.id": f"share-py-{run}-search",
+        "auto.offset.reset": "earliest",
+    })
+    search.subscribe([t])
+    streamed = {0: [], 1: []}  # partition -> [(offset, value)], warm-up records left out
+
+    def read_stream(until):
+        while time.monotonic() < until:
+            m = search.poll(0.1)
+            if m is None or m.error():
+                continue
+            if not m.value().startswith(WARM):
+                streamed[m.partition()].append((m.offset(), m.value()))
+
+    # The indexing workers run in threads; the search consumer reads on this thread after.
+    got = run_share_workers(t, f"share-py-{run}-indexing", workers, total)
+    more = deadline(60)
+    while sum(len(v) for v in streamed.values()) < total and more():
+        read_stream(time.monotonic() + 0.5)
+    read_stream(time.monotonic() + 1)  # a duplicate, if any, would show now
+    search.close()
+    for p in (0, 1):
+        values = [v for _, v in streamed[p]]
+        want = [f"r{i}".encode() for i in range(p, total, 2)]
+        check(values == want, f"search group, partition {p}: {len(values)} records, not r{p}, r{p + 2}, ... in order: {values[:6]}")
+        offsets = [o for o, _ in streamed[p]]
+        check(offsets == sorted(offsets), f"search group, partition {p}: offsets out of order")
+    check_exactly_once(got, total)
+    busy = sum(1 for g in got if g)
+    check(busy > 2, f"only {busy} indexing workers of {workers} received work: {[len(g) for g in got]}")
 
 
 def release_and_reject():
@@ -165,4 +218,6 @@ def release_and_reject():
 
 workers_exactly_once()
 release_and_reject()
-print("ok: confluent-kafka ShareConsumer: 5 workers on 2 partitions exactly once; release redelivers with a higher count; reject is final")
+seed_story()
+print("ok: confluent-kafka ShareConsumer: 5 workers on 2 partitions exactly once; release redelivers with a higher count; reject is final; "
+      "seed story: search stream group in partition order and 5 indexing share workers exactly once on one topic")

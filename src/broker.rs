@@ -93,6 +93,7 @@ impl Broker {
                 heartbeat_interval: Duration::from_millis(
                     config.group_consumer_heartbeat_interval_ms,
                 ),
+                max_sessions: config.group_share_max_share_sessions as usize,
             },
         )
         .map_err(|e| BrokerError::Storage(format!("share-group state: {e}")))?;

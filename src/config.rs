@@ -175,6 +175,14 @@ pub struct Cli {
         default_value_t = 2_000
     )]
     pub group_share_partition_max_record_locks: u32,
+    /// Share sessions the broker holds at most (`group.share.max.share.sessions`): a ShareFetch
+    /// opening one more gets SHARE_SESSION_LIMIT_REACHED.
+    #[arg(
+        long,
+        env = "KALFKA_GROUP_SHARE_MAX_SHARE_SESSIONS",
+        default_value_t = 2_000
+    )]
+    pub group_share_max_share_sessions: u32,
     /// How long a partition remembers an idle idempotent producer's sequence numbers
     /// (`producer.id.expiration.ms`).
     #[arg(
@@ -317,6 +325,8 @@ pub struct BrokerConfig {
     pub group_share_delivery_count_limit: u16,
     /// `group.share.partition.max.record.locks`.
     pub group_share_partition_max_record_locks: u32,
+    /// `group.share.max.share.sessions`.
+    pub group_share_max_share_sessions: u32,
     /// `producer.id.expiration.ms`.
     pub producer_id_expiration_ms: u64,
     /// `transaction.max.timeout.ms`.
@@ -364,6 +374,7 @@ impl BrokerConfig {
             group_share_record_lock_duration_ms: 30_000,
             group_share_delivery_count_limit: 5,
             group_share_partition_max_record_locks: 2_000,
+            group_share_max_share_sessions: 2_000,
             producer_id_expiration_ms: 86_400_000,
             transaction_max_timeout_ms: 900_000,
             transactional_id_expiration_ms: 604_800_000,
@@ -473,6 +484,7 @@ impl TryFrom<Cli> for BrokerConfig {
             group_share_partition_max_record_locks: cli
                 .group_share_partition_max_record_locks
                 .max(1),
+            group_share_max_share_sessions: cli.group_share_max_share_sessions,
             producer_id_expiration_ms: cli.producer_id_expiration_ms,
             transaction_max_timeout_ms: cli.transaction_max_timeout_ms,
             transactional_id_expiration_ms: cli.transactional_id_expiration_ms,

@@ -63,6 +63,10 @@ pub const FILE_KEYS: &[(&str, &str)] = &[
         "group_share_partition_max_record_locks",
     ),
     (
+        "group.share.max.share.sessions",
+        "group_share_max_share_sessions",
+    ),
+    (
         "group.initial.rebalance.delay.ms",
         "group_initial_rebalance_delay_ms",
     ),

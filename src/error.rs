@@ -192,6 +192,9 @@ pub enum BrokerError {
     /// A share session epoch other than the one the session expects.
     #[error("invalid share session epoch")]
     InvalidShareSessionEpoch,
+    /// A new share session while the broker holds `group.share.max.share.sessions` already.
+    #[error("the limit of share sessions has been reached")]
+    ShareSessionLimitReached,
     /// The group id belongs to a group of another type.
     #[error("group {0} is not a share group")]
     InvalidGroupType(String),
@@ -259,6 +262,7 @@ impl BrokerError {
             BrokerError::InvalidRecordState(_) => ErrorCode::InvalidRecordState,
             BrokerError::ShareSessionNotFound => ErrorCode::ShareSessionNotFound,
             BrokerError::InvalidShareSessionEpoch => ErrorCode::InvalidShareSessionEpoch,
+            BrokerError::ShareSessionLimitReached => ErrorCode::ShareSessionLimitReached,
             BrokerError::InvalidGroupType(_) => ErrorCode::GroupIdNotFound,
         }
     }

@@ -255,6 +255,63 @@ fn an_expired_lock_gives_the_records_to_another_member() {
     assert_eq!(ack_error(&late), ErrorCode::InvalidRecordState.code());
 }
 
+/// Start offset and lag of partition 0 of group "g", as DescribeShareGroupOffsets shows them.
+fn described_offsets(c: &mut RawClient) -> Vec<(i64, i64)> {
+    use kalfka_protocol::messages::describe_share_group_offsets_request::DescribeShareGroupOffsetsRequestGroup;
+    use kalfka_protocol::messages::{
+        DescribeShareGroupOffsetsRequest, DescribeShareGroupOffsetsResponse,
+    };
+    let r: DescribeShareGroupOffsetsResponse = c.call(
+        1,
+        &DescribeShareGroupOffsetsRequest {
+            groups: vec![DescribeShareGroupOffsetsRequestGroup {
+                group_id: "g".into(),
+                topics: None,
+            }],
+        },
+    );
+    r.groups[0]
+        .topics
+        .iter()
+        .flat_map(|t| &t.partitions)
+        .map(|p| (p.start_offset, p.lag))
+        .collect()
+}
+
+#[test]
+fn locks_expire_on_a_timer_without_any_fetch() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut config = BrokerConfig::for_tests(dir.path());
+    config.group_share_record_lock_duration_ms = 300;
+    config.group_share_delivery_count_limit = 1;
+    let broker = TestBroker::start_with(config);
+    let mut c = RawClient::connect(broker.addr);
+    c.create_topic("s", 1, &[]);
+    let tid = topic_id(&mut c, "s");
+    join(&mut c, "g", "m1", "s");
+    fetch(&mut c, "m1", 0, tid, vec![], 0);
+    produce(&mut c, "s", 3);
+    assert_eq!(
+        acquired(&fetch(&mut c, "m1", 1, tid, vec![], 5000)),
+        vec![(0, 2, 1)]
+    );
+    assert_eq!(described_offsets(&mut c), vec![(0, 3)]);
+    // Nobody fetches again: the expired locks of records out of delivery attempts archive
+    // them on the broker's own timer, and the start offset moves past them.
+    let started = std::time::Instant::now();
+    let mut seen = described_offsets(&mut c);
+    while seen != vec![(3, 0)] && started.elapsed() < std::time::Duration::from_secs(5) {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        seen = described_offsets(&mut c);
+    }
+    assert_eq!(
+        seen,
+        vec![(3, 0)],
+        "start offset and lag after the lock expired"
+    );
+    assert!(started.elapsed() >= std::time::Duration::from_millis(200));
+}
+
 #[test]
 fn a_restart_loses_no_acknowledgement_and_redelivers_the_rest() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -521,4 +578,91 @@ fn leaving_ends_the_session_and_deleting_the_topic_drops_its_share_state() {
     let (_, loaded) =
         kalfka::groups::share::store::ShareStore::open(Some(dir.path())).expect("share state");
     assert!(loaded.partitions.is_empty(), "{:?}", loaded.partitions);
+}
+
+#[test]
+fn a_full_share_session_cache_answers_share_session_limit_reached() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut config = BrokerConfig::for_tests(dir.path());
+    config.group_share_max_share_sessions = 1;
+    let broker = TestBroker::start_with(config);
+    let mut c = RawClient::connect(broker.addr);
+    c.create_topic("s", 1, &[]);
+    let tid = topic_id(&mut c, "s");
+    join(&mut c, "g", "m1", "s");
+    join(&mut c, "g", "m2", "s");
+    assert_eq!(fetch(&mut c, "m1", 0, tid, vec![], 0).error_code, 0);
+    let full = fetch(&mut c, "m2", 0, tid, vec![], 0);
+    assert_eq!(full.error_code, ErrorCode::ShareSessionLimitReached.code());
+    assert!(full.responses.is_empty());
+    // m1 re-opening its own session takes no second place; once it closes, m2 gets one.
+    assert_eq!(fetch(&mut c, "m1", 0, tid, vec![], 0).error_code, 0);
+    assert_eq!(fetch(&mut c, "m1", -1, tid, vec![], 0).error_code, 0);
+    assert_eq!(fetch(&mut c, "m2", 0, tid, vec![], 0).error_code, 0);
+}
+
+/// IncrementalAlterConfigs SET of one config of GROUP "g"; returns the error code.
+fn set_group_config(c: &mut RawClient, name: &str, value: &str) -> i16 {
+    use kalfka_protocol::messages::incremental_alter_configs_request::{
+        AlterConfigsResource, AlterableConfig,
+    };
+    use kalfka_protocol::messages::{
+        IncrementalAlterConfigsRequest, IncrementalAlterConfigsResponse,
+    };
+    let r: IncrementalAlterConfigsResponse = c.call(
+        1,
+        &IncrementalAlterConfigsRequest {
+            resources: vec![AlterConfigsResource {
+                resource_type: 32,
+                resource_name: "g".into(),
+                configs: vec![AlterableConfig {
+                    name: name.into(),
+                    config_operation: 0,
+                    value: Some(value.into()),
+                }],
+            }],
+            validate_only: false,
+        },
+    );
+    r.responses[0].error_code
+}
+
+#[test]
+fn auto_offset_reset_by_duration_starts_at_the_first_record_that_recent() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let broker = start(dir.path(), 30_000);
+    let mut c = RawClient::connect(broker.addr);
+    c.create_topic("s", 1, &[]);
+    let tid = topic_id(&mut c, "s");
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_millis() as i64;
+    for (age_ms, n) in [(2 * 3_600_000, 3), (60_000, 2)] {
+        let mut b = RecordBatchBuilder::new(Compression::None);
+        for i in 0..n {
+            b.append(now_ms - age_ms, None, Some(format!("v{i}").as_bytes()), &[]);
+        }
+        assert_eq!(c.produce("s", b.build().expect("batch"), -1).0, 0);
+    }
+    let reset = "share.auto.offset.reset";
+    for bad in [
+        "by_duration:-PT1H",
+        "by_duration:P1W",
+        "by_duration:",
+        "LATEST",
+    ] {
+        assert_eq!(
+            set_group_config(&mut c, reset, bad),
+            ErrorCode::InvalidConfig.code(),
+            "{bad}"
+        );
+    }
+    assert_eq!(set_group_config(&mut c, reset, "by_duration:PT1H"), 0);
+    join(&mut c, "g", "m1", "s");
+    // The two records of the last hour, not the three of two hours ago.
+    assert_eq!(
+        acquired(&fetch(&mut c, "m1", 0, tid, vec![], 2000)),
+        vec![(3, 4, 1)]
+    );
 }

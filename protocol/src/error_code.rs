@@ -1,4 +1,4 @@
-//! Kafka's numeric error codes (`Errors.java`): -1 and 0..=128, code 99 unassigned.
+//! Kafka's numeric error codes (`Errors.java`): -1 and 0..=128, code 99 unassigned, and 133.
 
 /// A Kafka error code. `ErrorCode::None` (0) means success.
 #[repr(i16)]
@@ -262,6 +262,9 @@ pub enum ErrorCode {
     VoterNotFound = 127,
     /// `INVALID_REGULAR_EXPRESSION` (128): KIP-848: invalid subscription regex
     InvalidRegularExpression = 128,
+    /// `SHARE_SESSION_LIMIT_REACHED` (133): KIP-932: the broker holds its maximum of share
+    /// sessions (`group.share.max.share.sessions`)
+    ShareSessionLimitReached = 133,
 }
 
 impl ErrorCode {
@@ -396,6 +399,7 @@ impl ErrorCode {
         ErrorCode::DuplicateVoter,
         ErrorCode::VoterNotFound,
         ErrorCode::InvalidRegularExpression,
+        ErrorCode::ShareSessionLimitReached,
     ];
 
     /// The numeric wire code.
@@ -535,6 +539,7 @@ impl ErrorCode {
             126 => ErrorCode::DuplicateVoter,
             127 => ErrorCode::VoterNotFound,
             128 => ErrorCode::InvalidRegularExpression,
+            133 => ErrorCode::ShareSessionLimitReached,
             _ => return None,
         })
     }
@@ -574,6 +579,7 @@ impl ErrorCode {
                 | ErrorCode::FetchSessionTopicIdError
                 | ErrorCode::ShareSessionNotFound
                 | ErrorCode::InvalidShareSessionEpoch
+                | ErrorCode::ShareSessionLimitReached
         )
     }
 
@@ -713,6 +719,7 @@ impl ErrorCode {
             ErrorCode::DuplicateVoter => "DUPLICATE_VOTER",
             ErrorCode::VoterNotFound => "VOTER_NOT_FOUND",
             ErrorCode::InvalidRegularExpression => "INVALID_REGULAR_EXPRESSION",
+            ErrorCode::ShareSessionLimitReached => "SHARE_SESSION_LIMIT_REACHED",
         }
     }
 }

@@ -165,7 +165,7 @@ fn full_request_dispatch() {
 
 #[test]
 fn error_codes() {
-    assert_eq!(ErrorCode::ALL.len(), 129);
+    assert_eq!(ErrorCode::ALL.len(), 130);
     for &e in ErrorCode::ALL {
         assert_eq!(ErrorCode::from_code(e.code()), Some(e));
     }
@@ -174,12 +174,14 @@ fn error_codes() {
     assert_eq!(ErrorCode::UnknownServerError.code(), -1);
     assert_eq!(ErrorCode::None.code(), 0);
     assert_eq!(ErrorCode::InvalidRegularExpression.code(), 128);
+    assert_eq!(ErrorCode::ShareSessionLimitReached.code(), 133);
+    assert!(ErrorCode::ShareSessionLimitReached.is_retriable());
     assert!(ErrorCode::NotLeaderOrFollower.is_retriable());
     assert!(ErrorCode::UnknownTopicOrPartition.is_retriable());
     assert!(!ErrorCode::UnsupportedVersion.is_retriable());
     assert_eq!(
         ErrorCode::ALL.iter().filter(|e| e.is_retriable()).count(),
-        31
+        32
     );
     assert_eq!(ErrorCode::UnsupportedVersion.name(), "UNSUPPORTED_VERSION");
 }

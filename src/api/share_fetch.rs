@@ -10,7 +10,12 @@
 //!
 //! Waiting: a ShareFetch that acquired nothing waits up to `max_wait_ms` for an append to one
 //! of its partitions, re-checking at least every [`RECHECK`] (records released or whose lock
-//! expired become available without an append). Only read_uncommitted delivery is served.
+//! expired become available without an append).
+//!
+//! Isolation (`share.isolation.level`, a GROUP config): read_uncommitted groups get every
+//! record up to the log end. read_committed groups get nothing at or past the last stable
+//! offset, and the offsets of aborted transactions and of transaction markers are archived
+//! as the window reaches them, never acquired (Kafka's `SharePartition` does the same).
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -32,6 +37,7 @@ use tokio::sync::Notify;
 
 use super::metadata::LEADER_EPOCH;
 use super::RequestContext;
+use crate::clock::now_ms;
 use crate::error::BrokerError;
 use crate::groups::share::coordinator::{AckBatch, AckResults, TopicIdPartition};
 
@@ -255,6 +261,7 @@ fn acquire_all(
     max_records: usize,
 ) -> Result<Vec<(TopicIdPartition, PartitionData)>, BrokerError> {
     let shares = &ctx.broker.shares;
+    let read_committed = shares.read_committed(group);
     let mut bytes_left = max_bytes.max(1);
     let mut records_left = max_records;
     let mut out = Vec::new();
@@ -277,12 +284,34 @@ fn acquire_all(
             continue;
         };
         let offsets = partition.offsets();
+        // read_committed: nothing at or past the last stable offset (taken before the read).
+        let stable_end = if read_committed {
+            partition.last_stable_offset().min(offsets.log_end)
+        } else {
+            offsets.log_end
+        };
+        // A by_duration reset starts a new share partition at the first record that recent
+        // (the log end if none is), as Kafka's SharePartition looks it up by timestamp.
+        let by_time = match shares.uninitialized_by_duration(group, (topic_id, index)) {
+            Some(age) => {
+                let age_ms = i64::try_from(age.as_millis()).unwrap_or(i64::MAX);
+                match partition.offset_for_timestamp(now_ms().saturating_sub(age_ms)) {
+                    Ok(found) => Some(found.map_or(offsets.log_end, |(offset, _)| offset)),
+                    Err(e) => {
+                        out.push(((topic_id, index), error_data(ctx, index, e)));
+                        continue;
+                    }
+                }
+            }
+            None => None,
+        };
         let now = Instant::now();
         let Some(from) = shares.read_from(
             group,
             (topic_id, index),
             offsets.log_start,
-            offsets.log_end,
+            stable_end,
+            by_time,
             now,
         ) else {
             continue;
@@ -294,10 +323,16 @@ fn acquire_all(
                 continue;
             }
         };
-        let (records, upto) = whole_batches(read.records);
+        let (records, upto) = whole_batches(read.records, stable_end);
         if upto <= from {
             continue;
         }
+        let skip = if read_committed {
+            let aborted = partition.aborted_txn_ranges(from, upto);
+            unreadable(&records, &aborted)
+        } else {
+            Vec::new()
+        };
         let ranges = shares.acquire(
             group,
             member,
@@ -305,6 +340,7 @@ fn acquire_all(
             from,
             upto,
             records_left,
+            &skip,
             now,
         );
         if ranges.is_empty() {
@@ -333,22 +369,52 @@ fn acquire_all(
     Ok(out)
 }
 
-/// The whole batches at the start of `records`, and the offset after the last one (0 when
-/// there is none).
-fn whole_batches(records: Bytes) -> (Bytes, i64) {
+/// The whole batches at the start of `records` that end below `below` (the log end, or the
+/// last stable offset for read_committed), and the offset after the last one (0 when there is
+/// none).
+fn whole_batches(records: Bytes, below: i64) -> (Bytes, i64) {
     let mut pos = 0usize;
     let mut end = 0i64;
     while let Some(rest) = records.get(pos..).filter(|r| !r.is_empty()) {
         let Ok(header) = RecordBatchHeader::parse(rest) else {
             break;
         };
-        if header.total_size() == 0 || pos + header.total_size() > records.len() {
+        if header.total_size() == 0
+            || pos + header.total_size() > records.len()
+            || header.next_offset() > below
+        {
             break;
         }
         end = header.next_offset();
         pos += header.total_size();
     }
     (records.slice(..pos), end)
+}
+
+/// The offset ranges of `records` a read_committed group must never receive: transaction
+/// markers (control batches) and the batches of aborted transactions, i.e. transactional
+/// batches of a producer inside one of its `aborted` transactions (`(producer id, first
+/// offset, marker offset)`), as Kafka's `SharePartition` archives them.
+fn unreadable(records: &Bytes, aborted: &[(i64, i64, i64)]) -> Vec<(i64, i64)> {
+    let mut out = Vec::new();
+    let mut pos = 0usize;
+    while let Some(rest) = records.get(pos..).filter(|r| !r.is_empty()) {
+        let Ok(header) = RecordBatchHeader::parse(rest) else {
+            break;
+        };
+        if header.total_size() == 0 {
+            break;
+        }
+        let aborted_batch = header.is_transactional()
+            && aborted.iter().any(|(pid, first, marker)| {
+                *pid == header.producer_id && (*first..=*marker).contains(&header.base_offset)
+            });
+        if header.is_control() || aborted_batch {
+            out.push((header.base_offset, header.last_offset()));
+        }
+        pos += header.total_size();
+    }
+    out
 }
 
 /// ShareAcknowledge: session (epoch 0 is refused: a session is opened by ShareFetch) and

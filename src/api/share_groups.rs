@@ -24,8 +24,6 @@ use crate::error::BrokerError;
 use crate::groups::consumer::group::TopicView;
 use crate::groups::share::group::{assignment, ShareHeartbeat};
 
-/// Host shown for members.
-const CLIENT_HOST: &str = "/127.0.0.1";
 /// The assignor Kafka names for share groups.
 const SHARE_ASSIGNOR: &str = "simple";
 
@@ -99,6 +97,7 @@ pub async fn heartbeat(
         rack_id: req.rack_id,
         topics: req.subscribed_topic_names,
         client_id: ctx.header.client_id.clone().unwrap_or_default(),
+        client_host: ctx.client_host(),
     };
     let view2 = view.clone();
     let outcome = super::blocking(ctx, move |ctx| {
@@ -195,7 +194,7 @@ pub async fn describe(
                         rack_id: m.rack_id,
                         member_epoch: m.epoch,
                         client_id: m.client_id,
-                        client_host: CLIENT_HOST.into(),
+                        client_host: m.client_host,
                         subscribed_topic_names: m.topics,
                     })
                     .collect(),

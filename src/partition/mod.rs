@@ -361,6 +361,19 @@ impl Partition {
             .aborted_between(from, upto)
     }
 
+    /// Aborted transactions overlapping `from..upto`, as `(producer id, first offset, marker
+    /// offset)`: a transactional batch of the producer between the two was aborted.
+    pub fn aborted_txn_ranges(&self, from: i64, upto: i64) -> Vec<(i64, i64, i64)> {
+        self.producers
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .aborted()
+            .iter()
+            .filter(|a| a.last_offset >= from && a.first_offset < upto)
+            .map(|a| (a.producer_id, a.first_offset, a.last_offset))
+            .collect()
+    }
+
     /// The producers this partition remembers and that have not expired, by id.
     pub fn active_producers(&self, now_ms: i64, expiration_ms: i64) -> Vec<ActiveProducer> {
         let producers = self.producers.lock().unwrap_or_else(|p| p.into_inner());

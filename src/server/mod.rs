@@ -15,6 +15,7 @@ pub mod flusher;
 pub mod idle;
 pub mod offset_expiry;
 pub mod retention;
+pub mod share_expiry;
 mod warn_limit;
 
 use std::future::Future;
@@ -159,6 +160,8 @@ impl Server {
             Arc::clone(&self.broker),
             stop_rx.clone(),
         ));
+        let share_expiry =
+            tokio::spawn(share_expiry::run(Arc::clone(&self.broker), stop_rx.clone()));
         tokio::pin!(shutdown);
         self.readiness.mark_listener_open();
         loop {
@@ -189,6 +192,7 @@ impl Server {
         let _ = checkpoints.await;
         let _ = txn_timeouts.await;
         let _ = offset_expiry.await;
+        let _ = share_expiry.await;
         let broker = Arc::clone(&self.broker);
         let _ = tokio::task::spawn_blocking(move || broker.topics.close_all()).await;
         if let Some(http) = self.http {

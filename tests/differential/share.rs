@@ -312,6 +312,29 @@ pub fn cases(versions: &dyn Fn(i16) -> Vec<i16>) -> Vec<(String, Exchange)> {
             alter("share.auto.offset.reset", "sometimes"),
         );
         add(
+            format!("IncrementalAlterConfigs v{v}: group share.auto.offset.reset by_duration"),
+            alter("share.auto.offset.reset", "by_duration:P1DT2H30M1.5S"),
+        );
+        for (i, bad) in ["by_duration:-PT1H", "by_duration:P1W", "by_duration:PT"]
+            .iter()
+            .enumerate()
+        {
+            add(
+                format!(
+                    "IncrementalAlterConfigs v{v}: group share.auto.offset.reset bad duration {i}"
+                ),
+                alter("share.auto.offset.reset", bad),
+            );
+        }
+        add(
+            format!("IncrementalAlterConfigs v{v}: group share.isolation.level read_committed"),
+            alter("share.isolation.level", "read_committed"),
+        );
+        add(
+            format!("IncrementalAlterConfigs v{v}: group share.isolation.level bad"),
+            alter("share.isolation.level", "READ_COMMITTED"),
+        );
+        add(
             format!("IncrementalAlterConfigs v{v}: group config unknown"),
             alter("share.no.such.config", "1"),
         );

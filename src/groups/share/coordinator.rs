@@ -6,9 +6,9 @@
 //! request that caused it is answered. Callers run these methods on the blocking pool
 //! (`api::blocking`), since they write files.
 //!
-//! Session timeouts and acquisition-lock expiry are applied lazily, at the next call that
-//! looks at the group or partition: nothing can observe the difference, because only those
-//! calls read the state.
+//! Session timeouts and acquisition-lock expiry are applied by a periodic tick
+//! ([`ShareGroups::expire`], driven by `server::share_expiry`), and again at every call that
+//! looks at the group or partition, so no call ever sees an expired lock or member.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::io;
@@ -35,6 +35,8 @@ pub struct ShareSettings {
     pub session_timeout: Duration,
     /// Heartbeat interval given to members.
     pub heartbeat_interval: Duration,
+    /// Share sessions held at most (`group.share.max.share.sessions`).
+    pub max_sessions: usize,
 }
 
 /// A topic partition by id.
@@ -93,6 +95,8 @@ pub struct ShareMemberDescription {
     pub rack_id: Option<String>,
     /// Client id.
     pub client_id: String,
+    /// Client host of the member's last heartbeat.
+    pub client_host: String,
     /// Subscribed topic names.
     pub topics: Vec<String>,
 }
@@ -280,7 +284,8 @@ impl ShareGroups {
     }
 
     /// Validates a request's share session epoch and updates the session: 0 opens one
-    /// (replacing any), -1 ends it after this request (with `close` giving back the member's
+    /// (replacing any; SHARE_SESSION_LIMIT_REACHED when the broker already holds
+    /// `max_sessions` others, as Kafka's `ShareSessionCache` answers), -1 ends it after this request (with `close` giving back the member's
     /// records), anything else must be the epoch the session expects next. `add` and `forget`
     /// change its partitions. Returns the session's partitions.
     pub fn session(
@@ -294,6 +299,11 @@ impl ShareGroups {
         let mut st = self.lock();
         let key = (group_id.to_string(), member_id.to_string());
         if epoch == 0 {
+            // As Kafka: the member's old session goes first, then the cache must have room.
+            st.sessions.remove(&key);
+            if st.sessions.len() >= self.settings.max_sessions {
+                return Err(BrokerError::ShareSessionLimitReached);
+            }
             st.sessions.insert(
                 key.clone(),
                 Session {
@@ -364,15 +374,18 @@ impl ShareGroups {
     }
 
     /// Prepares a fetch of one partition: initializes its state on first use (delivery
-    /// starts at `log_end`, or at `log_start` when the group's `share.auto.offset.reset` is
-    /// earliest), drops what the log no longer holds, gives back expired locks, and says
+    /// starts at `log_end`, at `log_start` when the group's `share.auto.offset.reset` is
+    /// earliest, or at `by_time` for a by_duration reset: the offset the caller looked up by
+    /// timestamp), drops what the log no longer holds, gives back expired locks, and says
     /// where to read from (`None`: nothing to acquire now).
+    #[allow(clippy::too_many_arguments)]
     pub fn read_from(
         &self,
         group_id: &str,
         tp: TopicIdPartition,
         log_start: i64,
         log_end: i64,
+        by_time: Option<i64>,
         now: Instant,
     ) -> Option<i64> {
         let mut st = self.lock();
@@ -383,7 +396,11 @@ impl ShareGroups {
                 .configs
                 .get(group_id)
                 .is_some_and(config::starts_at_earliest);
-            let start = if earliest { log_start } else { log_end };
+            let start = match by_time {
+                _ if earliest => log_start,
+                Some(offset) => offset.clamp(log_start, log_end.max(log_start)),
+                None => log_end,
+            };
             st.partitions
                 .insert(key.clone(), SharePartition::new(start));
             st.dirty.insert(key.clone());
@@ -399,8 +416,8 @@ impl ShareGroups {
         from
     }
 
-    /// Acquires for `member_id` what is available in `from..upto` of one partition (see
-    /// [`SharePartition::acquire`]).
+    /// Acquires for `member_id` what is available in `from..upto` of one partition, archiving
+    /// the offsets of `skip` instead (see [`SharePartition::acquire_skipping`]).
     #[allow(clippy::too_many_arguments)]
     pub fn acquire(
         &self,
@@ -410,15 +427,89 @@ impl ShareGroups {
         from: i64,
         upto: i64,
         max_records: usize,
+        skip: &[(i64, i64)],
         now: Instant,
     ) -> Vec<AcquiredRange> {
         let mut st = self.lock();
         let limits = self.limits(&st, group_id);
         let key = (group_id.to_string(), tp.0, tp.1);
-        st.partitions
-            .get_mut(&key)
-            .map(|p| p.acquire(member_id, from, upto, max_records, now, &limits))
-            .unwrap_or_default()
+        let Some(p) = st.partitions.get_mut(&key) else {
+            return Vec::new();
+        };
+        let before = p.start();
+        let got = p.acquire_skipping(member_id, from, upto, max_records, skip, now, &limits);
+        if p.start() != before {
+            st.dirty.insert(key);
+        }
+        got
+    }
+
+    /// The duration of `group_id`'s by_duration `share.auto.offset.reset`, while `tp` has no
+    /// share state yet: the caller then looks up where the partition starts (by timestamp,
+    /// which reads the log, so not under this lock) and passes it to
+    /// [`ShareGroups::read_from`].
+    pub fn uninitialized_by_duration(
+        &self,
+        group_id: &str,
+        tp: TopicIdPartition,
+    ) -> Option<Duration> {
+        let st = self.lock();
+        if st
+            .partitions
+            .contains_key(&(group_id.to_string(), tp.0, tp.1))
+        {
+            return None;
+        }
+        st.configs.get(group_id).and_then(config::reset_by_duration)
+    }
+
+    /// Whether `group_id` reads committed records only (`share.isolation.level`).
+    pub fn read_committed(&self, group_id: &str) -> bool {
+        self.lock()
+            .configs
+            .get(group_id)
+            .is_some_and(config::reads_committed)
+    }
+
+    /// The periodic tick: removes the members whose session expired by `now` (giving back
+    /// their records and ending their share sessions) and gives back every acquisition lock
+    /// expired by `now`, as available or, at the delivery-count limit, archived; so the next
+    /// fetcher and DescribeShareGroupOffsets see them without waiting for a ShareFetch of the
+    /// partition. Returns how many records changed and the [`Syncer`] making it durable.
+    pub fn expire(&self, now: Instant) -> Result<(usize, Option<Syncer>), BrokerError> {
+        let mut st = self.lock();
+        let timeout = self.settings.session_timeout;
+        let ids: Vec<String> = st.groups.keys().cloned().collect();
+        let mut changed = 0;
+        for group_id in &ids {
+            let limits = self.limits(&st, group_id);
+            let gone = match st.groups.get_mut(group_id) {
+                Some(g) => g.expire(now, timeout),
+                None => continue,
+            };
+            for m in &gone {
+                changed += release_member(&mut st, group_id, m, &limits);
+            }
+        }
+        let limits: HashMap<String, Limits> = ids
+            .iter()
+            .map(|g| (g.clone(), self.limits(&st, g)))
+            .collect();
+        let State {
+            partitions, dirty, ..
+        } = &mut *st;
+        for (key, p) in partitions.iter_mut() {
+            let Some(l) = limits.get(&key.0) else {
+                continue;
+            };
+            let n = p.expire_locks(now, l);
+            if n > 0 {
+                changed += n;
+                dirty.insert(key.clone());
+            }
+        }
+        let syncer = self.persist(&mut st)?;
+        Ok((changed, syncer))
     }
 
     /// Writes the states of the partitions initialized on a fetch; the caller syncs.
@@ -597,17 +688,22 @@ fn ack_one(
 
 /// Gives back every record `member_id` holds in the group and ends its share session (a
 /// member that left or timed out starts a new one if it comes back).
-fn release_member(st: &mut State, group_id: &str, member_id: &str, limits: &Limits) {
+/// Returns how many records were given back.
+fn release_member(st: &mut State, group_id: &str, member_id: &str, limits: &Limits) -> usize {
     st.sessions
         .remove(&(group_id.to_string(), member_id.to_string()));
     let State {
         partitions, dirty, ..
     } = st;
+    let mut released = 0;
     for (key, p) in partitions.iter_mut().filter(|(k, _)| k.0 == group_id) {
-        if p.release_member(member_id, limits) > 0 {
+        let n = p.release_member(member_id, limits);
+        if n > 0 {
+            released += n;
             dirty.insert(key.clone());
         }
     }
+    released
 }
 
 fn describe(g: &ShareGroup) -> ShareGroupDescription {
@@ -623,8 +719,13 @@ fn describe(g: &ShareGroup) -> ShareGroupDescription {
                 epoch: m.epoch,
                 rack_id: m.rack_id.clone(),
                 client_id: m.client_id.clone(),
+                client_host: m.client_host.clone(),
                 topics: m.topics.clone(),
             })
             .collect(),
     }
 }
+
+#[cfg(test)]
+#[path = "coordinator_tests.rs"]
+mod tests;

@@ -26,6 +26,8 @@ pub struct ShareMember {
     pub rack_id: Option<String>,
     /// Client id.
     pub client_id: String,
+    /// Address of the client's last heartbeat (`/127.0.0.1`), as Kafka shows it.
+    pub client_host: String,
     /// The assignment last sent to the member.
     pub sent: Option<Assignment>,
     last_seen: Instant,
@@ -44,6 +46,8 @@ pub struct ShareHeartbeat {
     pub topics: Option<Vec<String>>,
     /// Client id from the request header.
     pub client_id: String,
+    /// Address of the connection the heartbeat came on (`/127.0.0.1`).
+    pub client_host: String,
 }
 
 /// The answer to a heartbeat.
@@ -133,6 +137,7 @@ impl ShareGroup {
                         topics,
                         rack_id: hb.rack_id.clone(),
                         client_id: hb.client_id.clone(),
+                        client_host: hb.client_host.clone(),
                         sent: None,
                         last_seen: now,
                     },
@@ -147,6 +152,8 @@ impl ShareGroup {
                     return Err(BrokerError::FencedMemberEpoch);
                 }
                 m.last_seen = now;
+                m.client_id = hb.client_id.clone();
+                m.client_host = hb.client_host.clone();
                 if let Some(topics) = hb.topics.clone() {
                     if topics != m.topics {
                         m.topics = topics;
@@ -197,6 +204,7 @@ mod tests {
             rack_id: None,
             topics: topics.map(|t| t.iter().map(|s| s.to_string()).collect()),
             client_id: "c".into(),
+            client_host: "/127.0.0.1".into(),
         }
     }
 

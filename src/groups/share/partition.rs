@@ -244,6 +244,25 @@ impl SharePartition {
         now: Instant,
         limits: &Limits,
     ) -> Vec<AcquiredRange> {
+        self.acquire_skipping(member, from, upto, max_records, &[], now, limits)
+    }
+
+    /// [`SharePartition::acquire`], except that the offsets inside the inclusive ranges of
+    /// `skip` (records a read_committed group must never see: aborted transactions and
+    /// transaction markers) are archived as the scan reaches them instead of acquired, and
+    /// count against no budget but the in-flight window.
+    #[allow(clippy::too_many_arguments)]
+    pub fn acquire_skipping(
+        &mut self,
+        member: &str,
+        from: i64,
+        upto: i64,
+        max_records: usize,
+        skip: &[(i64, i64)],
+        now: Instant,
+        limits: &Limits,
+    ) -> Vec<AcquiredRange> {
+        let skipped = |o: i64| skip.iter().any(|(f, l)| (*f..=*l).contains(&o));
         let deadline = now + limits.lock_duration;
         let mut taken: Vec<(i64, u16)> = Vec::new();
         // `from..` never runs backwards, whatever changed since the caller's read.
@@ -252,7 +271,9 @@ impl SharePartition {
             if taken.len() >= max_records {
                 break;
             }
-            if r.state == RecordState::Available {
+            if r.state == RecordState::Available && skipped(*offset) {
+                r.state = RecordState::Archived;
+            } else if r.state == RecordState::Available {
                 r.delivery_count = r.delivery_count.saturating_add(1);
                 r.state = RecordState::Acquired {
                     member: member.to_string(),
@@ -266,19 +287,25 @@ impl SharePartition {
             && taken.len() < max_records
             && self.records.len() < limits.max_in_flight as usize
         {
+            let state = if skipped(self.end) {
+                RecordState::Archived
+            } else {
+                taken.push((self.end, 1));
+                RecordState::Acquired {
+                    member: member.to_string(),
+                    deadline,
+                }
+            };
             self.records.insert(
                 self.end,
                 InFlight {
-                    state: RecordState::Acquired {
-                        member: member.to_string(),
-                        deadline,
-                    },
+                    state,
                     delivery_count: 1,
                 },
             );
-            taken.push((self.end, 1));
             self.end += 1;
         }
+        self.advance_start();
         ranges(&taken)
     }
 

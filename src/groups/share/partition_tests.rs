@@ -216,3 +216,25 @@ fn an_acquisition_past_the_window_or_backwards_takes_nothing() {
     assert!(p.acquire("a", 7, 3, 10, now, &l).is_empty(), "backwards");
     assert_eq!(p.in_flight(), 0);
 }
+
+#[test]
+fn skipped_offsets_are_archived_never_acquired() {
+    let (l, now) = (limits(), Instant::now());
+    let mut p = SharePartition::new(0);
+    // 0-1 data, 2 marker, 3-4 aborted, 5 marker, 6 data.
+    let skip = [(2, 2), (3, 4), (5, 5)];
+    assert_eq!(
+        p.acquire_skipping("a", 0, 7, 100, &skip, now, &l),
+        vec![range(0, 1, 1), range(6, 6, 1)]
+    );
+    assert_eq!(p.state(3), Some(&RecordState::Archived));
+    p.acknowledge("a", 0, 1, &[AckType::Accept], now, &l)
+        .expect("ack");
+    assert_eq!(p.start(), 6, "the start moves past the archived records");
+    // Skipped records at the start of the window leave it at once.
+    let mut q = SharePartition::new(0);
+    assert!(q
+        .acquire_skipping("a", 0, 3, 100, &[(0, 2)], now, &l)
+        .is_empty());
+    assert_eq!((q.start(), q.end(), q.in_flight()), (3, 3, 0));
+}

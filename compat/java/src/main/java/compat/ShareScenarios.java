@@ -20,6 +20,7 @@ import org.apache.kafka.clients.admin.ListGroupsOptions;
 import org.apache.kafka.clients.admin.ShareGroupDescription;
 import org.apache.kafka.clients.consumer.AcknowledgeType;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.KafkaShareConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -46,6 +47,9 @@ final class ShareScenarios {
         s.put("share.delivery-limit-archives", ShareScenarios::deliveryLimitArchives);
         s.put("share.stalled-worker-lock-expires", ShareScenarios::stalledWorkerLockExpires);
         s.put("share.earliest-by-group-config", ShareScenarios::earliestByGroupConfig);
+        s.put("share.seed-story-stream-and-queue", ShareScenarios::seedStory);
+        s.put("share.read-committed", ShareScenarios::readCommitted);
+        s.put("share.reset-by-duration", ShareScenarios::resetByDuration);
     }
 
     static final String WARM = "warm-";
@@ -90,9 +94,71 @@ final class ShareScenarios {
      * worker gets work, and every record is processed exactly once.
      */
     static void workersExactlyOnce(Env e) throws Exception {
-        int workers = 5, partitions = 2, total = 200;
-        String topic = e.createTopic("t", partitions);
-        String group = e.name("g");
+        int workers = 5, total = 200;
+        String topic = e.createTopic("t", 2);
+        Map<Integer, List<String>> got = runWorkers(e, topic, e.name("g"), workers, total);
+        checkExactlyOnce(got, total);
+        for (Map.Entry<Integer, List<String>> w : got.entrySet()) {
+            check(!w.getValue().isEmpty(), "worker %d of %d got no work: %s", w.getKey(), workers, sizes(got));
+        }
+    }
+
+    /**
+     * The seed story: a stream group ("search", a classic consumer group) and a share group
+     * ("indexing", five workers, more than partitions) read the same 2-partition topic. The stream
+     * group sees every record once, in partition order; the indexing workers together process every
+     * record exactly once, and more than two of them receive work.
+     */
+    static void seedStory(Env e) throws Exception {
+        int workers = 5, total = 200;
+        String topic = e.createTopic("posts", 2);
+        KafkaConsumer<String, String> search = e.consumer("group.id", e.name("search"));
+        search.subscribe(List.of(topic));
+        Map<Integer, List<String>> got = runWorkers(e, topic, e.name("indexing"), workers, total);
+        Map<Integer, List<ConsumerRecord<String, String>>> streamed = new HashMap<>();
+        streamed.put(0, new ArrayList<>());
+        streamed.put(1, new ArrayList<>());
+        Runnable read = () -> {
+            for (ConsumerRecord<String, String> r : search.poll(Duration.ofMillis(100))) {
+                if (!r.value().startsWith(WARM)) streamed.get(r.partition()).add(r);
+            }
+        };
+        Env.eventually(60000, () -> {
+            read.run();
+            return streamed.get(0).size() + streamed.get(1).size() >= total;
+        }, () -> "the search group read " + (streamed.get(0).size() + streamed.get(1).size()) + " of " + total);
+        long until = System.currentTimeMillis() + 1000; // a duplicate, if any, would show now
+        while (System.currentTimeMillis() < until) read.run();
+        for (int part = 0; part < 2; part++) {
+            List<String> want = new ArrayList<>();
+            for (int i = part; i < total; i += 2) want.add("r" + i);
+            checkEq(want, Env.values(streamed.get(part)), "search group, partition " + part + ", in order");
+            long last = -1;
+            for (ConsumerRecord<String, String> r : streamed.get(part)) {
+                check(r.offset() > last, "search group, partition %d: offset %d after %d", part, r.offset(), last);
+                last = r.offset();
+            }
+        }
+        checkExactlyOnce(got, total);
+        long busy = got.values().stream().filter(l -> !l.isEmpty()).count();
+        check(busy > 2, "only %d indexing workers of %d received work: %s", busy, workers, sizes(got));
+    }
+
+    static void checkExactlyOnce(Map<Integer, List<String>> got, int total) {
+        List<String> all = new ArrayList<>();
+        got.values().forEach(all::addAll);
+        checkEq(total, all.size(), "records processed (with duplicates)");
+        checkEq(total, new TreeSet<>(all).size(), "distinct records processed");
+    }
+
+    /**
+     * Runs {@code workers} implicit-acknowledgement share consumers of {@code group} on a
+     * 2-partition topic while {@code total} records r0.. are sent alternately to partitions 0 and 1
+     * (after the warm-up), until they processed that many; returns what each worker processed.
+     */
+    static Map<Integer, List<String>> runWorkers(Env e, String topic, String group, int workers, int total)
+            throws Exception {
+        int partitions = 2;
         Map<Integer, List<String>> got = new ConcurrentHashMap<>();
         Set<Integer> warmSeen = ConcurrentHashMap.newKeySet();
         AtomicBoolean stop = new AtomicBoolean();
@@ -143,13 +209,7 @@ final class ShareScenarios {
             for (Thread t : threads) t.join(30000);
         }
         check(errors.isEmpty(), "a worker failed: %s", errors.isEmpty() ? "" : Main.describe(errors.get(0)));
-        List<String> all = new ArrayList<>();
-        got.values().forEach(all::addAll);
-        checkEq(total, all.size(), "records processed (with duplicates)");
-        checkEq(total, new TreeSet<>(all).size(), "distinct records processed");
-        for (Map.Entry<Integer, List<String>> w : got.entrySet()) {
-            check(!w.getValue().isEmpty(), "worker %d of %d got no work: %s", w.getKey(), workers, sizes(got));
-        }
+        return got;
     }
 
     static Map<Integer, Integer> sizes(Map<Integer, List<String>> got) {
@@ -252,6 +312,9 @@ final class ShareScenarios {
                 throw new RuntimeException(ex);
             }
         }, () -> "the share group never showed one member with both partitions");
+        ShareGroupDescription described = e.admin().describeShareGroups(List.of(group)).all().get().get(group);
+        checkEq("/127.0.0.1", described.members().iterator().next().host(),
+                "member host (the address of its heartbeat connection)");
         Collection<GroupListing> listed = e.admin().listGroups(new ListGroupsOptions().withTypes(Set.of(GroupType.SHARE))).all().get();
         Optional<GroupListing> mine = listed.stream().filter(g -> g.groupId().equals(group)).findFirst();
         check(mine.isPresent(), "listGroups(share) does not list %s", group);
@@ -370,6 +433,97 @@ final class ShareScenarios {
             for (ConsumerRecord<String, String> r : c.poll(Duration.ofMillis(200))) got.add(r.value());
         }
         checkEq(10, got.size(), "records sent before the group existed, delivered: " + got);
+    }
+
+    /**
+     * share.isolation.level=read_committed (a GROUP config): the group gets the records of
+     * committed transactions and plain records, never those of an aborted transaction, and
+     * nothing behind an open transaction until it commits. A read_uncommitted group (the default)
+     * on the same topic gets every record, the aborted ones too.
+     */
+    static void readCommitted(Env e) throws Exception {
+        String topic = e.createTopic("t", 1);
+        String rc = e.name("rc"), ru = e.name("ru");
+        setGroupConfigs(e, rc, "share.auto.offset.reset", "earliest", "share.isolation.level", "read_committed");
+        setGroupConfigs(e, ru, "share.auto.offset.reset", "earliest");
+        KafkaProducer<String, String> tx = e.producer("transactional.id", e.name("tx"));
+        KafkaProducer<String, String> plain = e.producer();
+        tx.initTransactions();
+        String[][] txns = {{"c1", "c2"}, {"a1", "a2"}};
+        for (String[] values : txns) {
+            tx.beginTransaction();
+            for (String v : values) tx.send(new ProducerRecord<>(topic, 0, null, v));
+            tx.flush();
+            if (values[0].startsWith("c")) tx.commitTransaction();
+            else tx.abortTransaction();
+        }
+        plain.send(new ProducerRecord<>(topic, 0, null, "p1")).get();
+        tx.beginTransaction();
+        tx.send(new ProducerRecord<>(topic, 0, null, "o1"));
+        tx.flush();
+        plain.send(new ProducerRecord<>(topic, 0, null, "p2")).get();
+        KafkaShareConsumer<String, String> c = e.track(consumer(e, rc, false));
+        c.subscribe(List.of(topic));
+        List<String> got = new ArrayList<>();
+        long until = System.currentTimeMillis() + 30000;
+        while (got.size() < 3 && System.currentTimeMillis() < until) {
+            for (ConsumerRecord<String, String> r : c.poll(Duration.ofMillis(200))) got.add(r.value());
+        }
+        until = System.currentTimeMillis() + 2000; // what is behind the open transaction stays there
+        while (System.currentTimeMillis() < until) {
+            for (ConsumerRecord<String, String> r : c.poll(Duration.ofMillis(200))) got.add(r.value());
+        }
+        checkEq(List.of("c1", "c2", "p1"), got, "read_committed records before the open transaction commits");
+        tx.commitTransaction();
+        until = System.currentTimeMillis() + 30000;
+        while (got.size() < 5 && System.currentTimeMillis() < until) {
+            for (ConsumerRecord<String, String> r : c.poll(Duration.ofMillis(200))) got.add(r.value());
+        }
+        checkEq(List.of("c1", "c2", "p1", "o1", "p2"), got, "read_committed records after the commit");
+        KafkaShareConsumer<String, String> u = e.track(consumer(e, ru, false));
+        u.subscribe(List.of(topic));
+        List<String> all = new ArrayList<>();
+        until = System.currentTimeMillis() + 30000;
+        while (all.size() < 7 && System.currentTimeMillis() < until) {
+            for (ConsumerRecord<String, String> r : u.poll(Duration.ofMillis(200))) all.add(r.value());
+        }
+        checkEq(List.of("c1", "c2", "a1", "a2", "p1", "o1", "p2"), all, "read_uncommitted records");
+    }
+
+    /**
+     * share.auto.offset.reset=by_duration:PT1H (KIP-1106): a new share group starts at the first
+     * record of the last hour, skipping older ones; a negative or malformed duration is refused.
+     */
+    static void resetByDuration(Env e) throws Exception {
+        String topic = e.createTopic("t", 1);
+        String group = e.name("g");
+        KafkaProducer<String, String> p = e.producer();
+        long now = System.currentTimeMillis();
+        for (int i = 0; i < 3; i++) p.send(new ProducerRecord<>(topic, 0, now - 7_200_000L, null, "old" + i));
+        for (int i = 0; i < 2; i++) p.send(new ProducerRecord<>(topic, 0, now - 60_000L, null, "new" + i));
+        p.flush();
+        var res = new org.apache.kafka.common.config.ConfigResource(
+                org.apache.kafka.common.config.ConfigResource.Type.GROUP, group);
+        for (String bad : List.of("by_duration:-PT1H", "by_duration:P1W")) {
+            var op = new org.apache.kafka.clients.admin.AlterConfigOp(
+                    new org.apache.kafka.clients.admin.ConfigEntry("share.auto.offset.reset", bad),
+                    org.apache.kafka.clients.admin.AlterConfigOp.OpType.SET);
+            Env.expectError(e.admin().incrementalAlterConfigs(Map.of(res, List.of(op))).all(),
+                    org.apache.kafka.common.errors.InvalidConfigurationException.class, "share.auto.offset.reset=" + bad);
+        }
+        setGroupConfigs(e, group, "share.auto.offset.reset", "by_duration:PT1H");
+        KafkaShareConsumer<String, String> c = e.track(consumer(e, group, false));
+        c.subscribe(List.of(topic));
+        List<String> got = new ArrayList<>();
+        long until = System.currentTimeMillis() + 30000;
+        while (got.size() < 2 && System.currentTimeMillis() < until) {
+            for (ConsumerRecord<String, String> r : c.poll(Duration.ofMillis(200))) got.add(r.value());
+        }
+        until = System.currentTimeMillis() + 1000;
+        while (System.currentTimeMillis() < until) {
+            for (ConsumerRecord<String, String> r : c.poll(Duration.ofMillis(200))) got.add(r.value());
+        }
+        checkEq(List.of("new0", "new1"), got, "records of the last hour");
     }
 
     static void sleep(long ms) {
