@@ -184,22 +184,39 @@ async fn consume_loop(
                 }
                 parsed_upto = parsed_upto.max(header.next_offset());
             }
-            let pending = acks.entry(partition).or_default();
-            for range in &ranges {
-                for offset in range.first..=range.last {
-                    let t = match done.get(&offset) {
-                        Some(t) => *t,
-                        // Acquired but not printed: give it back to the group.
-                        None if present.contains(&offset) || offset >= parsed_upto => ACK_RELEASE,
-                        // Inside the batches read, yet no record: a gap.
-                        None => ACK_GAP,
-                    };
-                    pending.insert(offset, t);
-                }
-            }
+            acks.entry(partition).or_default().extend(settle(
+                &ranges,
+                &done,
+                &present,
+                parsed_upto,
+            ));
         }
     }
     Ok(())
+}
+
+/// The acknowledgement of every offset in the acquired `ranges`: the type in `done` for a
+/// printed record; RELEASE for a record not printed (`present`) or an offset past the batches
+/// read (`parsed_upto`), so that another member gets it; GAP for an offset inside the batches
+/// read that has no record (a control record, or compacted away).
+fn settle(
+    ranges: &[Acquired],
+    done: &BTreeMap<i64, i8>,
+    present: &BTreeSet<i64>,
+    parsed_upto: i64,
+) -> BTreeMap<i64, i8> {
+    let mut out = BTreeMap::new();
+    for range in ranges {
+        for offset in range.first..=range.last {
+            let t = match done.get(&offset) {
+                Some(t) => *t,
+                None if present.contains(&offset) || offset >= parsed_upto => ACK_RELEASE,
+                None => ACK_GAP,
+            };
+            out.insert(offset, t);
+        }
+    }
+    out
 }
 
 /// The delivery count of `offset` if it lies in one of the acquired `ranges`.
@@ -267,5 +284,29 @@ mod tests {
         assert_eq!(delivery_count(&ranges, 4), Some(1));
         assert_eq!(delivery_count(&ranges, 7), Some(3));
         assert_eq!(delivery_count(&ranges, 5), None);
+    }
+
+    #[test]
+    fn every_acquired_offset_is_settled() {
+        let ranges = [Acquired {
+            partition: 0,
+            first: 0,
+            last: 5,
+            delivery_count: 1,
+        }];
+        let done: BTreeMap<i64, i8> = [(0, ACK_REJECT), (1, ACK_ACCEPT)].into_iter().collect();
+        let present: BTreeSet<i64> = [0, 1, 2].into_iter().collect();
+        let got: Vec<(i64, i8)> = settle(&ranges, &done, &present, 4).into_iter().collect();
+        assert_eq!(
+            got,
+            vec![
+                (0, ACK_REJECT),
+                (1, ACK_ACCEPT),
+                (2, ACK_RELEASE),
+                (3, ACK_GAP),
+                (4, ACK_RELEASE),
+                (5, ACK_RELEASE),
+            ]
+        );
     }
 }
