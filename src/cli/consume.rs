@@ -17,9 +17,8 @@ use kalfka_protocol::records::batches;
 
 use super::client::{CliError, Client};
 use super::encoding::Encoding;
-use super::format::{record_json, ConsumedRecord, Format};
+use super::format::{print_record, ConsumedRecord, Format};
 use super::member::{Member, Pulse};
-use super::output::emit_bytes;
 use super::records::{list_offset, topic_partitions, EARLIEST, LATEST};
 use super::suggest::topic_hint;
 
@@ -78,10 +77,12 @@ pub struct ConsumeArgs {
     /// Only this partition (default: all).
     #[arg(short, long)]
     pub partition: Option<i32>,
-    /// Where to start: beginning, end, N (an offset), -N (N records before the end) or
-    /// @MS (the first record at or after a timestamp in ms).
-    #[arg(short = 'o', long, value_parser = parse_start, allow_hyphen_values = true, default_value = "end")]
-    pub offset: StartOffset,
+    /// Where to start: beginning, end (the default), N (an offset), -N (N records before the
+    /// end) or @MS (the first record at or after a timestamp in ms). With --share-group only
+    /// beginning or end: sets the group's share.auto.offset.reset (earliest or latest), which
+    /// applies to partitions the group has not started reading.
+    #[arg(short = 'o', long, value_parser = parse_start, allow_hyphen_values = true)]
+    pub offset: Option<StartOffset>,
     /// Same as `-o beginning`.
     #[arg(long, conflicts_with = "offset")]
     pub from_beginning: bool,
@@ -105,6 +106,27 @@ pub struct ConsumeArgs {
     /// members, start from its committed offsets (else -o) and commit what was printed.
     #[arg(short = 'g', long, conflicts_with = "partition")]
     pub group: Option<String>,
+    /// Consume as a member of this share group (a queue, KIP-932): records are spread over
+    /// its members, each printed record is acknowledged with --ack, and its delivery count
+    /// is shown (`%d`, JSON `delivery_count`). Without --follow, stops when no record came
+    /// for --idle-timeout-ms (default 2000).
+    #[arg(long, conflicts_with_all = ["partition", "group"])]
+    pub share_group: Option<String>,
+    /// How each printed record is acknowledged to the share group: accept (done), release
+    /// (deliver it again, to any member) or reject (never deliver it again).
+    #[arg(long, value_enum, default_value_t = AckMode::Accept, requires = "share_group")]
+    pub ack: AckMode,
+}
+
+/// How a share-group member acknowledges the records it printed (`--ack`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum AckMode {
+    /// The record is processed: never delivered again.
+    Accept,
+    /// Give the record back: it is delivered again (its delivery count grows).
+    Release,
+    /// The record cannot be processed: never delivered again.
+    Reject,
 }
 
 /// One partition's read position.
@@ -148,14 +170,18 @@ async fn positions(
 }
 
 /// Consumes and prints records until the end (or forever with `--follow`), `--count`,
-/// `--idle-timeout-ms` or SIGINT; with `--group`, as a member of the group that commits.
+/// `--idle-timeout-ms` or SIGINT; with `--group`, as a member of the group that commits;
+/// with `--share-group`, as a share-group member ([`super::share_consume`]).
 pub async fn consume(client: &mut Client, args: ConsumeArgs, json: bool) -> Result<(), CliError> {
     let format = Format::parse(args.format.as_deref().unwrap_or("%s\\n"))
         .map_err(|e| CliError::Usage(e.to_string()))?;
+    if args.share_group.is_some() {
+        return super::share_consume::consume(client, args, format, json).await;
+    }
     let start = if args.from_beginning {
         StartOffset::Beginning
     } else {
-        args.offset
+        args.offset.unwrap_or(StartOffset::End)
     };
     let mut member = None;
     let assigned: Vec<(i32, Option<i64>)> = match args.group.as_deref() {
@@ -262,14 +288,9 @@ pub async fn consume(client: &mut Client, args: ConsumeArgs, json: bool) -> Resu
                                     .iter()
                                     .map(|h| (h.key.as_str(), h.value.as_deref()))
                                     .collect(),
+                                delivery_count: None,
                             };
-                            let shown = if json {
-                                let line = record_json(&record, args.encoding).to_string();
-                                emit_bytes(line.as_bytes(), true)
-                            } else {
-                                emit_bytes(&format.render(&record, args.encoding), false)
-                            };
-                            if !shown {
+                            if !print_record(&record, &format, args.encoding, json) {
                                 // stdout is closed (`| head`): nobody reads any more.
                                 break 'fetching;
                             }

@@ -26,6 +26,9 @@ pub struct ConsumedRecord<'a> {
     pub value: Option<&'a [u8]>,
     /// Headers in order: key and value (null allowed).
     pub headers: Vec<(&'a str, Option<&'a [u8]>)>,
+    /// How many times the record has been delivered to the share group (share consumption
+    /// only; `None` otherwise).
+    pub delivery_count: Option<i16>,
 }
 
 /// A piece of a parsed `--format`.
@@ -41,6 +44,7 @@ enum Piece {
     Timestamp,
     KeyLength,
     ValueLength,
+    DeliveryCount,
 }
 
 /// A parsed kcat-style format string.
@@ -49,13 +53,15 @@ pub struct Format(Vec<Piece>);
 
 /// A format string with an unknown `%` token or a trailing `%`/`\`.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
-#[error("invalid --format: {0} (tokens: %t %p %o %k %s %h %T %K %S %%, escapes: \\n \\t \\r \\\\)")]
+#[error(
+    "invalid --format: {0} (tokens: %t %p %o %k %s %h %T %K %S %d %%, escapes: \\n \\t \\r \\\\)"
+)]
 pub struct FormatError(String);
 
 impl Format {
     /// Parses kcat's tokens: `%t` topic, `%p` partition, `%o` offset, `%k` key, `%s` value,
     /// `%h` headers (`k=v,k2=v2`), `%T` timestamp (ms), `%K`/`%S` key/value length (-1 for
-    /// null), `%%`; escapes `\n`, `\t`, `\r`, `\\`.
+    /// null), `%d` delivery count (share groups; empty otherwise), `%%`; escapes `\n`, `\t`, `\r`, `\\`.
     pub fn parse(spec: &str) -> Result<Format, FormatError> {
         let mut pieces = Vec::new();
         let mut literal = Vec::new();
@@ -76,6 +82,7 @@ impl Format {
                         'T' => Piece::Timestamp,
                         'K' => Piece::KeyLength,
                         'S' => Piece::ValueLength,
+                        'd' => Piece::DeliveryCount,
                         '%' => {
                             literal.push(b'%');
                             continue;
@@ -133,6 +140,11 @@ impl Format {
                 Piece::ValueLength => {
                     out.extend_from_slice(len(record.value).to_string().as_bytes())
                 }
+                Piece::DeliveryCount => {
+                    if let Some(n) = record.delivery_count {
+                        out.extend_from_slice(n.to_string().as_bytes())
+                    }
+                }
                 Piece::Headers => {
                     for (i, (k, v)) in record.headers.iter().enumerate() {
                         if i > 0 {
@@ -150,10 +162,10 @@ impl Format {
 }
 
 /// `record` as one JSON object: numbers as numbers, a null key or value as `null`, headers as
-/// an array of `{key, value}`.
+/// an array of `{key, value}`; `delivery_count` only for a record of a share group.
 pub fn record_json(record: &ConsumedRecord<'_>, encoding: Encoding) -> Value {
     let bytes = |b: Option<&[u8]>| b.map(|b| encoding.encode_string(b));
-    json!({
+    let mut v = json!({
         "topic": record.topic,
         "partition": record.partition,
         "offset": record.offset,
@@ -165,7 +177,27 @@ pub fn record_json(record: &ConsumedRecord<'_>, encoding: Encoding) -> Value {
             .iter()
             .map(|(k, v)| json!({ "key": k, "value": bytes(*v) }))
             .collect::<Vec<_>>(),
-    })
+    });
+    if let (Some(n), Some(o)) = (record.delivery_count, v.as_object_mut()) {
+        o.insert("delivery_count".into(), json!(n));
+    }
+    v
+}
+
+/// Prints `record` to stdout (one JSON line with `json`, else in `format`) and flushes;
+/// `false` when stdout is closed (`| head`), so nobody reads any more.
+pub fn print_record(
+    record: &ConsumedRecord<'_>,
+    format: &Format,
+    encoding: Encoding,
+    json: bool,
+) -> bool {
+    if json {
+        let line = record_json(record, encoding).to_string();
+        super::output::emit_bytes(line.as_bytes(), true)
+    } else {
+        super::output::emit_bytes(&format.render(record, encoding), false)
+    }
 }
 
 #[cfg(test)]
@@ -181,6 +213,7 @@ mod tests {
             key: None,
             value: Some(b"v\x00"),
             headers: vec![("a", Some(b"1")), ("b", None)],
+            delivery_count: None,
         }
     }
 
@@ -197,6 +230,17 @@ mod tests {
                 .render(&record(), Encoding::Hex),
             b"7600".to_vec()
         );
+        let shared = ConsumedRecord {
+            delivery_count: Some(3),
+            ..record()
+        };
+        let f = Format::parse("%o:%d").expect("parses");
+        assert_eq!(f.render(&shared, Encoding::Text), b"7:3".to_vec());
+        assert_eq!(f.render(&record(), Encoding::Text), b"7:".to_vec());
+        assert_eq!(record_json(&shared, Encoding::Text)["delivery_count"], 3);
+        assert!(record_json(&record(), Encoding::Text)
+            .get("delivery_count")
+            .is_none());
         assert!(Format::parse("%x").is_err());
         assert!(Format::parse("50%").is_err());
         assert!(Format::parse("\\q").is_err());

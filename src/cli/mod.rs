@@ -20,6 +20,8 @@ pub mod produce;
 pub mod records;
 pub mod reset;
 pub mod share;
+pub mod share_consume;
+pub mod share_member;
 pub mod suggest;
 pub mod time;
 pub mod topics;
