@@ -346,3 +346,21 @@ fn open_transactions_and_producers_are_listed() {
         get_json(http, "/api/v1/transactions").1["transactions"][0]["age_ms"].is_null()
     });
 }
+
+#[test]
+fn the_console_is_served_from_the_binary() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (_broker, http) = start(dir.path());
+    let (status, page) = common::http::get(http, "/");
+    assert_eq!(status, 200);
+    assert!(page.contains("/console/app.js"), "{page}");
+    let mut total = page.len();
+    for asset in ["/console/app.js", "/console/app.css"] {
+        let (status, body) = common::http::get(http, asset);
+        assert_eq!(status, 200, "{asset}");
+        total += body.len();
+    }
+    // Under 300 KB even before compression (the budget is 300 KB gzip).
+    assert!(total < 300_000, "the console is {total} bytes");
+    assert_eq!(common::http::get(http, "/console/nope.js").0, 404);
+}

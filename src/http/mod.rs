@@ -1,5 +1,6 @@
 //! The HTTP endpoint (`--http-listen`, default `127.0.0.1:9644`): `/metrics`, `/healthz`,
-//! `/readyz` and the JSON API a web console reads and writes (`/api/v1/...`).
+//! `/readyz`, the web console at `/` (see [`console`]) and the JSON API it reads and writes
+//! (`/api/v1/...`).
 //!
 //! The JSON API, by module:
 //! - [`api`]: `GET /api/v1/cluster`, `/stats`, `/topics`, `/topics/{name}`, `/groups`,
@@ -25,6 +26,7 @@
 //! - Port 0 binds a free port; [`HttpEndpoint::addr`] is the address actually bound.
 
 pub mod api;
+pub mod console;
 pub mod error;
 pub mod groups;
 pub mod kafka;
@@ -146,6 +148,8 @@ fn router(state: Arc<HttpState>) -> Router {
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
+        .route("/", get(console::index))
+        .route("/console/{file}", get(console::asset))
         .route("/api/v1/cluster", get(api::cluster))
         .route("/api/v1/stats", get(api::stats))
         .route("/api/v1/topics", get(api::topics).post(topics::create))
