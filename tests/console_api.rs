@@ -364,3 +364,112 @@ fn the_console_is_served_from_the_binary() {
     assert!(total < 300_000, "the console is {total} bytes");
     assert_eq!(common::http::get(http, "/console/nope.js").0, 404);
 }
+
+#[test]
+fn share_groups_are_shown_and_their_start_offsets_reset() {
+    use common::raw::RawClient;
+    use kalfka_protocol::messages::share_fetch_request::{FetchPartition, FetchTopic};
+    use kalfka_protocol::messages::{
+        ShareFetchRequest, ShareFetchResponse, ShareGroupHeartbeatRequest,
+        ShareGroupHeartbeatResponse,
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (broker, http) = start(dir.path());
+    let mut c = RawClient::connect(broker.addr);
+    c.create_topic("jobs", 1, &[]);
+    let heartbeat = |c: &mut RawClient, epoch: i32| -> ShareGroupHeartbeatResponse {
+        c.call(
+            1,
+            &ShareGroupHeartbeatRequest {
+                group_id: "sharers".into(),
+                member_id: "m1".into(),
+                member_epoch: epoch,
+                rack_id: None,
+                subscribed_topic_names: (epoch == 0).then(|| vec!["jobs".to_string()]),
+            },
+        )
+    };
+    assert_eq!(heartbeat(&mut c, 0).error_code, 0);
+    let topic_id = topic_id(&mut c, "jobs");
+    let fetched: ShareFetchResponse = c.call(
+        1,
+        &ShareFetchRequest {
+            group_id: Some("sharers".into()),
+            member_id: Some("m1".into()),
+            share_session_epoch: 0,
+            max_wait_ms: 0,
+            min_bytes: 1,
+            max_bytes: 1 << 20,
+            max_records: 500,
+            batch_size: 500,
+            topics: vec![FetchTopic {
+                topic_id,
+                partitions: vec![FetchPartition {
+                    partition_index: 0,
+                    ..Default::default()
+                }],
+            }],
+            ..Default::default()
+        },
+    );
+    assert_eq!(fetched.error_code, 0);
+    produce(&broker.bootstrap(), "jobs", 4);
+    let (_, g) = get_json(http, "/api/v1/groups/sharers");
+    assert_eq!(g["group_type"], "share", "{g}");
+    assert_eq!(
+        g["members"][0]["assignment"],
+        json!([{"topic": "jobs", "partitions": [0]}])
+    );
+    assert_eq!(g["offsets"][0]["committed_offset"], 0, "{g}");
+    assert_eq!(g["offsets"][0]["lag"], 4, "{g}");
+    let listed = get_json(http, "/api/v1/groups").1;
+    assert!(
+        listed["groups"]
+            .as_array()
+            .expect("groups")
+            .iter()
+            .any(|g| g["group_id"] == "sharers" && g["group_type"] == "share"),
+        "{listed}"
+    );
+
+    let reset = json!({"to": "latest", "execute": true});
+    let (status, body) = send(
+        http,
+        "POST",
+        "/api/v1/groups/sharers/reset-offsets",
+        Some(reset.clone()),
+    );
+    assert_eq!(
+        (status, body["error_name"].as_str()),
+        (409, Some("NON_EMPTY_GROUP")),
+        "{body}"
+    );
+    assert_eq!(heartbeat(&mut c, -1).error_code, 0);
+    let (status, body) = send(
+        http,
+        "POST",
+        "/api/v1/groups/sharers/reset-offsets",
+        Some(reset),
+    );
+    assert_eq!(status, 200, "{body}");
+    let (_, g) = get_json(http, "/api/v1/groups/sharers");
+    assert_eq!(g["offsets"][0]["committed_offset"], 4, "{g}");
+    assert_eq!(g["offsets"][0]["lag"], 0, "{g}");
+}
+
+/// The id of `topic`, from Metadata.
+fn topic_id(c: &mut common::raw::RawClient, topic: &str) -> kalfka_protocol::Uuid {
+    use kalfka_protocol::messages::metadata_request::MetadataRequestTopic;
+    use kalfka_protocol::messages::{MetadataRequest, MetadataResponse};
+    let resp: MetadataResponse = c.call(
+        12,
+        &MetadataRequest {
+            topics: Some(vec![MetadataRequestTopic {
+                name: Some(topic.into()),
+                ..Default::default()
+            }]),
+            ..Default::default()
+        },
+    );
+    resp.topics[0].topic_id
+}

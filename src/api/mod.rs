@@ -24,7 +24,7 @@ mod quotas;
 mod sasl;
 mod share_fetch;
 mod share_groups;
-mod share_offsets;
+pub(crate) mod share_offsets;
 mod topic_partitions;
 pub(crate) mod topics;
 pub(crate) mod transactions;

@@ -181,7 +181,7 @@ fn cluster_view(state: &HttpState, b: &Broker) -> ClusterView {
         memory: b.config.memory,
         partitions: topics.iter().map(|t| t.partitions.len()).sum(),
         topics: topics.len(),
-        groups: b.groups.list().len() + b.groups.consumer.list().len(),
+        groups: b.groups.list().len() + b.groups.consumer.list().len() + b.shares.list().len(),
         connections: b.metrics.connections_open(),
         totals: totals(b),
     }

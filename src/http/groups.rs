@@ -9,8 +9,9 @@
 //! Invariants: as Kafka's `kafka-consumer-groups.sh --reset-offsets` (and `kalfka group
 //! reset-offsets`): new offsets are clamped to [log start, high watermark] and only an
 //! inactive group (Empty or Dead) is reset; the commit itself is one OffsetCommit with
-//! generation -1 and no member, handled by the broker's OffsetCommit handler, and a delete is
-//! one DeleteGroups, so a group with members is refused by the broker as the API refuses it.
+//! generation -1 and no member (a share group's: one AlterShareGroupOffsets), handled by the
+//! broker's own handler, and a delete is one DeleteGroups, so a group with members is refused
+//! by the broker as the API refuses it.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -19,10 +20,15 @@ use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::Json;
 use kalfka_protocol::error_code::ErrorCode;
+use kalfka_protocol::messages::alter_share_group_offsets_request::{
+    AlterShareGroupOffsetsRequestPartition, AlterShareGroupOffsetsRequestTopic,
+};
 use kalfka_protocol::messages::offset_commit_request::{
     OffsetCommitRequestPartition, OffsetCommitRequestTopic,
 };
-use kalfka_protocol::messages::{DeleteGroupsRequest, OffsetCommitRequest};
+use kalfka_protocol::messages::{
+    AlterShareGroupOffsetsRequest, DeleteGroupsRequest, OffsetCommitRequest,
+};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
@@ -61,7 +67,7 @@ pub async fn reset_offsets(
     let b = broker(&state)?;
     let id = group.clone();
     let execute = req.execute;
-    let (group_state, plan) = blocking(move || plan(&b, &id, &req)).await?;
+    let (group_state, group_type, plan) = blocking(move || plan(&b, &id, &req)).await?;
     let active = group_state != "Empty" && group_state != "Dead";
     if execute {
         if active {
@@ -70,22 +76,27 @@ pub async fn reset_offsets(
                 message: format!("assignments can only be reset if the group '{group}' is inactive, but the current state is {group_state}"),
             });
         }
-        commit(&state, &group, &plan).await?;
+        if group_type == "share" {
+            alter_share(&state, &group, &plan).await?;
+        } else {
+            commit(&state, &group, &plan).await?;
+        }
     }
     Ok(Json(json!({
         "group_id": group,
+        "group_type": group_type,
         "state": group_state,
         "executed": execute,
         "plan": plan,
     })))
 }
 
-/// The group's state and the new offset of each partition `req` names.
+/// The group's state and type and the new offset of each partition `req` names.
 fn plan(
     b: &crate::broker::Broker,
     group: &str,
     req: &Reset,
-) -> Result<(String, Vec<Planned>), ApiError> {
+) -> Result<(String, &'static str, Vec<Planned>), ApiError> {
     let g = overview::one(b, group)
         .ok_or_else(|| ApiError::NotFound(format!("unknown group {group:?}")))?;
     let current: BTreeMap<(String, i32), i64> = g
@@ -152,7 +163,51 @@ fn plan(
             new: wanted.clamp(start, end.max(start)),
         });
     }
-    Ok((g.state, plan))
+    Ok((g.state, g.group_type, plan))
+}
+
+/// Sets a share group's start offsets with one AlterShareGroupOffsets.
+async fn alter_share(state: &HttpState, group: &str, plan: &[Planned]) -> Result<(), ApiError> {
+    let ctx = context::<AlterShareGroupOffsetsRequest>(state, 0)?;
+    let mut topics: BTreeMap<&str, Vec<AlterShareGroupOffsetsRequestPartition>> = BTreeMap::new();
+    for p in plan {
+        topics
+            .entry(p.topic.as_str())
+            .or_default()
+            .push(AlterShareGroupOffsetsRequestPartition {
+                partition_index: p.partition,
+                start_offset: p.new,
+            });
+    }
+    let request = AlterShareGroupOffsetsRequest {
+        group_id: group.to_string(),
+        topics: topics
+            .into_iter()
+            .map(|(name, partitions)| AlterShareGroupOffsetsRequestTopic {
+                topic_name: name.to_string(),
+                partitions,
+            })
+            .collect(),
+    };
+    let resp = api::share_offsets::alter(&ctx, request).await;
+    ApiError::check(
+        resp.error_code,
+        resp.error_message,
+        &format!("alter start offsets of {group}"),
+    )?;
+    for t in resp.responses {
+        for p in t.partitions {
+            ApiError::check(
+                p.error_code,
+                p.error_message,
+                &format!(
+                    "alter start offset of {}-{} for {group}",
+                    t.topic_name, p.partition_index
+                ),
+            )?;
+        }
+    }
+    Ok(())
 }
 
 /// Commits `plan` with one OffsetCommit (generation -1, no member), as an admin client does.
