@@ -473,3 +473,30 @@ fn topic_id(c: &mut common::raw::RawClient, topic: &str) -> kalfka_protocol::Uui
     );
     resp.topics[0].topic_id
 }
+
+#[test]
+fn changes_from_another_web_origin_are_refused() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (_broker, http) = start(dir.path());
+    let agent = ureq::AgentBuilder::new()
+        .timeout_read(Duration::from_secs(30))
+        .build();
+    let post = |origin: Option<&str>, host: Option<&str>| -> u16 {
+        let mut req = agent.post(&format!("http://{http}/api/v1/topics"));
+        if let Some(o) = origin {
+            req = req.set("Origin", o);
+        }
+        if let Some(h) = host {
+            req = req.set("Host", h);
+        }
+        match req.send_string(r#"{"name":"csrf"}"#) {
+            Ok(r) => r.status(),
+            Err(ureq::Error::Status(s, _)) => s,
+            Err(e) => panic!("POST: {e}"),
+        }
+    };
+    assert_eq!(post(Some("http://evil.example"), None), 403);
+    assert_eq!(post(None, Some("evil.example")), 403);
+    assert_eq!(get_json(http, "/api/v1/topics/csrf").0, 404);
+    assert_eq!(post(Some(&format!("http://{http}")), None), 200);
+}

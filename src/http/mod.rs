@@ -12,7 +12,8 @@
 //! - [`txns`]: `GET /api/v1/transactions`, `GET /api/v1/producers`.
 //!
 //! Errors are JSON `{"error", "code", "error_name"}` (see [`error`]) with the Kafka error code
-//! the broker's Kafka API answers for the same refusal.
+//! the broker's Kafka API answers for the same refusal. Changing routes refuse requests from
+//! other web origins (see [`guard`]).
 //!
 //! Invariants:
 //! - It starts before the data directory is opened and runs on the broker's tokio runtime, as
@@ -29,6 +30,7 @@ pub mod api;
 pub mod console;
 pub mod error;
 pub mod groups;
+pub mod guard;
 pub mod kafka;
 pub mod messages;
 pub mod query;
@@ -177,6 +179,7 @@ fn router(state: Arc<HttpState>) -> Router {
         )
         .route("/api/v1/transactions", get(txns::transactions))
         .route("/api/v1/producers", get(txns::producers))
+        .layer(axum::middleware::from_fn(guard::same_origin))
         .with_state(state)
 }
 
