@@ -4,7 +4,8 @@
 //! created in the page is seen by kcat, a record produced by kcat is found in the page by key,
 //! a real consumer group's members and lag are shown, a reset in the page (refused while the
 //! group is active) moves where the client resumes, a config edited in the page is what
-//! DescribeConfigs answers, and an invalid value shows the broker's error. The scenario writes
+//! DescribeConfigs answers, an invalid value shows the broker's error, and a transaction a
+//! confluent-kafka producer holds open is listed with its partition. The scenario writes
 //! a screenshot of each page to `target/tmp/console-screenshots/`.
 //!
 //! Why playwright-core with the system chromium: no browser download (Debian ships chromium),

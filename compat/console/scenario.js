@@ -32,15 +32,21 @@ function run(cmd, args, input) {
 
 /** Starts the group consumer; resolves with {records, stop()} once it has read `count`. */
 function startConsumer(group, topic, count) {
-  const child = spawn(python, ['consumer.py', bootstrap, group, topic, String(count)], { cwd: __dirname, stdio: ['pipe', 'pipe', 'pipe'] });
+  return hold(['consumer.py', bootstrap, group, topic, String(count)]);
+}
+
+/** Starts a python client that prints JSON lines and `{"ready": true}`, then holds until told
+ * to stop; resolves with {records, stop()} once ready. */
+function hold(args) {
+  const child = spawn(python, args, { cwd: __dirname, stdio: ['pipe', 'pipe', 'pipe'] });
   children.add(child);
   let err = '';
   child.stderr.on('data', (d) => { err += d; });
   const records = [];
   let buf = '';
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error('consumer not ready in time: ' + err)); }, 90000);
-    child.on('exit', (code) => { children.delete(child); if (code) { clearTimeout(timer); reject(new Error('consumer exited ' + code + ': ' + err)); } });
+    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(args[0] + ' not ready in time: ' + err)); }, 90000);
+    child.on('exit', (code) => { children.delete(child); if (code) { clearTimeout(timer); reject(new Error(args[0] + ' exited ' + code + ': ' + err)); } });
     child.stdout.on('data', (d) => {
       buf += d;
       let i;
@@ -218,9 +224,17 @@ async function main() {
       await page.goto(url + '/#/groups');
       await page.locator('table[data-table="groups"] a', { hasText: 'console-group' }).waitFor();
       await shot('groups');
-      await page.goto(url + '/#/transactions');
-      await page.locator('table[data-table="all-producers"]').waitFor();
-      await shot('transactions');
+      const tx = await hold(['transaction.py', bootstrap, 'browse']);
+      try {
+        await page.goto(url + '/#/transactions');
+        const open = page.locator('table[data-table="open-transactions"] tbody tr', { hasText: 'console-tx' });
+        await open.waitFor();
+        check((await open.textContent()).includes('browse: 0'), 'the open transaction lists its partition');
+        await page.locator('table[data-table="all-producers"] tbody tr', { hasText: 'browse' }).waitFor();
+        await shot('transactions');
+      } finally {
+        await tx.stop();
+      }
     });
 
     await step('delete a topic with confirmation', async () => {
