@@ -107,6 +107,7 @@ impl Filter {
 }
 
 /// How the first page of each partition starts.
+#[derive(Debug, Clone, Copy)]
 enum Start {
     Beginning,
     End,
@@ -163,12 +164,7 @@ pub async fn browse(
             };
             let from = match cursor.iter().find(|(cp, _)| *cp == p) {
                 Some((_, o)) => Start::Offset(*o),
-                None => match &start {
-                    Start::Beginning => Start::Beginning,
-                    Start::End => Start::End,
-                    Start::Offset(o) => Start::Offset(*o),
-                    Start::Time(t) => Start::Time(*t),
-                },
+                None => start,
             };
             let (found, c) = read_page(partition, &from, per_partition, &filter)?;
             messages.extend(found);
