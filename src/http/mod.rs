@@ -45,7 +45,7 @@ use std::time::Instant;
 use axum::extract::State;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, get, post, put};
+use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -171,7 +171,7 @@ fn router(state: Arc<HttpState>) -> Router {
         .route("/api/v1/groups", get(api::groups))
         .route(
             "/api/v1/groups/{id}",
-            get(api::group).merge(delete(groups::delete)),
+            get(api::group).delete(groups::delete),
         )
         .route(
             "/api/v1/groups/{id}/reset-offsets",
