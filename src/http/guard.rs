@@ -2,22 +2,29 @@
 //! on another origin that the operator's browser visits must not create or delete topics on
 //! the broker at 127.0.0.1.
 //!
-//! Invariants: a changing request is refused with 403 unless (a) its `Host` names the endpoint
-//! by an IP address or `localhost` (a DNS-rebinding name such as `evil.example` that resolves
-//! to 127.0.0.1 is refused), and (b) when the browser sends an `Origin` (it does for every
+//! Invariants: a changing request is refused with 403 unless (a) when the endpoint listens on
+//! a loopback address, its `Host` names the endpoint by an IP address or `localhost` (a
+//! DNS-rebinding name such as `evil.example` that resolves to 127.0.0.1 is refused; an
+//! endpoint deliberately listening on another address is reached by whatever name the
+//! operator gives it), and (b) when the browser sends an `Origin` (it does for every
 //! cross-origin POST, PUT and DELETE), that origin is `http://` + the request's `Host`. Tools
 //! without a browser (curl, scripts) send no `Origin` and pass. Reads are not guarded.
 
 use std::net::IpAddr;
+use std::sync::Arc;
 
-use axum::extract::Request;
+use axum::extract::{Request, State};
 use axum::http::{header, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 
 /// Refuses a changing request from another origin (see the module docs).
-pub async fn same_origin(request: Request, next: Next) -> Response {
+pub async fn same_origin(
+    State(state): State<Arc<super::HttpState>>,
+    request: Request,
+    next: Next,
+) -> Response {
     if matches!(
         *request.method(),
         Method::GET | Method::HEAD | Method::OPTIONS
@@ -30,7 +37,7 @@ pub async fn same_origin(request: Request, next: Next) -> Response {
         .and_then(|h| h.to_str().ok())
         .unwrap_or("");
     let origin = headers.get(header::ORIGIN).and_then(|o| o.to_str().ok());
-    if let Err(why) = check(host, origin) {
+    if let Err(why) = check(host, origin, state.http_addr.ip().is_loopback()) {
         return (
             StatusCode::FORBIDDEN,
             Json(serde_json::json!({ "error": why, "code": null, "error_name": null })),
@@ -40,9 +47,10 @@ pub async fn same_origin(request: Request, next: Next) -> Response {
     next.run(request).await
 }
 
-/// Whether a changing request with these `Host` and `Origin` headers may pass.
-fn check(host: &str, origin: Option<&str>) -> Result<(), String> {
-    if !local_name(host) {
+/// Whether a changing request with these `Host` and `Origin` headers may pass, on an
+/// endpoint listening on a `loopback` address or not.
+fn check(host: &str, origin: Option<&str>, loopback: bool) -> Result<(), String> {
+    if loopback && !local_name(host) {
         return Err(format!(
             "refused: changes are accepted only for a Host that is an IP address or localhost, not {host:?}"
         ));
@@ -73,19 +81,22 @@ mod tests {
 
     #[test]
     fn same_origin_and_local_hosts_pass() {
-        assert!(check("127.0.0.1:9644", None).is_ok());
-        assert!(check("127.0.0.1:9644", Some("http://127.0.0.1:9644")).is_ok());
-        assert!(check("localhost:9644", Some("http://localhost:9644")).is_ok());
-        assert!(check("[::1]:9644", None).is_ok());
-        assert!(check("10.0.0.5", None).is_ok());
+        assert!(check("127.0.0.1:9644", None, true).is_ok());
+        assert!(check("127.0.0.1:9644", Some("http://127.0.0.1:9644"), true).is_ok());
+        assert!(check("localhost:9644", Some("http://localhost:9644"), true).is_ok());
+        assert!(check("[::1]:9644", None, true).is_ok());
+        assert!(check("10.0.0.5", None, true).is_ok());
+        // Listening on another address, the operator's own host names work.
+        assert!(check("devbox:9644", Some("http://devbox:9644"), false).is_ok());
     }
 
     #[test]
     fn other_origins_and_rebound_names_are_refused() {
-        assert!(check("127.0.0.1:9644", Some("http://evil.example")).is_err());
-        assert!(check("127.0.0.1:9644", Some("null")).is_err());
-        assert!(check("evil.example:9644", Some("http://evil.example:9644")).is_err());
-        assert!(check("evil.example:9644", None).is_err());
-        assert!(check("", None).is_err());
+        assert!(check("127.0.0.1:9644", Some("http://evil.example"), true).is_err());
+        assert!(check("127.0.0.1:9644", Some("null"), true).is_err());
+        assert!(check("evil.example:9644", Some("http://evil.example:9644"), true).is_err());
+        assert!(check("evil.example:9644", None, true).is_err());
+        assert!(check("", None, true).is_err());
+        assert!(check("devbox:9644", Some("http://evil.example"), false).is_err());
     }
 }

@@ -179,7 +179,10 @@ fn router(state: Arc<HttpState>) -> Router {
         )
         .route("/api/v1/transactions", get(txns::transactions))
         .route("/api/v1/producers", get(txns::producers))
-        .layer(axum::middleware::from_fn(guard::same_origin))
+        .layer(axum::middleware::from_fn_with_state(
+            Arc::clone(&state),
+            guard::same_origin,
+        ))
         .with_state(state)
 }
 
