@@ -246,6 +246,20 @@ async function main() {
       check(!meta.topics.some((x) => x.topic === 'console-created'), 'kcat still lists the deleted topic');
     });
 
+    await step('the overview charts live traffic', async () => {
+      await page.goto(url + '/');
+      const rate = page.locator('[data-rate="messages_in"]');
+      await rate.waitFor();
+      let seen = false;
+      for (let i = 0; i < 20 && !seen; i++) {
+        run('kcat', ['-b', bootstrap, '-P', '-t', 'browse', '-p', '0'], 'a\nb\nc\n');
+        await page.waitForTimeout(500);
+        seen = (await rate.textContent()) !== '0.0/s';
+      }
+      check(seen, 'the messages-in rate stayed at 0 while kcat produced');
+      await shot('overview-traffic');
+    });
+
     await step('keyboard: the navigation is reachable with Tab', async () => {
       await page.goto(url + '/#/');
       await page.locator('[data-card="Version"]').waitFor();

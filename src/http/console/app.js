@@ -46,7 +46,7 @@ function fmtBytes(n) {
   const u = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
   let i = 0;
   while (n >= 1024 && i < u.length - 1) { n /= 1024; i++; }
-  return (i ? n.toFixed(1) : n) + ' ' + u[i];
+  return (i ? n.toFixed(1) : Math.round(n)) + ' ' + u[i];
 }
 function fmtMs(ms) {
   if (ms === null || ms === undefined || ms === '') return '—';
@@ -203,11 +203,14 @@ function chart(canvas, points) {
   const g = canvas.getContext('2d');
   const W = canvas.width, H = canvas.height;
   g.clearRect(0, 0, W, H);
+  g.setLineDash([]);
+  g.lineWidth = 1;
   g.strokeStyle = '#e4e7ec';
   for (let y = 0; y <= 4; y++) { g.beginPath(); g.moveTo(0, 10 + y * (H - 20) / 4); g.lineTo(W, 10 + y * (H - 20) / 4); g.stroke(); }
-  for (const [key, color] of [['m', '#2456c8'], ['bi', '#067647'], ['bo', '#c4320a']]) {
+  // Messages last and dashed: each series is scaled to its own maximum, so they may overlap.
+  for (const [key, color, dash] of [['bi', '#067647', []], ['bo', '#c4320a', []], ['m', '#2456c8', [6, 4]]]) {
     const max = Math.max(1, ...points.map((p) => p[key]));
-    g.strokeStyle = color; g.lineWidth = 2; g.beginPath();
+    g.strokeStyle = color; g.lineWidth = 2; g.setLineDash(dash); g.beginPath();
     points.forEach((p, i) => {
       const x = (W / 59) * (i + 60 - points.length);
       const y = H - 10 - (p[key] / max) * (H - 20);
