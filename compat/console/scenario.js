@@ -237,6 +237,19 @@ async function main() {
       }
     });
 
+    await step('add partitions in the UI and see them with kcat', async () => {
+      await page.goto(url + '/#/topics/console-created');
+      await page.fill('input[name="count"]', '5');
+      await page.click('button:text-is("Add partitions")');
+      await page.locator('table[data-table="partitions"] tbody tr').nth(4).waitFor();
+      const meta = JSON.parse(run('kcat', ['-b', bootstrap, '-L', '-t', 'console-created', '-J']));
+      const t = meta.topics.find((x) => x.topic === 'console-created');
+      check(t && t.partitions.length === 5, 'kcat sees ' + JSON.stringify(t));
+      await page.fill('input[name="count"]', '2');
+      await page.click('button:text-is("Add partitions")');
+      await page.locator('.alert', { hasText: 'INVALID_PARTITIONS' }).waitFor();
+    });
+
     await step('delete a topic with confirmation', async () => {
       await page.goto(url + '/#/topics');
       await page.click('button[aria-label="Delete topic console-created"]');

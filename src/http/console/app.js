@@ -300,7 +300,7 @@ async function topicDetail(name, tab) {
 
 function partitionsTab(t, body) {
   const msg = h('div');
-  const count = h('input', { type: 'number', name: 'count', min: t.partitions + 1, value: String(t.partitions + 1), 'aria-label': 'New partition count' });
+  const count = h('input', { type: 'number', name: 'count', min: 1, value: String(t.partitions + 1), 'aria-label': 'New partition count' });
   const form = h('form', { class: 'inline', onsubmit: async (ev) => {
     ev.preventDefault();
     try { await api('POST', '/topics/' + enc(t.name) + '/partitions', { count: Number(count.value) }); route(); } catch (e) { show(msg, alertBox(e.message)); }
