@@ -1,7 +1,8 @@
 //! The web console in a real browser: `compat/console/scenario.js` drives Debian's chromium
 //! headless through playwright-core against the `kalfka` binary (HTTP endpoint on a free
 //! 127.0.0.1 port), with real clients (kcat, confluent-kafka) on the other side: a topic
-//! created in the page is seen by kcat, a record produced by kcat is found in the page by key,
+//! created (and partitions added) in the page is seen by kcat, the overview's live rate moves
+//! while kcat produces, a record produced by kcat is found in the page by key,
 //! a real consumer group's members and lag are shown, a reset in the page (refused while the
 //! group is active) moves where the client resumes, a config edited in the page is what
 //! DescribeConfigs answers, an invalid value shows the broker's error, and a transaction a
