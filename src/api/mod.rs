@@ -8,26 +8,26 @@
 
 mod api_versions;
 mod cluster;
-mod configs;
+pub(crate) mod configs;
 mod consumer_groups;
 mod delete_records;
 mod fetch;
-mod groups;
-mod list_offsets;
+pub(crate) mod groups;
+pub(crate) mod list_offsets;
 mod metadata;
-mod offsets;
-mod partitions;
-mod produce;
+pub(crate) mod offsets;
+pub(crate) mod partitions;
+pub(crate) mod produce;
 mod producer_id;
-mod producers;
+pub(crate) mod producers;
 mod quotas;
 mod sasl;
 mod share_fetch;
 mod share_groups;
-mod share_offsets;
+pub(crate) mod share_offsets;
 mod topic_partitions;
-mod topics;
-mod transactions;
+pub(crate) mod topics;
+pub(crate) mod transactions;
 mod txn_markers;
 
 use std::collections::HashSet;

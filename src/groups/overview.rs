@@ -1,6 +1,6 @@
 //! Groups as an operator sees them (the `/api/v1/groups` endpoints and the group metrics):
-//! classic and consumer-protocol groups alike, with members, assignments, committed offsets
-//! and the lag of each committed partition.
+//! classic, consumer-protocol and share groups alike, with members, assignments, committed
+//! offsets (a share group's share-partition start offsets) and the lag of each partition.
 //!
 //! Invariants: built from the coordinator's describe/list answers and the offset store (each
 //! lock held only while copying) plus the partitions' high watermarks (atomics), so it never
@@ -11,13 +11,16 @@
 use kalfka_protocol::messages::{ConsumerProtocolAssignment, Message};
 
 use crate::broker::Broker;
+use crate::groups::consumer::group::TopicView;
+use crate::groups::share::coordinator::ShareGroupDescription;
+use crate::groups::share::group::assignment as share_assignment;
 
 /// One group.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct GroupOverview {
     /// Group id.
     pub group_id: String,
-    /// `classic` (JoinGroup/SyncGroup) or `consumer` (KIP-848).
+    /// `classic` (JoinGroup/SyncGroup), `consumer` (KIP-848) or `share` (KIP-932).
     pub group_type: &'static str,
     /// State name as DescribeGroups / ConsumerGroupDescribe give it.
     pub state: String,
@@ -92,6 +95,11 @@ pub fn all(broker: &Broker) -> Vec<GroupOverview> {
             .into_iter()
             .map(|d| consumer(broker, d)),
     );
+    let shares = broker.shares.list();
+    if !shares.is_empty() {
+        let view = topic_view(broker);
+        out.extend(shares.into_iter().map(|d| share(broker, &view, d)));
+    }
     out.sort_by(|a, b| a.group_id.cmp(&b.group_id));
     out
 }
@@ -101,7 +109,85 @@ pub fn one(broker: &Broker, group_id: &str) -> Option<GroupOverview> {
     if let Some(d) = broker.groups.consumer.describe(group_id) {
         return Some(consumer(broker, d));
     }
+    if let Some(d) = broker.shares.describe(group_id) {
+        return Some(share(broker, &topic_view(broker), d));
+    }
     broker.groups.describe(group_id).map(|d| classic(broker, d))
+}
+
+/// Every topic's id and partition count by name, as the share assignor takes them.
+fn topic_view(broker: &Broker) -> TopicView {
+    broker
+        .topics
+        .list()
+        .iter()
+        .map(|t| {
+            let count = i32::try_from(t.partitions.len()).unwrap_or(i32::MAX);
+            (t.name.clone(), (t.id, count))
+        })
+        .collect()
+}
+
+/// A share group: members with the partitions the share assignor gives them (as
+/// ShareGroupDescribe answers), and each share partition's start offset as its offset.
+fn share(broker: &Broker, view: &TopicView, d: ShareGroupDescription) -> GroupOverview {
+    GroupOverview {
+        offsets: share_offsets(broker, &d.group_id),
+        group_type: "share",
+        state: d.state.to_string(),
+        protocol_type: "share".to_string(),
+        protocol: "simple".to_string(),
+        generation: d.epoch,
+        rebalances: 0,
+        members: d
+            .members
+            .into_iter()
+            .map(|m| MemberOverview {
+                assignment: share_assignment(&m.topics, view)
+                    .into_iter()
+                    .map(|(topic, parts)| TopicPartitions {
+                        topic,
+                        partitions: parts.into_iter().collect(),
+                    })
+                    .collect(),
+                member_id: m.member_id,
+                instance_id: None,
+                client_id: m.client_id,
+                client_host: String::new(),
+            })
+            .collect(),
+        group_id: d.group_id,
+    }
+}
+
+/// A share group's share-partition start offsets, with the lag the share partition counts.
+fn share_offsets(broker: &Broker, group_id: &str) -> Vec<OffsetLag> {
+    let mut out = Vec::new();
+    for (topic_id, partition) in broker.shares.group_partitions(group_id).unwrap_or_default() {
+        let Some(topic) = broker.topics.get_by_id(&topic_id) else {
+            continue;
+        };
+        let Some(p) = topic.partition(partition) else {
+            continue;
+        };
+        let hw = p.offsets().log_end;
+        if let Some((start, lag)) =
+            broker
+                .shares
+                .partition_offsets(group_id, (topic_id, partition), hw)
+        {
+            out.push(OffsetLag {
+                topic: topic.name.clone(),
+                partition,
+                committed_offset: start,
+                high_watermark: Some(hw),
+                lag: Some(lag.max(0)),
+                metadata: None,
+            });
+        }
+    }
+    out.sort_by(|a, b| (&a.topic, a.partition).cmp(&(&b.topic, b.partition)));
+    out
 }
 
 fn classic(broker: &Broker, d: crate::groups::GroupDescription) -> GroupOverview {

@@ -1,5 +1,7 @@
-//! The JSON API (`/api/v1/...`) for a web console: the cluster, topics with their partitions
-//! and configs, groups with members, assignments, committed offsets and lag.
+//! The read-only JSON API (`/api/v1/...`) the web console reads: the cluster, traffic totals
+//! (`/stats`, which the overview turns into rates), topics with their partitions and configs
+//! (each with its documentation, default and source), groups with members, assignments,
+//! committed offsets and lag.
 //!
 //! Invariants: read-only views of the broker's own state built on the blocking pool (see the
 //! module docs of [`super`]); 503 until the broker is attached, 404 with `{"error": ...}` for
@@ -41,12 +43,18 @@ pub async fn cluster(State(state): State<Arc<HttpState>>) -> Response {
     respond(state, |s, b| Some(cluster_view(s, b)), String::new()).await
 }
 
+/// `GET /api/v1/stats`: traffic and disk totals over every partition, with the time they
+/// were taken; rates are the difference of two answers over the difference of their times.
+pub async fn stats(State(state): State<Arc<HttpState>>) -> Response {
+    respond(state, |_, b| Some(totals(b)), String::new()).await
+}
+
 /// `GET /api/v1/topics`.
 pub async fn topics(State(state): State<Arc<HttpState>>) -> Response {
     respond(
         state,
         |_, b| {
-            let topics: Vec<TopicSummary> = b.topics.list().iter().map(|t| summary(t)).collect();
+            let topics: Vec<TopicSummary> = b.topics.list().iter().map(|t| summary(b, t)).collect();
             Some(serde_json::json!({ "topics": topics }))
         },
         String::new(),
@@ -111,6 +119,41 @@ struct ClusterView {
     partitions: usize,
     groups: usize,
     connections: u64,
+    #[serde(flatten)]
+    totals: Totals,
+}
+
+/// Traffic and disk totals over every partition.
+#[derive(Debug, Serialize)]
+struct Totals {
+    time_ms: i64,
+    messages_in: u64,
+    bytes_in: u64,
+    messages_out: u64,
+    bytes_out: u64,
+    disk_bytes: u64,
+}
+
+fn totals(b: &Broker) -> Totals {
+    let mut t = Totals {
+        time_ms: crate::clock::now_ms(),
+        messages_in: 0,
+        bytes_in: 0,
+        messages_out: 0,
+        bytes_out: 0,
+        disk_bytes: 0,
+    };
+    for topic in b.topics.list() {
+        for p in &topic.partitions {
+            let s = p.stats().snapshot();
+            t.messages_in += s.messages_in;
+            t.bytes_in += s.bytes_in;
+            t.messages_out += s.messages_out;
+            t.bytes_out += s.bytes_out;
+            t.disk_bytes += p.size_bytes();
+        }
+    }
+    t
 }
 
 #[derive(Debug, Serialize)]
@@ -138,8 +181,9 @@ fn cluster_view(state: &HttpState, b: &Broker) -> ClusterView {
         memory: b.config.memory,
         partitions: topics.iter().map(|t| t.partitions.len()).sum(),
         topics: topics.len(),
-        groups: b.groups.list().len() + b.groups.consumer.list().len(),
+        groups: b.groups.list().len() + b.groups.consumer.list().len() + b.shares.list().len(),
         connections: b.metrics.connections_open(),
+        totals: totals(b),
     }
 }
 
@@ -153,15 +197,26 @@ struct TopicSummary {
     size_bytes: u64,
     /// Sum over partitions of high watermark minus log start.
     records: i64,
+    /// `retention.ms` in force.
+    retention_ms: String,
+    /// `cleanup.policy` in force.
+    cleanup_policy: String,
+    /// Records and bytes appended since the broker started (rates are their differences).
+    messages_in: u64,
+    bytes_in: u64,
 }
 
-fn summary(t: &Topic) -> TopicSummary {
+fn summary(b: &Broker, t: &Topic) -> TopicSummary {
     let mut size = 0u64;
     let mut records = 0i64;
+    let (mut messages_in, mut bytes_in) = (0u64, 0u64);
     for p in &t.partitions {
         let o = p.offsets();
         size += p.size_bytes();
         records += (o.log_end - o.log_start).max(0);
+        let s = p.stats().snapshot();
+        messages_in += s.messages_in;
+        bytes_in += s.bytes_in;
     }
     TopicSummary {
         name: t.name.clone(),
@@ -170,7 +225,23 @@ fn summary(t: &Topic) -> TopicSummary {
         internal: t.name.starts_with("__"),
         size_bytes: size,
         records,
+        retention_ms: config_value(b, t, "retention.ms"),
+        cleanup_policy: config_value(b, t, "cleanup.policy"),
+        messages_in,
+        bytes_in,
     }
+}
+
+/// The value of topic config `name` in force for `t`: its override, the broker's value, or
+/// Kafka's default.
+fn config_value(b: &Broker, t: &Topic, name: &str) -> String {
+    if let Some(v) = t.configs.get(name) {
+        return v.clone();
+    }
+    topic_config::lookup(name).map_or_else(String::new, |def| {
+        topic_config::broker_value(def, b.topics.defaults())
+            .unwrap_or_else(|| def.default.to_string())
+    })
 }
 
 /// A topic with its partitions and configs.
@@ -203,6 +274,14 @@ struct ConfigView {
     value: String,
     /// `topic` (set on the topic), `broker` (the broker's setting) or `default`.
     source: &'static str,
+    /// Kafka's default.
+    default: &'static str,
+    /// The broker's own value, when it sets one.
+    broker_value: Option<String>,
+    /// One-line documentation.
+    doc: &'static str,
+    /// Legal words of enumerated configs (empty: any).
+    allowed: &'static [&'static str],
 }
 
 fn detail(b: &Broker, t: &Topic) -> TopicDetail {
@@ -232,6 +311,10 @@ fn detail(b: &Broker, t: &Topic) -> TopicDetail {
         .map(|e| ConfigView {
             name: e.def.name,
             value: e.value,
+            default: e.def.default,
+            broker_value: e.broker_value,
+            doc: e.def.doc,
+            allowed: e.def.allowed,
             source: match e.source {
                 ConfigSource::Topic => "topic",
                 ConfigSource::StaticBroker => "broker",
@@ -241,7 +324,7 @@ fn detail(b: &Broker, t: &Topic) -> TopicDetail {
         })
         .collect();
     TopicDetail {
-        summary: summary(t),
+        summary: summary(b, t),
         partition_details,
         configs,
     }

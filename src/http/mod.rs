@@ -1,17 +1,42 @@
 //! The HTTP endpoint (`--http-listen`, default `127.0.0.1:9644`): `/metrics`, `/healthz`,
-//! `/readyz` and the JSON API a web console reads (`/api/v1/...`, see [`api`]).
+//! `/readyz`, the web console at `/` (see [`console`]) and the JSON API it reads and writes
+//! (`/api/v1/...`).
+//!
+//! The JSON API, by module:
+//! - [`api`]: `GET /api/v1/cluster`, `/stats`, `/topics`, `/topics/{name}`, `/groups`,
+//!   `/groups/{id}` (read-only views).
+//! - [`topics`]: `POST /api/v1/topics`, `DELETE /api/v1/topics/{name}`,
+//!   `POST /api/v1/topics/{name}/partitions`, `PUT /api/v1/topics/{name}/configs`.
+//! - [`messages`]: `GET` and `POST /api/v1/topics/{name}/messages` (browse, produce).
+//! - [`groups`]: `POST /api/v1/groups/{id}/reset-offsets`, `DELETE /api/v1/groups/{id}`.
+//! - [`txns`]: `GET /api/v1/transactions`, `GET /api/v1/producers`.
+//!
+//! Errors are JSON `{"error", "code", "error_name"}` (see [`error`]) with the Kafka error code
+//! the broker's Kafka API answers for the same refusal. Changing routes refuse requests from
+//! other web origins (see [`guard`]).
 //!
 //! Invariants:
 //! - It starts before the data directory is opened and runs on the broker's tokio runtime, as
 //!   its own task, until [`HttpEndpoint::stop`]: `/healthz` answers 200 from the start,
 //!   `/readyz` 503 until every [`Readiness`] check has passed, and the broker-backed routes
 //!   (`/api/...`, the broker part of `/metrics`) answer 503 until the broker is attached.
-//! - Handlers only read broker state (no Kafka client inside, nothing is changed); whatever
-//!   walks every partition or group runs on the blocking pool, never on a runtime worker.
+//! - Read handlers only read broker state; every change (topics, configs, offsets, records,
+//!   groups) is a Kafka request handled in-process by the broker's own Kafka API handler
+//!   (see [`kafka`]), never a second implementation. Whatever walks every partition or group
+//!   or reads a log runs on the blocking pool, never on a runtime worker.
 //! - Port 0 binds a free port; [`HttpEndpoint::addr`] is the address actually bound.
 
 pub mod api;
+pub mod console;
+pub mod error;
+pub mod groups;
+pub mod guard;
+pub mod kafka;
+pub mod messages;
+pub mod query;
 mod readiness;
+pub mod topics;
+pub mod txns;
 
 use std::net::SocketAddr;
 use std::sync::{Arc, OnceLock};
@@ -20,7 +45,7 @@ use std::time::Instant;
 use axum::extract::State;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -52,7 +77,7 @@ pub struct HttpState {
 
 impl HttpState {
     /// The broker, once attached.
-    fn broker(&self) -> Option<Arc<Broker>> {
+    pub(crate) fn broker(&self) -> Option<Arc<Broker>> {
         self.broker.get().cloned()
     }
 }
@@ -125,11 +150,39 @@ fn router(state: Arc<HttpState>) -> Router {
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
+        .route("/", get(console::index))
+        .route("/console/{file}", get(console::asset))
         .route("/api/v1/cluster", get(api::cluster))
-        .route("/api/v1/topics", get(api::topics))
-        .route("/api/v1/topics/{name}", get(api::topic))
+        .route("/api/v1/stats", get(api::stats))
+        .route("/api/v1/topics", get(api::topics).post(topics::create))
+        .route(
+            "/api/v1/topics/{name}",
+            get(api::topic).delete(topics::delete),
+        )
+        .route(
+            "/api/v1/topics/{name}/partitions",
+            post(topics::add_partitions),
+        )
+        .route("/api/v1/topics/{name}/configs", put(topics::alter_configs))
+        .route(
+            "/api/v1/topics/{name}/messages",
+            get(messages::browse).post(messages::produce),
+        )
         .route("/api/v1/groups", get(api::groups))
-        .route("/api/v1/groups/{id}", get(api::group))
+        .route(
+            "/api/v1/groups/{id}",
+            get(api::group).delete(groups::delete),
+        )
+        .route(
+            "/api/v1/groups/{id}/reset-offsets",
+            post(groups::reset_offsets),
+        )
+        .route("/api/v1/transactions", get(txns::transactions))
+        .route("/api/v1/producers", get(txns::producers))
+        .layer(axum::middleware::from_fn_with_state(
+            Arc::clone(&state),
+            guard::same_origin,
+        ))
         .with_state(state)
 }
 

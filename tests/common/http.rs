@@ -56,3 +56,35 @@ pub fn scrape(addr: SocketAddr, name: &str, labels: &[(&str, &str)]) -> Option<f
     assert_eq!(status, 200, "{text}");
     metric(&text, name, labels)
 }
+
+/// `method path` on `addr` with a JSON `body` (or none): the status and the JSON answer.
+pub fn send(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    body: Option<serde_json::Value>,
+) -> (u16, serde_json::Value) {
+    let agent = ureq::AgentBuilder::new()
+        .timeout_connect(Duration::from_secs(10))
+        .timeout_read(Duration::from_secs(60))
+        .build();
+    let request = agent.request(method, &format!("http://{addr}{path}"));
+    let result = match body {
+        Some(b) => request
+            .set("content-type", "application/json")
+            .send_string(&b.to_string()),
+        None => request.call(),
+    };
+    let response = match result {
+        Ok(r) => r,
+        Err(ureq::Error::Status(_, r)) => r,
+        Err(e) => panic!("{method} {path}: {e}"),
+    };
+    let status = response.status();
+    let text = response
+        .into_string()
+        .unwrap_or_else(|e| panic!("{method} {path}: body: {e}"));
+    let json = serde_json::from_str(&text)
+        .unwrap_or_else(|e| panic!("{method} {path}: not JSON ({e}): {text}"));
+    (status, json)
+}
