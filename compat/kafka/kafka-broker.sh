@@ -82,7 +82,8 @@ logger.apache.name=org.apache.kafka
 logger.apache.level=INFO
 EOF
     local cluster_id storage_tool
-    # 16 random bytes, URL-safe base64 without padding: a Kafka Uuid
+    # 16 random bytes, URL-safe base64 without padding: a Kafka Uuid. It starts with "-" one time
+    # in 64, so it is passed as --cluster-id=ID (as "-t ID" the option parser took it for an option).
     cluster_id="$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')"
     storage_tool=kafka.tools.StorageTool
     if unzip -l "$(tr ':' '\n' < "$cp_file" | grep -m1 '/kafka-tools-[0-9]')" 2>/dev/null \
@@ -90,7 +91,7 @@ EOF
         storage_tool=org.apache.kafka.tools.StorageTool
     fi
     "$java_bin" -Xmx256m "-Dlog4j2.configurationFile=$dir/log4j2.properties" -cp "$(cat "$cp_file")" "$storage_tool" format \
-        -t "$cluster_id" -c "$dir/server.properties" >> "$dir/kafka.log" 2>&1 \
+        "--cluster-id=$cluster_id" -c "$dir/server.properties" >> "$dir/kafka.log" 2>&1 \
         || die "formatting the storage failed (see $dir/kafka.log)"
 }
 
