@@ -348,6 +348,9 @@ fn acquire_all(
         }
         let count: i64 = ranges.iter().map(|r| r.last - r.first + 1).sum();
         records_left = records_left.saturating_sub(count as usize);
+        let lo = ranges.iter().map(|r| r.first).min().unwrap_or(from);
+        let hi = ranges.iter().map(|r| r.last).max().unwrap_or(from);
+        let records = covering(records, lo, hi);
         bytes_left = bytes_left.saturating_sub(records.len());
         let mut d = empty_data(ctx, index);
         d.records = Some(records);
@@ -389,6 +392,35 @@ fn whole_batches(records: Bytes, below: i64) -> (Bytes, i64) {
         pos += header.total_size();
     }
     (records.slice(..pos), end)
+}
+
+/// The whole batches of `records` holding any offset of `lo..=hi` (the acquired records),
+/// as one slice: a response carries only the batches a member may process, as Kafka's
+/// `ShareFetchUtils` slices them, not everything read up to the request's byte budget.
+fn covering(records: Bytes, lo: i64, hi: i64) -> Bytes {
+    let mut pos = 0usize;
+    let mut start = None;
+    let mut end = 0usize;
+    while let Some(rest) = records.get(pos..).filter(|r| !r.is_empty()) {
+        let Ok(header) = RecordBatchHeader::parse(rest) else {
+            break;
+        };
+        if header.total_size() == 0 || pos + header.total_size() > records.len() {
+            break;
+        }
+        if header.base_offset > hi {
+            break;
+        }
+        if header.last_offset() >= lo {
+            start.get_or_insert(pos);
+            end = pos + header.total_size();
+        }
+        pos += header.total_size();
+    }
+    match start {
+        Some(start) => records.slice(start..end),
+        None => Bytes::new(),
+    }
 }
 
 /// The offset ranges of `records` a read_committed group must never receive: transaction
@@ -481,5 +513,51 @@ pub async fn acknowledge(
         acquisition_lock_timeout_ms: lock_ms,
         responses,
         node_endpoints: vec![],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use kalfka_protocol::records::{Compression, RecordBatchBuilder};
+
+    /// Batches of `sizes` records each, back to back from offset 0.
+    fn batches(sizes: &[i64]) -> Bytes {
+        let mut out = Vec::new();
+        let mut base = 0i64;
+        for &n in sizes {
+            let mut b = RecordBatchBuilder::new(Compression::None);
+            for i in 0..n {
+                b.append(i, None, Some(b"v"), &[]);
+            }
+            let mut bytes = b.build().expect("batch").to_vec();
+            // The base offset is outside the CRC.
+            bytes[..8].copy_from_slice(&base.to_be_bytes());
+            out.extend_from_slice(&bytes);
+            base += n;
+        }
+        Bytes::from(out)
+    }
+
+    fn bases(records: &Bytes) -> Vec<i64> {
+        let mut out = Vec::new();
+        let mut pos = 0;
+        while pos < records.len() {
+            let h = RecordBatchHeader::parse(&records[pos..]).expect("header");
+            out.push(h.base_offset);
+            pos += h.total_size();
+        }
+        out
+    }
+
+    #[test]
+    fn a_response_carries_only_the_batches_of_the_acquired_records() {
+        // Batches at 0..10, 10..20, 20..30, 30..40.
+        let all = batches(&[10, 10, 10, 10]);
+        assert_eq!(bases(&covering(all.clone(), 0, 39)), vec![0, 10, 20, 30]);
+        assert_eq!(bases(&covering(all.clone(), 12, 25)), vec![10, 20]);
+        assert_eq!(bases(&covering(all.clone(), 19, 19)), vec![10]);
+        assert_eq!(bases(&covering(all.clone(), 0, 0)), vec![0]);
+        assert!(covering(all, 40, 45).is_empty());
     }
 }
