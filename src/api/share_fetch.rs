@@ -9,8 +9,9 @@
 //! which of their offsets are the member's (the client skips the others).
 //!
 //! Waiting: a ShareFetch that acquired nothing waits up to `max_wait_ms` for an append to one
-//! of its partitions, re-checking at least every [`RECHECK`] (records released or whose lock
-//! expired become available without an append).
+//! of its partitions or a change of share state (an acknowledgement, release or lock expiry
+//! may make records available or make room in a full in-flight window), re-checking at least
+//! every [`RECHECK`] anyway.
 //!
 //! Isolation (`share.isolation.level`, a GROUP config): read_uncommitted groups get every
 //! record up to the log end. read_committed groups get nothing at or past the last stable
@@ -180,6 +181,8 @@ pub async fn fetch(ctx: &RequestContext, req: ShareFetchRequest) -> ShareFetchRe
                     p.register_waiter(&waker);
                 }
             }
+            // Created before looking, so a change made meanwhile still wakes us.
+            let changed = ctx.broker.shares.changed().notified();
             let (g, m, ps) = (group.clone(), member.clone(), parts.clone());
             let got = super::blocking(ctx, move |ctx| {
                 acquire_all(ctx, &g, &m, &ps, max_bytes, max_records)
@@ -202,7 +205,13 @@ pub async fn fetch(ctx: &RequestContext, req: ShareFetchRequest) -> ShareFetchRe
                 break;
             }
             let wake_at = deadline.min(tokio::time::Instant::now() + RECHECK);
-            let _ = tokio::time::timeout_at(wake_at, waker.notified()).await;
+            let _ = tokio::time::timeout_at(wake_at, async {
+                tokio::select! {
+                    _ = waker.notified() => {}
+                    _ = changed => {}
+                }
+            })
+            .await;
         }
     }
     let mut responses: Vec<ShareFetchableTopicResponse> = Vec::new();
