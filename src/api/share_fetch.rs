@@ -167,6 +167,7 @@ pub async fn fetch(ctx: &RequestContext, req: ShareFetchRequest) -> ShareFetchRe
             .filter(|n| *n > 0)
             .unwrap_or(DEFAULT_MAX_RECORDS);
         let max_bytes = req.max_bytes.max(0) as usize;
+        let whole_batches_mode = req.share_acquire_mode != 1;
         let deadline =
             tokio::time::Instant::now() + Duration::from_millis(req.max_wait_ms.max(0) as u64);
         loop {
@@ -185,7 +186,7 @@ pub async fn fetch(ctx: &RequestContext, req: ShareFetchRequest) -> ShareFetchRe
             let changed = ctx.broker.shares.changed().notified();
             let (g, m, ps) = (group.clone(), member.clone(), parts.clone());
             let got = super::blocking(ctx, move |ctx| {
-                acquire_all(ctx, &g, &m, &ps, max_bytes, max_records)
+                acquire_all(ctx, &g, &m, &ps, max_bytes, max_records, whole_batches_mode)
             })
             .await
             .and_then(|r| r);
@@ -260,7 +261,8 @@ fn error_data(ctx: &RequestContext, partition: i32, e: BrokerError) -> Partition
 }
 
 /// One pass over the session's partitions: acquires what is available for the member, within
-/// the request's byte and record budgets. Returns the partitions with records or an error.
+/// the request's byte and record budgets (the latter rounded up to whole batches when
+/// `whole_batches_mode`). Returns the partitions with records or an error.
 fn acquire_all(
     ctx: &RequestContext,
     group: &str,
@@ -268,6 +270,7 @@ fn acquire_all(
     parts: &[TopicIdPartition],
     max_bytes: usize,
     max_records: usize,
+    whole_batches_mode: bool,
 ) -> Result<Vec<(TopicIdPartition, PartitionData)>, BrokerError> {
     let shares = &ctx.broker.shares;
     let read_committed = shares.read_committed(group);
@@ -342,7 +345,7 @@ fn acquire_all(
         } else {
             Vec::new()
         };
-        let ranges = shares.acquire(
+        let mut ranges = shares.acquire(
             group,
             member,
             (topic_id, index),
@@ -352,6 +355,31 @@ fn acquire_all(
             &skip,
             now,
         );
+        // Batch-optimized acquisition (ShareAcquireMode 0, Kafka's default and every v1
+        // request): the record budget is met in whole batches, so the rest of the last batch
+        // touched is acquired too (within the in-flight window); the member is sent that batch
+        // anyway. Record-limit mode (1) never exceeds MaxRecords.
+        let last = ranges
+            .iter()
+            .map(|r| r.last)
+            .max()
+            .filter(|_| whole_batches_mode);
+        if let Some(last) = last {
+            let batch_end = batch_end_after(&records, last).min(upto);
+            if batch_end > last + 1 {
+                let rest = usize::try_from(batch_end - last - 1).unwrap_or(0);
+                ranges.extend(shares.acquire(
+                    group,
+                    member,
+                    (topic_id, index),
+                    last + 1,
+                    batch_end,
+                    rest,
+                    &skip,
+                    now,
+                ));
+            }
+        }
         if ranges.is_empty() {
             continue;
         }
@@ -401,6 +429,24 @@ fn whole_batches(records: Bytes, below: i64) -> (Bytes, i64) {
         pos += header.total_size();
     }
     (records.slice(..pos), end)
+}
+
+/// The offset after the batch of `records` holding `offset` (`offset + 1` if none does).
+fn batch_end_after(records: &Bytes, offset: i64) -> i64 {
+    let mut pos = 0usize;
+    while let Some(rest) = records.get(pos..).filter(|r| !r.is_empty()) {
+        let Ok(header) = RecordBatchHeader::parse(rest) else {
+            break;
+        };
+        if header.total_size() == 0 || header.base_offset > offset {
+            break;
+        }
+        if header.last_offset() >= offset {
+            return header.next_offset();
+        }
+        pos += header.total_size();
+    }
+    offset + 1
 }
 
 /// The whole batches of `records` holding any offset of `lo..=hi` (the acquired records),
@@ -567,6 +613,10 @@ mod tests {
         assert_eq!(bases(&covering(all.clone(), 12, 25)), vec![10, 20]);
         assert_eq!(bases(&covering(all.clone(), 19, 19)), vec![10]);
         assert_eq!(bases(&covering(all.clone(), 0, 0)), vec![0]);
-        assert!(covering(all, 40, 45).is_empty());
+        assert!(covering(all.clone(), 40, 45).is_empty());
+        assert_eq!(batch_end_after(&all, 0), 10);
+        assert_eq!(batch_end_after(&all, 15), 20);
+        assert_eq!(batch_end_after(&all, 39), 40);
+        assert_eq!(batch_end_after(&all, 50), 51);
     }
 }
