@@ -7,11 +7,19 @@
 //! [`FramedLog::write`] only writes and hands back a [`Syncer`], so a caller holding a lock
 //! can release it before the fsync. Either way a change is acknowledged to a client only once
 //! it is fsynced, so it survives kill -9 and power loss.
+//!
+//! Group commit: concurrent [`Syncer::sync`] calls on one file share fsyncs. Every write gets
+//! a sequence number once it is in the file; an fsync covers every write numbered at most
+//! what the counter said when that fsync started. A caller whose write is not covered yet
+//! either starts the next fsync (if none is running) or waits for the running one and then
+//! looks again, so no write is ever reported durable before an fsync that started after it
+//! completed has returned. No lock is held during an fsync.
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
 
 use crate::fsutil::write_atomic;
 
@@ -20,22 +28,81 @@ use crate::fsutil::write_atomic;
 pub struct FramedLog {
     /// `None`: an in-memory log (`--memory`), which writes nothing.
     path: Option<PathBuf>,
-    file: Option<Arc<File>>,
+    file: Option<Arc<SharedFile>>,
     records: usize,
 }
 
+/// One open log file and its group-commit state (see the module docs).
+#[derive(Debug)]
+struct SharedFile {
+    file: File,
+    /// Sequence number of the last write that is in the file.
+    written: AtomicU64,
+    sync: Mutex<SyncState>,
+    /// Signalled whenever an fsync ends.
+    synced: Condvar,
+}
+
+#[derive(Debug, Default)]
+struct SyncState {
+    /// Every write numbered at most this is durable.
+    durable: u64,
+    /// An fsync is running.
+    syncing: bool,
+}
+
+impl SharedFile {
+    fn new(file: File) -> SharedFile {
+        SharedFile {
+            file,
+            written: AtomicU64::new(0),
+            sync: Mutex::new(SyncState::default()),
+            synced: Condvar::new(),
+        }
+    }
+
+    fn state(&self) -> std::sync::MutexGuard<'_, SyncState> {
+        self.sync.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Returns once write `seq` is durable, fsyncing at most once itself.
+    fn sync_upto(&self, seq: u64) -> io::Result<()> {
+        let mut st = self.state();
+        loop {
+            if st.durable >= seq {
+                return Ok(());
+            }
+            if st.syncing {
+                st = self.synced.wait(st).unwrap_or_else(|e| e.into_inner());
+                continue;
+            }
+            st.syncing = true;
+            // Every write numbered at most `covers` is already in the file.
+            let covers = self.written.load(Ordering::Acquire);
+            drop(st);
+            let r = crate::metrics::timed(&crate::metrics::FSYNC_STATE, || self.file.sync_data());
+            st = self.state();
+            st.syncing = false;
+            if r.is_ok() {
+                st.durable = st.durable.max(covers);
+            }
+            self.synced.notify_all();
+            // On an error, waiters retry with their own fsync; this caller reports it.
+            return r;
+        }
+    }
+}
+
 /// Makes what a [`FramedLog::write`] wrote durable; may be used after the log's lock is
-/// released (an fsync covers every write to the file before it).
+/// released. Concurrent syncs of one log share fsyncs (group commit, see the module docs).
 #[derive(Debug)]
 #[must_use = "a write is durable only once synced"]
-pub struct Syncer(Option<Arc<File>>);
+pub struct Syncer(Option<(Arc<SharedFile>, u64)>);
 
 impl Syncer {
-    /// fsyncs the log file (nothing for an in-memory log).
+    /// Returns once the write is fsynced (at once for an in-memory log).
     pub fn sync(self) -> io::Result<()> {
-        self.0.map_or(Ok(()), |f| {
-            crate::metrics::timed(&crate::metrics::FSYNC_STATE, || f.sync_data())
-        })
+        self.0.map_or(Ok(()), |(f, seq)| f.sync_upto(seq))
     }
 }
 
@@ -63,7 +130,7 @@ impl FramedLog {
             frame(&mut out, b);
         }
         write_atomic(path, &out)?;
-        let file = Arc::new(OpenOptions::new().append(true).open(path)?);
+        let file = Arc::new(SharedFile::new(OpenOptions::new().append(true).open(path)?));
         let records = bodies.len();
         Ok((
             FramedLog {
@@ -95,11 +162,20 @@ impl FramedLog {
         for b in bodies {
             frame(&mut out, b.as_ref());
         }
-        if let Some(file) = &self.file {
-            (&**file).write_all(&out)?;
+        let Some(file) = &self.file else {
+            self.records += bodies.len();
+            return Ok(Syncer(None));
+        };
+        if out.is_empty() {
+            // Nothing new: durable once what is already written is.
+            let seq = file.written.load(Ordering::Acquire);
+            return Ok(Syncer(Some((file.clone(), seq))));
         }
+        (&file.file).write_all(&out)?;
+        // Writes are serialized by `&mut self`: numbered in file order, after they are in it.
+        let seq = file.written.fetch_add(1, Ordering::AcqRel) + 1;
         self.records += bodies.len();
-        Ok(Syncer(self.file.clone()))
+        Ok(Syncer(Some((file.clone(), seq))))
     }
 
     /// Replaces the whole log with `bodies`, atomically (compaction).
@@ -109,8 +185,12 @@ impl FramedLog {
             frame(&mut out, b.as_ref());
         }
         if let Some(path) = &self.path {
+            // Durable by itself (fsynced file and directory); syncers of the old file still
+            // fsync that one, harmlessly.
             write_atomic(path, &out)?;
-            self.file = Some(Arc::new(OpenOptions::new().append(true).open(path)?));
+            self.file = Some(Arc::new(SharedFile::new(
+                OpenOptions::new().append(true).open(path)?,
+            )));
         }
         self.records = bodies.len();
         Ok(())
@@ -164,6 +244,50 @@ mod tests {
         drop(log);
         let (_, bodies) = FramedLog::open(&path).expect("reopen");
         assert_eq!(bodies, vec![b"only".to_vec()]);
+    }
+
+    #[test]
+    fn concurrent_syncs_all_return_and_cover_their_writes() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("state.log");
+        let (log, _) = FramedLog::open(&path).expect("open");
+        let log = std::sync::Mutex::new(log);
+        std::thread::scope(|s| {
+            for t in 0..8u8 {
+                let log = &log;
+                s.spawn(move || {
+                    for i in 0..50u8 {
+                        let syncer = log.lock().expect("lock").write(&[[t, i]]).expect("write");
+                        syncer.sync().expect("sync");
+                    }
+                });
+            }
+        });
+        let (_, bodies) = FramedLog::open(&path).expect("reopen");
+        assert_eq!(bodies.len(), 400);
+    }
+
+    #[test]
+    fn a_sync_after_a_rewrite_or_of_nothing_returns() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("state.log");
+        let (mut log, _) = FramedLog::open(&path).expect("open");
+        let before = log.write(&[b"old"]).expect("write");
+        log.rewrite(&[b"new"]).expect("rewrite");
+        before.sync().expect("sync of the replaced file");
+        log.write::<Vec<u8>>(&[])
+            .expect("write")
+            .sync()
+            .expect("sync");
+        log.write(&[b"more"]).expect("write").sync().expect("sync");
+        FramedLog::in_memory()
+            .write(&[b"x"])
+            .expect("write")
+            .sync()
+            .expect("sync");
+        drop(log);
+        let (_, bodies) = FramedLog::open(&path).expect("reopen");
+        assert_eq!(bodies, vec![b"new".to_vec(), b"more".to_vec()]);
     }
 
     #[test]

@@ -666,3 +666,60 @@ fn auto_offset_reset_by_duration_starts_at_the_first_record_that_recent() {
         vec![(3, 4, 1)]
     );
 }
+
+/// MaxRecords is met in whole batches by default (ShareAcquireMode 0, and every v1 request,
+/// as Kafka's batch-optimized acquisition), exactly in record-limit mode (1); a response
+/// carries only the batches holding what it acquired.
+#[test]
+fn max_records_rounds_up_to_whole_batches_unless_record_limit() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let broker = start(dir.path(), 30_000);
+    let mut c = RawClient::connect(broker.addr);
+    c.create_topic("s", 1, &[]);
+    let tid = topic_id(&mut c, "s");
+    join(&mut c, "g", "m1", "s");
+    join(&mut c, "g", "m2", "s");
+    fetch(&mut c, "m1", 0, tid, vec![], 0);
+    fetch(&mut c, "m2", 0, tid, vec![], 0);
+    for _ in 0..3 {
+        produce(&mut c, "s", 10);
+    }
+    let fetch3 = |c: &mut RawClient, member: &str, version: i16, mode: i8| -> ShareFetchResponse {
+        c.call(
+            version,
+            &ShareFetchRequest {
+                group_id: Some("g".into()),
+                member_id: Some(member.into()),
+                share_session_epoch: 1,
+                max_wait_ms: 5000,
+                min_bytes: 1,
+                max_bytes: 1 << 20,
+                max_records: 3,
+                batch_size: 3,
+                share_acquire_mode: mode,
+                topics: vec![FetchTopic {
+                    topic_id: tid,
+                    partitions: vec![FetchPartition {
+                        partition_index: 0,
+                        ..Default::default()
+                    }],
+                }],
+                ..Default::default()
+            },
+        )
+    };
+    let whole = fetch3(&mut c, "m1", 1, 0);
+    let got = acquired(&whole);
+    assert_eq!(got.iter().map(|r| r.1).max(), Some(9), "{got:?}");
+    assert_eq!(got.first().map(|r| r.0), Some(0), "{got:?}");
+    let records = whole.responses[0].partitions[0]
+        .records
+        .clone()
+        .expect("records");
+    let only_first = kalfka_protocol::records::RecordBatchHeader::parse(&records)
+        .expect("batch")
+        .total_size();
+    assert_eq!(records.len(), only_first, "only the batch acquired is sent");
+    let exact = fetch3(&mut c, "m2", 2, 1);
+    assert_eq!(acquired(&exact), vec![(10, 12, 1)]);
+}

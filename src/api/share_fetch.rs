@@ -9,8 +9,9 @@
 //! which of their offsets are the member's (the client skips the others).
 //!
 //! Waiting: a ShareFetch that acquired nothing waits up to `max_wait_ms` for an append to one
-//! of its partitions, re-checking at least every [`RECHECK`] (records released or whose lock
-//! expired become available without an append).
+//! of its partitions or a change of share state (an acknowledgement, release or lock expiry
+//! may make records available or make room in a full in-flight window), re-checking at least
+//! every [`RECHECK`] anyway.
 //!
 //! Isolation (`share.isolation.level`, a GROUP config): read_uncommitted groups get every
 //! record up to the log end. read_committed groups get nothing at or past the last stable
@@ -166,6 +167,7 @@ pub async fn fetch(ctx: &RequestContext, req: ShareFetchRequest) -> ShareFetchRe
             .filter(|n| *n > 0)
             .unwrap_or(DEFAULT_MAX_RECORDS);
         let max_bytes = req.max_bytes.max(0) as usize;
+        let whole_batches_mode = req.share_acquire_mode != 1;
         let deadline =
             tokio::time::Instant::now() + Duration::from_millis(req.max_wait_ms.max(0) as u64);
         loop {
@@ -180,9 +182,11 @@ pub async fn fetch(ctx: &RequestContext, req: ShareFetchRequest) -> ShareFetchRe
                     p.register_waiter(&waker);
                 }
             }
+            // Created before looking, so a change made meanwhile still wakes us.
+            let changed = ctx.broker.shares.changed().notified();
             let (g, m, ps) = (group.clone(), member.clone(), parts.clone());
             let got = super::blocking(ctx, move |ctx| {
-                acquire_all(ctx, &g, &m, &ps, max_bytes, max_records)
+                acquire_all(ctx, &g, &m, &ps, max_bytes, max_records, whole_batches_mode)
             })
             .await
             .and_then(|r| r);
@@ -202,7 +206,13 @@ pub async fn fetch(ctx: &RequestContext, req: ShareFetchRequest) -> ShareFetchRe
                 break;
             }
             let wake_at = deadline.min(tokio::time::Instant::now() + RECHECK);
-            let _ = tokio::time::timeout_at(wake_at, waker.notified()).await;
+            let _ = tokio::time::timeout_at(wake_at, async {
+                tokio::select! {
+                    _ = waker.notified() => {}
+                    _ = changed => {}
+                }
+            })
+            .await;
         }
     }
     let mut responses: Vec<ShareFetchableTopicResponse> = Vec::new();
@@ -251,7 +261,8 @@ fn error_data(ctx: &RequestContext, partition: i32, e: BrokerError) -> Partition
 }
 
 /// One pass over the session's partitions: acquires what is available for the member, within
-/// the request's byte and record budgets. Returns the partitions with records or an error.
+/// the request's byte and record budgets (the latter rounded up to whole batches when
+/// `whole_batches_mode`). Returns the partitions with records or an error.
 fn acquire_all(
     ctx: &RequestContext,
     group: &str,
@@ -259,6 +270,7 @@ fn acquire_all(
     parts: &[TopicIdPartition],
     max_bytes: usize,
     max_records: usize,
+    whole_batches_mode: bool,
 ) -> Result<Vec<(TopicIdPartition, PartitionData)>, BrokerError> {
     let shares = &ctx.broker.shares;
     let read_committed = shares.read_committed(group);
@@ -333,7 +345,7 @@ fn acquire_all(
         } else {
             Vec::new()
         };
-        let ranges = shares.acquire(
+        let mut ranges = shares.acquire(
             group,
             member,
             (topic_id, index),
@@ -343,11 +355,39 @@ fn acquire_all(
             &skip,
             now,
         );
+        // Batch-optimized acquisition (ShareAcquireMode 0, Kafka's default and every v1
+        // request): the record budget is met in whole batches, so the rest of the last batch
+        // touched is acquired too (within the in-flight window); the member is sent that batch
+        // anyway. Record-limit mode (1) never exceeds MaxRecords.
+        let last = ranges
+            .iter()
+            .map(|r| r.last)
+            .max()
+            .filter(|_| whole_batches_mode);
+        if let Some(last) = last {
+            let batch_end = batch_end_after(&records, last).min(upto);
+            if batch_end > last + 1 {
+                let rest = usize::try_from(batch_end - last - 1).unwrap_or(0);
+                ranges.extend(shares.acquire(
+                    group,
+                    member,
+                    (topic_id, index),
+                    last + 1,
+                    batch_end,
+                    rest,
+                    &skip,
+                    now,
+                ));
+            }
+        }
         if ranges.is_empty() {
             continue;
         }
         let count: i64 = ranges.iter().map(|r| r.last - r.first + 1).sum();
         records_left = records_left.saturating_sub(count as usize);
+        let lo = ranges.iter().map(|r| r.first).min().unwrap_or(from);
+        let hi = ranges.iter().map(|r| r.last).max().unwrap_or(from);
+        let records = covering(records, lo, hi);
         bytes_left = bytes_left.saturating_sub(records.len());
         let mut d = empty_data(ctx, index);
         d.records = Some(records);
@@ -389,6 +429,53 @@ fn whole_batches(records: Bytes, below: i64) -> (Bytes, i64) {
         pos += header.total_size();
     }
     (records.slice(..pos), end)
+}
+
+/// The offset after the batch of `records` holding `offset` (`offset + 1` if none does).
+fn batch_end_after(records: &Bytes, offset: i64) -> i64 {
+    let mut pos = 0usize;
+    while let Some(rest) = records.get(pos..).filter(|r| !r.is_empty()) {
+        let Ok(header) = RecordBatchHeader::parse(rest) else {
+            break;
+        };
+        if header.total_size() == 0 || header.base_offset > offset {
+            break;
+        }
+        if header.last_offset() >= offset {
+            return header.next_offset();
+        }
+        pos += header.total_size();
+    }
+    offset + 1
+}
+
+/// The whole batches of `records` holding any offset of `lo..=hi` (the acquired records),
+/// as one slice: a response carries only the batches a member may process, as Kafka's
+/// `ShareFetchUtils` slices them, not everything read up to the request's byte budget.
+fn covering(records: Bytes, lo: i64, hi: i64) -> Bytes {
+    let mut pos = 0usize;
+    let mut start = None;
+    let mut end = 0usize;
+    while let Some(rest) = records.get(pos..).filter(|r| !r.is_empty()) {
+        let Ok(header) = RecordBatchHeader::parse(rest) else {
+            break;
+        };
+        if header.total_size() == 0 || pos + header.total_size() > records.len() {
+            break;
+        }
+        if header.base_offset > hi {
+            break;
+        }
+        if header.last_offset() >= lo {
+            start.get_or_insert(pos);
+            end = pos + header.total_size();
+        }
+        pos += header.total_size();
+    }
+    match start {
+        Some(start) => records.slice(start..end),
+        None => Bytes::new(),
+    }
 }
 
 /// The offset ranges of `records` a read_committed group must never receive: transaction
@@ -481,5 +568,55 @@ pub async fn acknowledge(
         acquisition_lock_timeout_ms: lock_ms,
         responses,
         node_endpoints: vec![],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use kalfka_protocol::records::{Compression, RecordBatchBuilder};
+
+    /// Batches of `sizes` records each, back to back from offset 0.
+    fn batches(sizes: &[i64]) -> Bytes {
+        let mut out = Vec::new();
+        let mut base = 0i64;
+        for &n in sizes {
+            let mut b = RecordBatchBuilder::new(Compression::None);
+            for i in 0..n {
+                b.append(i, None, Some(b"v"), &[]);
+            }
+            let mut bytes = b.build().expect("batch").to_vec();
+            // The base offset is outside the CRC.
+            bytes[..8].copy_from_slice(&base.to_be_bytes());
+            out.extend_from_slice(&bytes);
+            base += n;
+        }
+        Bytes::from(out)
+    }
+
+    fn bases(records: &Bytes) -> Vec<i64> {
+        let mut out = Vec::new();
+        let mut pos = 0;
+        while pos < records.len() {
+            let h = RecordBatchHeader::parse(&records[pos..]).expect("header");
+            out.push(h.base_offset);
+            pos += h.total_size();
+        }
+        out
+    }
+
+    #[test]
+    fn a_response_carries_only_the_batches_of_the_acquired_records() {
+        // Batches at 0..10, 10..20, 20..30, 30..40.
+        let all = batches(&[10, 10, 10, 10]);
+        assert_eq!(bases(&covering(all.clone(), 0, 39)), vec![0, 10, 20, 30]);
+        assert_eq!(bases(&covering(all.clone(), 12, 25)), vec![10, 20]);
+        assert_eq!(bases(&covering(all.clone(), 19, 19)), vec![10]);
+        assert_eq!(bases(&covering(all.clone(), 0, 0)), vec![0]);
+        assert!(covering(all.clone(), 40, 45).is_empty());
+        assert_eq!(batch_end_after(&all, 0), 10);
+        assert_eq!(batch_end_after(&all, 15), 20);
+        assert_eq!(batch_end_after(&all, 39), 40);
+        assert_eq!(batch_end_after(&all, 50), 51);
     }
 }

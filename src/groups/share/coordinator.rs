@@ -9,6 +9,10 @@
 //! Session timeouts and acquisition-lock expiry are applied by a periodic tick
 //! ([`ShareGroups::expire`], driven by `server::share_expiry`), and again at every call that
 //! looks at the group or partition, so no call ever sees an expired lock or member.
+//!
+//! Every change of share-partition state (acknowledgement, release, lock expiry, a member
+//! leaving) wakes the ShareFetches waiting on [`ShareGroups::changed`], since it may have made
+//! records available or room in a partition's in-flight window.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::io;
@@ -109,6 +113,7 @@ pub struct ShareGroups {
     state: Mutex<State>,
     store: Mutex<ShareStore>,
     settings: ShareSettings,
+    changed: tokio::sync::Notify,
 }
 
 impl std::fmt::Debug for ShareGroups {
@@ -141,7 +146,15 @@ impl ShareGroups {
             state: Mutex::new(state),
             store: Mutex::new(store),
             settings,
+            changed: tokio::sync::Notify::new(),
         })
+    }
+
+    /// Notified (`notify_waiters`) after every change of share-partition state: a waiting
+    /// ShareFetch creates its `notified()` future before looking for records, then waits on
+    /// it, so it misses no change made after it looked.
+    pub fn changed(&self) -> &tokio::sync::Notify {
+        &self.changed
     }
 
     /// The settings in force.
@@ -654,10 +667,12 @@ impl ShareGroups {
             .filter_map(|k| st.partitions.get(&k).map(|p| (k, p.durable())))
             .collect();
         let mut store = self.store.lock().unwrap_or_else(|e| e.into_inner());
-        store
+        let written = store
             .write(&parts)
             .map(Some)
-            .map_err(|e| BrokerError::Storage(format!("share-group state: {e}")))
+            .map_err(|e| BrokerError::Storage(format!("share-group state: {e}")));
+        self.changed.notify_waiters();
+        written
     }
 }
 
