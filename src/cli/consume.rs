@@ -276,20 +276,13 @@ pub async fn consume(client: &mut Client, args: ConsumeArgs, json: bool) -> Resu
                             if offset < pos.next {
                                 continue;
                             }
-                            let record = ConsumedRecord {
-                                topic: &args.topic,
-                                partition: pd.partition_index,
-                                offset,
-                                timestamp: r.timestamp(&header),
-                                key: r.key.as_deref(),
-                                value: r.value.as_deref(),
-                                headers: r
-                                    .headers
-                                    .iter()
-                                    .map(|h| (h.key.as_str(), h.value.as_deref()))
-                                    .collect(),
-                                delivery_count: None,
-                            };
+                            let record = ConsumedRecord::from_record(
+                                &args.topic,
+                                pd.partition_index,
+                                &header,
+                                &r,
+                                None,
+                            );
                             if !print_record(&record, &format, args.encoding, json) {
                                 // stdout is closed (`| head`): nobody reads any more.
                                 break 'fetching;

@@ -5,6 +5,7 @@
 //! written in the chosen [`Encoding`] (raw bytes for `text`, so binary values pass through
 //! unchanged); a null key or value prints as nothing in a format and as JSON `null`.
 
+use kalfka_protocol::records::{Record, RecordBatchHeader};
 use serde_json::{json, Value};
 
 use super::encoding::Encoding;
@@ -29,6 +30,33 @@ pub struct ConsumedRecord<'a> {
     /// How many times the record has been delivered to the share group (share consumption
     /// only; `None` otherwise).
     pub delivery_count: Option<i16>,
+}
+
+impl<'a> ConsumedRecord<'a> {
+    /// The printers' view of record `r` of a batch with header `batch`, read from
+    /// `topic`/`partition` (`delivery_count` for share consumption only).
+    pub fn from_record(
+        topic: &'a str,
+        partition: i32,
+        batch: &RecordBatchHeader,
+        r: &'a Record,
+        delivery_count: Option<i16>,
+    ) -> Self {
+        ConsumedRecord {
+            topic,
+            partition,
+            offset: r.offset(batch),
+            timestamp: r.timestamp(batch),
+            key: r.key.as_deref(),
+            value: r.value.as_deref(),
+            headers: r
+                .headers
+                .iter()
+                .map(|h| (h.key.as_str(), h.value.as_deref()))
+                .collect(),
+            delivery_count,
+        }
+    }
 }
 
 /// A piece of a parsed `--format`.

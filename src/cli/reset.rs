@@ -10,9 +10,6 @@ use std::collections::BTreeMap;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use clap::Args;
-use kalfka_protocol::messages::offset_commit_request::{
-    OffsetCommitRequestPartition, OffsetCommitRequestTopic,
-};
 use kalfka_protocol::messages::*;
 use serde_json::json;
 
@@ -23,6 +20,7 @@ use super::output::Table;
 use super::records::{list_offset, topic_partitions, EARLIEST, LATEST};
 use super::suggest::topic_hint;
 use super::time::{parse_datetime, parse_duration};
+use crate::groups::reset_plan::{self, PlannedOffset};
 
 /// Where the offsets go: exactly one of these.
 #[derive(Debug, Clone, Args)]
@@ -72,14 +70,6 @@ pub struct ResetArgs {
     /// Print the plan only (the default; accepted as Kafka's tool takes it).
     #[arg(long, conflicts_with = "execute")]
     pub dry_run: bool,
-}
-
-/// One partition's plan.
-struct Planned {
-    topic: String,
-    partition: i32,
-    current: Option<i64>,
-    new: i64,
 }
 
 /// Plans the reset, prints it, and commits it with `--execute`.
@@ -169,7 +159,7 @@ pub async fn reset(client: &mut Client, args: ResetArgs, json: bool) -> Result<(
         } else {
             return Err(CliError::Usage("give one --to-* option".into()));
         };
-        plan.push(Planned {
+        plan.push(PlannedOffset {
             topic,
             partition,
             current: cur,
@@ -221,34 +211,8 @@ async fn group_state(client: &mut Client, group: &str) -> Result<String, CliErro
     Ok(g.group_state)
 }
 
-async fn commit(client: &mut Client, group: &str, plan: &[Planned]) -> Result<(), CliError> {
-    let mut topics: BTreeMap<&str, Vec<OffsetCommitRequestPartition>> = BTreeMap::new();
-    for p in plan {
-        topics
-            .entry(p.topic.as_str())
-            .or_default()
-            .push(OffsetCommitRequestPartition {
-                partition_index: p.partition,
-                committed_offset: p.new,
-                committed_leader_epoch: -1,
-                commit_timestamp: -1,
-                committed_metadata: None,
-            });
-    }
-    let req = OffsetCommitRequest {
-        group_id: group.to_string(),
-        generation_id_or_member_epoch: -1,
-        member_id: String::new(),
-        group_instance_id: None,
-        retention_time_ms: -1,
-        topics: topics
-            .into_iter()
-            .map(|(name, partitions)| OffsetCommitRequestTopic {
-                name: name.to_string(),
-                partitions,
-            })
-            .collect(),
-    };
+async fn commit(client: &mut Client, group: &str, plan: &[PlannedOffset]) -> Result<(), CliError> {
+    let req = reset_plan::commit_request(group, plan);
     let (_, resp): (_, OffsetCommitResponse) = client.call("OffsetCommit", 8, &req).await?;
     for t in resp.topics {
         for p in t.partitions {

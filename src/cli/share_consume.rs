@@ -159,20 +159,13 @@ async fn consume_loop(
                         if printed >= limit || stdout_closed {
                             continue;
                         }
-                        let record = ConsumedRecord {
-                            topic: &args.topic,
+                        let record = ConsumedRecord::from_record(
+                            &args.topic,
                             partition,
-                            offset,
-                            timestamp: r.timestamp(&header),
-                            key: r.key.as_deref(),
-                            value: r.value.as_deref(),
-                            headers: r
-                                .headers
-                                .iter()
-                                .map(|h| (h.key.as_str(), h.value.as_deref()))
-                                .collect(),
-                            delivery_count: Some(count),
-                        };
+                            &header,
+                            &r,
+                            Some(count),
+                        );
                         if !print_record(&record, format, args.encoding, json) {
                             stdout_closed = true;
                             continue;

@@ -14,6 +14,7 @@ pub mod group;
 pub mod offsets;
 pub mod overview;
 pub mod requests;
+pub mod reset_plan;
 pub mod share;
 mod timer;
 

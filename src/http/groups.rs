@@ -23,13 +23,10 @@ use kalfka_protocol::error_code::ErrorCode;
 use kalfka_protocol::messages::alter_share_group_offsets_request::{
     AlterShareGroupOffsetsRequestPartition, AlterShareGroupOffsetsRequestTopic,
 };
-use kalfka_protocol::messages::offset_commit_request::{
-    OffsetCommitRequestPartition, OffsetCommitRequestTopic,
-};
 use kalfka_protocol::messages::{
     AlterShareGroupOffsetsRequest, DeleteGroupsRequest, OffsetCommitRequest,
 };
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::error::{parse_body, ApiError};
@@ -37,6 +34,7 @@ use super::kafka::{blocking, broker, context};
 use super::HttpState;
 use crate::api;
 use crate::groups::overview;
+use crate::groups::reset_plan::{self, PlannedOffset};
 
 /// `POST /api/v1/groups/{id}/reset-offsets` body.
 #[derive(Debug, Deserialize)]
@@ -46,15 +44,6 @@ struct Reset {
     value: Option<i64>,
     #[serde(default)]
     execute: bool,
-}
-
-/// One partition of the plan.
-#[derive(Debug, Serialize)]
-struct Planned {
-    topic: String,
-    partition: i32,
-    current: Option<i64>,
-    new: i64,
 }
 
 /// `POST /api/v1/groups/{id}/reset-offsets`.
@@ -96,7 +85,7 @@ fn plan(
     b: &crate::broker::Broker,
     group: &str,
     req: &Reset,
-) -> Result<(String, &'static str, Vec<Planned>), ApiError> {
+) -> Result<(String, &'static str, Vec<PlannedOffset>), ApiError> {
     let g = overview::one(b, group)
         .ok_or_else(|| ApiError::NotFound(format!("unknown group {group:?}")))?;
     let current: BTreeMap<(String, i32), i64> = g
@@ -156,7 +145,7 @@ fn plan(
                 )))
             }
         };
-        plan.push(Planned {
+        plan.push(PlannedOffset {
             topic,
             partition: index,
             current: cur,
@@ -167,7 +156,11 @@ fn plan(
 }
 
 /// Sets a share group's start offsets with one AlterShareGroupOffsets.
-async fn alter_share(state: &HttpState, group: &str, plan: &[Planned]) -> Result<(), ApiError> {
+async fn alter_share(
+    state: &HttpState,
+    group: &str,
+    plan: &[PlannedOffset],
+) -> Result<(), ApiError> {
     let ctx = context::<AlterShareGroupOffsetsRequest>(state, 0)?;
     let mut topics: BTreeMap<&str, Vec<AlterShareGroupOffsetsRequestPartition>> = BTreeMap::new();
     for p in plan {
@@ -211,35 +204,9 @@ async fn alter_share(state: &HttpState, group: &str, plan: &[Planned]) -> Result
 }
 
 /// Commits `plan` with one OffsetCommit (generation -1, no member), as an admin client does.
-async fn commit(state: &HttpState, group: &str, plan: &[Planned]) -> Result<(), ApiError> {
+async fn commit(state: &HttpState, group: &str, plan: &[PlannedOffset]) -> Result<(), ApiError> {
     let ctx = context::<OffsetCommitRequest>(state, 8)?;
-    let mut topics: BTreeMap<&str, Vec<OffsetCommitRequestPartition>> = BTreeMap::new();
-    for p in plan {
-        topics
-            .entry(p.topic.as_str())
-            .or_default()
-            .push(OffsetCommitRequestPartition {
-                partition_index: p.partition,
-                committed_offset: p.new,
-                committed_leader_epoch: -1,
-                commit_timestamp: -1,
-                committed_metadata: None,
-            });
-    }
-    let request = OffsetCommitRequest {
-        group_id: group.to_string(),
-        generation_id_or_member_epoch: -1,
-        member_id: String::new(),
-        group_instance_id: None,
-        retention_time_ms: -1,
-        topics: topics
-            .into_iter()
-            .map(|(name, partitions)| OffsetCommitRequestTopic {
-                name: name.to_string(),
-                partitions,
-            })
-            .collect(),
-    };
+    let request = reset_plan::commit_request(group, plan);
     let resp = api::offsets::commit(&ctx, request).await;
     for t in resp.topics {
         for p in t.partitions {
