@@ -116,7 +116,9 @@ start() {
 
     local deadline=$((SECONDS + ready_timeout_s))
     until api_versions_ok "$port" && grep -q 'Kafka Server started' "$dir/kafka.log"; do
-        kill -0 "$pid" 2>/dev/null || die "Kafka exited during start-up (see $dir/kafka.log)"
+        kill -0 "$pid" 2>/dev/null \
+            || die "Kafka exited during start-up (see $dir/kafka.log); its last lines:
+$(grep -E 'ERROR|Exception|Address already in use' "$dir/kafka.log" | tail -n 8)"
         if (( SECONDS >= deadline )); then
             kill "$pid" 2>/dev/null || true
             die "Kafka did not answer on 127.0.0.1:$port within ${ready_timeout_s}s (see $dir/kafka.log)"

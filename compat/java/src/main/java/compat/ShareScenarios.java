@@ -399,7 +399,10 @@ final class ShareScenarios {
         other.subscribe(List.of(topic));
         ConsumerRecord<String, String> again = pollForWithin(other, "job", 60000);
         long waited = System.currentTimeMillis() - acquiredAt;
-        checkEq(Optional.of((short) 2), again.deliveryCount(), "delivery count after the lock expired");
+        // At least 2, not exactly 2: against Kafka 4.4 a CI run once saw 3 after 35 s, a further
+        // acquisition (a fetch the joining consumer did not hand out) whose lock expired too.
+        short count = again.deliveryCount().orElse((short) 0);
+        check(count >= 2, "delivery count after the lock expired: %d, expected a redelivery (>= 2)", count);
         check(waited >= 10000, "redelivered after %d ms, before the 15 s lock could expire", waited);
         other.acknowledge(again, AcknowledgeType.ACCEPT);
         other.commitSync(Duration.ofSeconds(10));
