@@ -10,6 +10,7 @@ use bytes::BytesMut;
 use kalfka::api::{dispatch, DispatchOutcome};
 use kalfka::broker::Broker;
 use kalfka::config::BrokerConfig;
+use kalfka::security::session::Session;
 use kalfka_protocol::header::{request_header_version, response_header_version};
 use kalfka_protocol::header::{RequestHeader, ResponseHeader};
 use kalfka_protocol::messages::create_topics_request::CreatableTopic;
@@ -35,7 +36,14 @@ async fn call<Req: Message, Resp: Message>(
         .expect("header");
     req.encode(&mut buf, version).expect("body");
     let peer: SocketAddr = peer.parse().expect("peer");
-    let DispatchOutcome::Respond(frame) = dispatch(broker, buf.freeze(), peer).await else {
+    let DispatchOutcome::Respond(frame) = dispatch(
+        broker,
+        buf.freeze(),
+        peer,
+        &Arc::new(Session::anonymous(peer)),
+    )
+    .await
+    else {
         panic!("no response");
     };
     let body = frame.slice(4..);

@@ -44,6 +44,7 @@ use kalfka_protocol::header::{
 use kalfka_protocol::messages::Message;
 
 use crate::broker::Broker;
+use crate::security::session::Session;
 
 /// What a handler is given besides its request body.
 #[derive(Debug, Clone)]
@@ -54,6 +55,8 @@ pub struct RequestContext {
     pub header: RequestHeader,
     /// The client's address.
     pub peer: SocketAddr,
+    /// Who sent the request, on which listener.
+    pub session: Arc<Session>,
 }
 
 impl RequestContext {
@@ -364,7 +367,12 @@ pub fn route(api_key: i16) -> Option<&'static Route> {
 }
 
 /// Handles one request frame body (the bytes after the size prefix) from the client at `peer`.
-pub async fn dispatch(broker: &Arc<Broker>, body: Bytes, peer: SocketAddr) -> DispatchOutcome {
+pub async fn dispatch(
+    broker: &Arc<Broker>,
+    body: Bytes,
+    peer: SocketAddr,
+    session: &Arc<Session>,
+) -> DispatchOutcome {
     let Some((api_key, api_version, correlation_id)) = peek_api_key_version(&body) else {
         return DispatchOutcome::Close("request shorter than a request header".into());
     };
@@ -388,6 +396,7 @@ pub async fn dispatch(broker: &Arc<Broker>, body: Bytes, peer: SocketAddr) -> Di
         broker: Arc::clone(broker),
         header,
         peer,
+        session: Arc::clone(session),
     };
     let started = broker.metrics.enabled().then(std::time::Instant::now);
     let outcome = (route.handle)(ctx, body.slice(consumed..)).await;

@@ -14,6 +14,7 @@ use super::error::ApiError;
 use super::HttpState;
 use crate::api::RequestContext;
 use crate::broker::Broker;
+use crate::security::session::Session;
 
 /// The client id the console's requests carry.
 pub const CLIENT_ID: &str = "kalfka-console";
@@ -34,6 +35,7 @@ pub fn context<M: Message>(state: &HttpState, version: i16) -> Result<RequestCon
             client_id: Some(CLIENT_ID.to_string()),
         },
         peer: state.http_addr,
+        session: Arc::new(Session::console(state.http_addr)),
     })
 }
 

@@ -6,3 +6,4 @@
 
 pub mod acl;
 pub mod authorizer;
+pub mod session;

@@ -36,6 +36,7 @@ use tokio::time::Instant;
 
 use crate::api::{self, DispatchOutcome};
 use crate::broker::Broker;
+use crate::security::session::Session;
 
 const READ_CHUNK: usize = 64 * 1024;
 /// Most room reserved ahead of the bytes received, for the rest of a large frame.
@@ -96,6 +97,8 @@ struct Connection {
     writer: BufWriter<OwnedWriteHalf>,
     buf: BytesMut,
     peer: SocketAddr,
+    /// Who is on this connection (replaced, never changed, when authentication completes).
+    session: Arc<Session>,
     broker: Arc<Broker>,
     stop: watch::Receiver<bool>,
     queue: VecDeque<InFlight>,
@@ -120,6 +123,7 @@ impl Connection {
             writer: BufWriter::with_capacity(READ_CHUNK, writer),
             buf: BytesMut::with_capacity(READ_CHUNK),
             peer,
+            session: Arc::new(Session::anonymous(peer)),
             broker,
             stop,
             queue: VecDeque::new(),
@@ -289,7 +293,9 @@ impl Connection {
     async fn start(&mut self, body: Bytes) {
         let broker = Arc::clone(&self.broker);
         let peer = self.peer;
-        let mut fut: Pending = Box::pin(async move { api::dispatch(&broker, body, peer).await });
+        let session = Arc::clone(&self.session);
+        let mut fut: Pending =
+            Box::pin(async move { api::dispatch(&broker, body, peer, &session).await });
         let first = poll_fn(|cx| Poll::Ready(fut.as_mut().poll(cx))).await;
         self.queue.push_back(match first {
             Poll::Ready(outcome) => InFlight::Done(outcome),
