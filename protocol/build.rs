@@ -62,6 +62,11 @@ const APIS: &[&str] = &[
     "DescribeShareGroupOffsets",
     "AlterShareGroupOffsets",
     "DeleteShareGroupOffsets",
+    "DescribeAcls",
+    "CreateAcls",
+    "DeleteAcls",
+    "DescribeUserScramCredentials",
+    "AlterUserScramCredentials",
 ];
 
 /// Data (non-API) structs that are generated.
