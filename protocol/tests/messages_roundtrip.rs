@@ -36,9 +36,11 @@ proptest! {
 
 #[test]
 fn all_requested_apis_present() {
-    assert_eq!(GENERATED_MESSAGES.len(), 50 * 2 + 2);
+    assert_eq!(GENERATED_MESSAGES.len(), 55 * 2 + 2);
     let t = kalfka_protocol::messages::api_versions_table();
-    assert_eq!(t.len(), 50);
+    assert_eq!(t.len(), 55);
+    assert!(t.contains(&(30, "CreateAcls", 0, 3, Some(2))));
+    assert!(t.contains(&(51, "AlterUserScramCredentials", 0, 0, Some(0))));
     assert!(t.windows(2).all(|w| w[0].0 < w[1].0));
     assert!(t.contains(&(0, "Produce", 0, 12, Some(9))));
     assert!(t.contains(&(18, "ApiVersions", 0, 4, Some(3))));
